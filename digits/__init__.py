@@ -1,0 +1,18 @@
+"""digits: train, watch and use handwritten-digit classifiers on MNIST. Never imports Streamlit."""
+
+from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
+from .data import MNISTUnavailable, ensure_mnist, load_splits
+from .evaluate import evaluate, predict_batch
+from .losses import cross_entropy, multiclass_svm
+from .models import MODELS, build_model, count_parameters
+from .preprocess import Prediction, classify, to_mnist
+from .train import TrainConfig, fit, resolve_device
+
+__all__ = [
+    "CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint",
+    "MNISTUnavailable", "ensure_mnist", "load_splits",
+    "evaluate", "predict_batch", "cross_entropy", "multiclass_svm",
+    "MODELS", "build_model", "count_parameters",
+    "Prediction", "classify", "to_mnist",
+    "TrainConfig", "fit", "resolve_device",
+]

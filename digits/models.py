@@ -1,0 +1,102 @@
+"""The two classifiers. Each takes (N, 1, 28, 28) MNIST-normalised images and returns logits (N, 10)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import MNIST_MEAN, MNIST_STD
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 (LeCun et al. 1998), as in the seed "CNN from scratch".
+
+    | layer | operation                         | output      | params |
+    |-------|-----------------------------------|-------------|--------|
+    | input | 28×28 padded to 32×32             | 1 × 32 × 32 |      0 |
+    | C1    | conv 6 @ 5×5, tanh                | 6 × 28 × 28 |    156 |
+    | S2    | average pool 2×2 stride 2, tanh   | 6 × 14 × 14 |      0 |
+    | C3    | conv 16 @ 5×5, tanh               | 16 × 10 × 10|  2,416 |
+    | S4    | average pool 2×2 stride 2, tanh   | 16 × 5 × 5  |      0 |
+    | C5    | conv 120 @ 5×5, tanh              | 120 × 1 × 1 | 48,120 |
+    | F6    | fully connected 84, tanh          | 84          | 10,164 |
+    | out   | fully connected 10 (softmax at inference) | 10  |    850 |
+    |       | total                             |             | 61,706 |
+    """
+
+    # The paper feeds 32×32 images with the digit in the central 28×28 (so that stroke ends can
+    # reach the centre of C3's receptive fields); the border must be *background*, which after
+    # normalisation is -mean/std, not 0.
+    BACKGROUND = -MNIST_MEAN / MNIST_STD
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.c3 = nn.Conv2d(6, 16, 5)
+        self.c5 = nn.Conv2d(16, 120, 5)
+        self.f6 = nn.Linear(120, 84)
+        self.out = nn.Linear(84, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, (2, 2, 2, 2), value=self.BACKGROUND)  # (N, 1, 32, 32)
+        x = torch.tanh(self.c1(x))                          # (N, 6, 28, 28)
+        x = torch.tanh(F.avg_pool2d(x, 2))                  # (N, 6, 14, 14)
+        x = torch.tanh(self.c3(x))                          # (N, 16, 10, 10)
+        x = torch.tanh(F.avg_pool2d(x, 2))                  # (N, 16, 5, 5)
+        x = torch.tanh(self.c5(x)).flatten(1)               # (N, 120)
+        x = torch.tanh(self.f6(x))                          # (N, 84)
+        return self.out(x)                                  # (N, 10) logits
+
+
+class SmallCNN(nn.Module):
+    """The small CNN of the seed "Dataloading…" (57,790 parameters).
+
+    | layer    | operation                          | output       | params |
+    |----------|------------------------------------|--------------|--------|
+    | Conv2d-1 | conv 6 @ 3×3, ReLU                 | 6 × 26 × 26  |     60 |
+    |          | max pool 2×2                       | 6 × 13 × 13  |      0 |
+    | Conv2d-2 | conv 12 @ 3×3, ReLU                | 12 × 11 × 11 |    660 |
+    |          | max pool 2×2                       | 12 × 5 × 5   |      0 |
+    | Linear-1 | 300 → 140, ReLU                    | 140          | 42,140 |
+    | Linear-2 | 140 → 80, ReLU                     | 80           | 11,280 |
+    | Linear-3 | 80 → 40, ReLU                      | 40           |  3,240 |
+    | Linear-4 | 40 → 10                            | 10           |    410 |
+    |          | total                              |              | 57,790 |
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 3)
+        self.conv2 = nn.Conv2d(6, 12, 3)
+        self.fc1 = nn.Linear(12 * 5 * 5, 140)
+        self.fc2 = nn.Linear(140, 80)
+        self.fc3 = nn.Linear(80, 40)
+        self.fc4 = nn.Linear(40, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)  # (N, 6, 13, 13)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)  # (N, 12, 5, 5)
+        x = x.flatten(1)                            # (N, 300)
+        x = F.relu(self.fc1(x))                     # (N, 140)
+        x = F.relu(self.fc2(x))                     # (N, 80)
+        x = F.relu(self.fc3(x))                     # (N, 40)
+        return self.fc4(x)                          # (N, 10) logits
+
+
+# name → (class, one-line description). Adding a model is one class and one line here.
+MODELS: dict[str, tuple[type[nn.Module], str]] = {
+    "lenet5": (LeNet5, "LeNet-5 (1998): tanh convolutions with average pooling, 32×32 input"),
+    "cnn": (SmallCNN, "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
+}
+
+
+def build_model(name: str, **kwargs) -> nn.Module:
+    """A freshly initialised model from the registry."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    return MODELS[name][0](**kwargs)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,167 @@
+"""From a drawing to what the network sees, the way MNIST itself was made, and `classify`.
+
+The MNIST page: digits were "size normalized to fit in a 20x20 pixel box while preserving their
+aspect ratio", anti-aliased to grey levels, then "centered in a 28x28 image by computing the
+center of mass of the pixels". We follow that recipe; in addition the stroke width is brought
+into MNIST's range, so that a tiny digit drawn with a fat brush does not become a blob.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import MNIST_MEAN, MNIST_STD
+
+MAX_SIDE = 4096        # px; larger inputs are refused rather than slowly resampled
+INK_CONTRAST = 0.15    # an image whose strongest ink is fainter than this counts as empty
+WORK_SIDE = 160        # px; crops are shrunk to at most this before morphology (bounded cost)
+BOX = 20               # px; the MNIST box the longer side is scaled to
+STROKE_RANGE = (1.8, 3.6)  # px in the 20-px box: MNIST's stroke widths; outside it we erode or dilate
+LOW_CONFIDENCE = 0.6   # below this top probability the app says the model is unsure
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int | None      # None: there was no ink to read
+    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None)
+    input: np.ndarray      # (28, 28) float32 in [0, 1]: exactly what the network saw
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probs.max()) if self.digit is not None else 0.0
+
+    @property
+    def unsure(self) -> bool:
+        return self.digit is not None and self.confidence < LOW_CONFIDENCE
+
+
+def _as_unit_array(image) -> np.ndarray:
+    """Any grey/RGB/RGBA image → float32 (H, W, C) in [0, 1], or a clear ValueError."""
+    a = np.asarray(image)
+    if a.dtype == bool:
+        a = a.astype(np.float32)
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ValueError(f"image must hold numbers, got dtype {a.dtype}")
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"image must be H×W, H×W×3 or H×W×4, got shape {a.shape}")
+    h, w = a.shape[:2]
+    if h == 0 or w == 0:
+        raise ValueError("image is empty (a side of length 0)")
+    if max(h, w) > MAX_SIDE:
+        raise ValueError(f"image is {h}×{w}; the largest side accepted is {MAX_SIDE} px")
+    if np.issubdtype(a.dtype, np.integer):
+        if a.min() < 0 or a.max() > 255:
+            raise ValueError("integer images must hold values 0..255")
+        return a.astype(np.float32) / 255
+    if not np.isfinite(a).all():
+        raise ValueError("image contains NaN or infinite values")
+    if a.min() < 0 or a.max() > 1:
+        raise ValueError("float images must hold values in [0, 1]")
+    return a.astype(np.float32)
+
+
+def ink(image) -> np.ndarray:
+    """(H, W) ink intensity in [0, 1]: 1 is full ink, whatever the colours of ink and paper."""
+    a = _as_unit_array(image)
+    if a.shape[2] == 4:
+        alpha = a[:, :, 3]
+        border = np.concatenate([alpha[0], alpha[-1], alpha[:, 0], alpha[:, -1]])
+        if np.median(border) < 0.5:      # transparent paper: the ink is whatever is opaque
+            return alpha
+        grey = a[:, :, :3].mean(axis=2) * alpha
+    else:
+        grey = a.mean(axis=2)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    paper = float(np.median(border))
+    if paper > 0.5:                      # dark ink on light paper
+        return np.clip((paper - grey) / paper, 0, 1)
+    return np.clip((grey - paper) / max(1 - paper, 1e-6), 0, 1)
+
+
+def _bbox(mask: np.ndarray):
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def _stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width ≈ area / (half the boundary length): a stroke of width w, length L has area wL, boundary 2L."""
+    padded = np.pad(mask, 1)
+    inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    boundary = mask.sum() - inner.sum()
+    return 2.0 * mask.sum() / max(boundary, 1)
+
+
+def _morph(x: torch.Tensor, radius: int, dilate: bool) -> torch.Tensor:
+    """Square grey-level dilation (max filter) or erosion (min filter), done as two 1-D passes."""
+    k = 2 * radius + 1
+    sign = 1 if dilate else -1
+    y = sign * x[None, None]
+    y = F.max_pool2d(y, (1, k), stride=1, padding=(0, radius))
+    y = F.max_pool2d(y, (k, 1), stride=1, padding=(radius, 0))
+    return sign * y[0, 0]
+
+
+def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    return F.interpolate(x[None, None], size=(h, w), mode="bilinear", antialias=True, align_corners=False)[0, 0]
+
+
+def to_mnist(image) -> np.ndarray | None:
+    """The 28×28 float32 image in [0, 1] that MNIST would have made of `image`; None if it has no ink."""
+    x = ink(image)
+    if x.max() < INK_CONTRAST:
+        return None
+    x = x / x.max()
+    r0, r1, c0, c1 = _bbox(x > 0.5 * INK_CONTRAST)
+    t = torch.from_numpy(np.ascontiguousarray(x[r0:r1, c0:c1]))
+    h, w = t.shape
+    if max(h, w) > WORK_SIDE:            # shrink big crops first: later steps then cost the same for any input
+        s = WORK_SIDE / max(h, w)
+        t = _resize(t, max(1, round(h * s)), max(1, round(w * s)))
+        h, w = t.shape
+    scale = BOX / max(h, w)
+    width = _stroke_width((t > 0.5).numpy()) * scale
+    lo, hi = STROKE_RANGE
+    if width > hi or width < lo:
+        target = hi if width > hi else lo
+        radius = int(round(abs(width - target) / 2 / scale))
+        if radius > 0:
+            t = F.pad(t, (radius,) * 4)
+            t = _morph(t, radius, dilate=width < lo)
+            nz = (t > 0.5 * INK_CONTRAST).numpy()
+            if nz.any():
+                r0, r1, c0, c1 = _bbox(nz)
+                t = t[r0:r1, c0:c1]
+            h, w = t.shape
+            scale = BOX / max(h, w)
+    small = _resize(t, max(1, round(h * scale)), max(1, round(w * scale))).clamp_(0, 1).numpy()
+    # Centre of mass to the centre of the 28×28 field (pixel centres 0..27: the centre is 13.5).
+    total = small.sum()
+    cy = (small.sum(axis=1) * np.arange(small.shape[0])).sum() / total
+    cx = (small.sum(axis=0) * np.arange(small.shape[1])).sum() / total
+    top = int(np.clip(round(13.5 - cy), 0, 28 - small.shape[0]))
+    left = int(np.clip(round(13.5 - cx), 0, 28 - small.shape[1]))
+    out = np.zeros((28, 28), np.float32)
+    out[top:top + small.shape[0], left:left + small.shape[1]] = small
+    return out
+
+
+def classify(model: nn.Module, image) -> Prediction:
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+    x = to_mnist(image)
+    if x is None:
+        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
+    device = next(model.parameters()).device
+    t = ((torch.from_numpy(x) - MNIST_MEAN) / MNIST_STD).view(1, 1, 28, 28).to(device)
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        probs = torch.softmax(model(t).float(), dim=1)[0].cpu().double().numpy()
+    model.train(was_training)
+    return Prediction(int(probs.argmax()), probs / probs.sum(), x)

