@@ -104,6 +104,21 @@ def _stopping(stop: StopFlag) -> bool:
     return stop.is_set() if isinstance(stop, threading.Event) else bool(stop())
 
 
+def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
+               augment: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of the seeds' flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
+    x = images.unsqueeze(1).float().div_(255)            # (B, 1, 28, 28) in [0, 1]
+    if augment is not None:
+        x = random_affine(x, augment)                    # distort before normalising: background stays 0
+    x = (x - MNIST_MEAN) / MNIST_STD
+    logits = model(x)                                    # (B, 10)
+    loss = F.cross_entropy(logits, labels)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss, logits
+
+
 def one_cycle(step: int, total: int, warmup: float = 0.25) -> float:
     """Learning-rate factor: linear warm-up from 4% to 100% over the first quarter, then cosine to 0
     (the one-cycle policy of Smith & Topin 2018, without its momentum cycling)."""
@@ -202,15 +217,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             flushed = 0
             last_eval = -1
             for b, (xb, yb) in enumerate(batches(train, config.batch_size, gen)):
-                x = xb.unsqueeze(1).float().div_(255)                    # (B, 1, 28, 28) in [0, 1]
-                if config.augment:
-                    x = random_affine(x, gen)
-                x = (x - MNIST_MEAN) / MNIST_STD
-                logits = model(x)                                         # (B, 10)
-                loss = F.cross_entropy(logits, yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                loss, logits = train_step(model, opt, xb, yb, gen if config.augment else None)
                 if sched:
                     sched.step()
                 it += 1

@@ -1,0 +1,51 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from digits import build_model, save_checkpoint
+from tests.conftest import draw_digit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "digits", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_bad_training_settings_are_refused_before_any_work():
+    done = cli("train", "--lr", "0", "--batch-size", "99999")
+    assert done.returncode == 2
+    assert "learning rate must be above 0" in done.stderr and "batch size must be" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_predict_reads_an_image_file(tmp_path):
+    torch.manual_seed(0)
+    ckpt = save_checkpoint(tmp_path / "m.pt", "cnn", build_model("cnn"))
+    Image.fromarray(draw_digit("ring")).save(tmp_path / "ring.png")
+    done = cli("predict", tmp_path / "ring.png", "--checkpoint", ckpt)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[0] in list("0123456789")
+    probs = [float(line.split(":")[1]) for line in lines[1:]]
+    assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-3
+
+
+def test_predict_on_a_blank_image_says_so(tmp_path):
+    ckpt = save_checkpoint(tmp_path / "m.pt", "cnn", build_model("cnn"))
+    Image.fromarray(np.zeros((50, 50), np.uint8)).save(tmp_path / "blank.png")
+    done = cli("predict", tmp_path / "blank.png", "--checkpoint", ckpt)
+    assert done.returncode == 1 and "No ink" in done.stdout
+
+
+def test_corrupt_checkpoint_is_a_message_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    done = cli("evaluate", bad)
+    assert done.returncode == 2 and "bad.pt: not a loadable checkpoint" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,79 @@
+"""Real MNIST, real training runs through the CLI. Slow: `pytest -m slow`."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits import load_checkpoint, load_splits
+from digits.data import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "digits", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900, **kw)
+
+
+def events_of(run_dir):
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+
+
+def test_mnist_materialises_and_verifies():
+    done = cli("data")
+    assert done.returncode == 0, done.stderr
+    assert verify(ROOT / "data") == []
+    splits = load_splits(val_size=18_000, seed=0, root=ROOT / "data")
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (42_000, 18_000, 10_000)
+    assert splits.train.images.dtype.is_floating_point is False and splits.test.labels.unique().tolist() == list(range(10))
+
+
+def test_one_epoch_of_lenet5_trains_evaluates_and_predicts(tmp_path):
+    run = tmp_path / "run"
+    done = cli("train", "--model", "lenet5", "--epochs", "1", "--run-dir", run, "--quiet")
+    assert done.returncode == 0, done.stderr
+    events = events_of(run)
+    assert events[0]["kind"] == "started" and events[-1]["kind"] == "finished"
+    assert events[-1]["test_acc"] >= 0.97
+    assert "Updated the best model!" in done.stdout and "Epoch 1: loss" in done.stdout
+    assert json.loads((run / "config.json").read_text())["model"] == "lenet5"
+
+    done = cli("evaluate", run / "best.pt")
+    assert done.returncode == 0, done.stderr
+    reported = float(done.stdout.split("test accuracy ")[1].split("%")[0]) / 100
+    assert reported == pytest.approx(events[-1]["test_acc"], abs=1e-4)
+
+    test = load_splits(root=ROOT / "data").test
+    Image.fromarray(test.images[0].numpy()).save(tmp_path / "digit.png")
+    done = cli("predict", tmp_path / "digit.png", "--checkpoint", run / "best.pt")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == str(int(test.labels[0]))
+
+
+def test_sigterm_stops_cleanly_and_keeps_the_best_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "digits", "train", "--model", "cnn", "--epochs", "20",
+                             "--eval-every", "50", "--run-dir", str(run), "--quiet"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if (run / "events.jsonl").exists() and any(e["kind"] == "evaluation" for e in events_of(run)):
+            break
+        time.sleep(0.2)
+    asked = time.time()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert time.time() - asked < 5
+    assert proc.returncode == 0, err
+    last = events_of(run)[-1]
+    assert last["kind"] == "stopped" and "Stopped on request" in out
+    model, meta = load_checkpoint(run / "best.pt")
+    assert meta["metrics"]["val_acc"] == last["best_val_acc"]
