@@ -200,6 +200,14 @@ def load_splits(val_size: int = 10_000, seed: int = 0, root: Path | str | None =
     )
 
 
+def load_test(root: Path | str | None = None, progress: Progress = lambda msg: None) -> Split:
+    """Only the official 10,000 test images (what the app's pages need)."""
+    from torchvision.datasets import MNIST
+
+    test = MNIST(str(ensure_mnist(root, progress)), train=False)
+    return Split(test.data, test.targets)
+
+
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 28, 28) → float (N, 1, 28, 28) standardised with the MNIST mean and std."""
     x = images.unsqueeze(1).float().div_(255)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .events import FINAL_KINDS, Event
 
-EVENTS, CONFIG, PROCESS, CHECKPOINT = "events.jsonl", "config.json", "process.json", "best.pt"
+EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG = "events.jsonl", "config.json", "process.json", "best.pt", "train.log"
 
 
 class RunWriter:
@@ -88,3 +88,57 @@ def run_state(run_dir: Path | str, events: list[dict] | None = None) -> str:
     except (OSError, ValueError, KeyError):
         return "crashed"
     return "running" if _alive(pid) else "crashed"
+
+
+def run_id(model: str) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
+
+
+def start_run(config: dict, runs_dir: Path | str, nice: int = 5, threads: int = 0) -> Path:
+    """Launch `python -m digits train --run-dir` as its own process (own session: it outlives the caller)."""
+    import subprocess
+    import sys
+
+    from .train import TrainConfig
+
+    TrainConfig.from_dict(config)  # refuse bad settings here, with the core's message
+    run_dir = Path(runs_dir) / run_id(config["model"])
+    run_dir.mkdir(parents=True, exist_ok=False)
+    args = [sys.executable, "-m", "digits", "train", "--run-dir", str(run_dir), "--quiet"]
+    for key, value in config.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + flag[2:])
+        else:
+            args += [flag, str(value)]
+    if threads:
+        args += ["--threads", str(threads)]
+    _write_json(run_dir / CONFIG, config)
+    log = open(run_dir / LOG, "w")
+    # Lower priority: a training run must never make the app's pages slow to answer.
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                     start_new_session=True, cwd=Path(__file__).resolve().parents[1],
+                     preexec_fn=(lambda: os.nice(nice)) if nice else None)
+    log.close()
+    _write_json(run_dir / PROCESS, {"pid": proc.pid, "started": time.time()})
+    return run_dir
+
+
+def stop_run(run_dir: Path | str) -> bool:
+    """Ask a running training process to stop (SIGTERM: it finishes the batch and keeps the best checkpoint)."""
+    import signal
+
+    try:
+        pid = json.loads((Path(run_dir) / PROCESS).read_text())["pid"]
+        os.kill(pid, signal.SIGTERM)
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def list_runs(runs_dir: Path | str) -> list[Path]:
+    """Run folders, newest first."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if (p / CONFIG).exists()), key=lambda p: p.name, reverse=True)

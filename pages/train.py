@@ -1,0 +1,122 @@
+import time
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+import ui
+from digits import MODELS, TrainConfig, build_model, count_parameters
+from digits.monitor import summarize
+from digits.runs import CHECKPOINT, LOG, list_runs, run_state, start_run, stop_run
+
+st.title("Train")
+defaults = TrainConfig()
+running = ui.active_run()
+
+with st.form("config", border=True):
+    c1, c2, c3, c4 = st.columns(4)
+    model = c1.selectbox("Model", list(MODELS), format_func=lambda m: f"{ui.MODEL_NAMES[m]} · {count_parameters(build_model(m)):,} params")
+    c1.caption(MODELS[model][1])
+    epochs = c2.number_input("Epochs", 1, 1000, 3)
+    batch_size = c3.number_input("Batch size", 1, 8192, defaults.batch_size)
+    optimizer = c4.selectbox("Optimizer", ["adam", "sgd"], format_func=str.capitalize)
+    lr = c2.number_input("Learning rate (peak)", 0.0, 10.0, defaults.lr, step=1e-3, format="%.4f")
+    schedule = c3.selectbox("Schedule", ["onecycle", "constant"], format_func={"onecycle": "One-cycle", "constant": "Constant"}.get)
+    momentum = c4.number_input("Momentum (SGD)", 0.0, 0.999, defaults.momentum)
+    weight_decay = c4.number_input("Weight decay", 0.0, 0.999, defaults.weight_decay, format="%.5f")
+    val_size = c2.number_input("Validation images", 1, 59_000, defaults.val_size, step=1000)
+    eval_every = c3.number_input("Evaluate every (iterations)", 1, 100_000, defaults.eval_every, step=50)
+    seed = c1.number_input("Seed", 0, 2**31 - 1, defaults.seed)
+    devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
+    device = c1.selectbox("Device", devices, format_func={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}.get)
+    augment = c2.toggle("Augment (random affine distortions)", defaults.augment)
+    submitted = st.form_submit_button(":material/play_arrow: Start training", type="primary")
+
+if submitted:
+    try:
+        config = TrainConfig(model=model, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer, lr=float(lr),
+                             momentum=float(momentum), weight_decay=float(weight_decay), schedule=schedule,
+                             val_size=int(val_size), eval_every=int(eval_every), augment=augment, seed=int(seed), device=device)
+    except ValueError as e:
+        st.error(f"Cannot start: {e}")
+    else:
+        if running:
+            st.warning(f"A training run is already going ({running.name}); one at a time per server. It is shown below.")
+        else:
+            running = start_run(config.to_dict(), ui.RUNS)
+            st.session_state["run"] = running.name
+            st.toast(f"Started {running.name}")
+
+runs = list_runs(ui.RUNS)
+if not runs:
+    st.info("No runs yet. Choose a recipe above and press **Start training**.")
+    st.stop()
+
+names = [r.name for r in runs]
+if running is not None:
+    st.session_state["run"] = running.name
+if st.session_state.get("run") not in names:
+    st.session_state["run"] = names[0]
+c1, c2 = st.columns([1, 2])
+chosen = c1.selectbox("Run", names, key="run", format_func=lambda n: f"{n} · {run_state(ui.RUNS / n)}")
+compare = c2.multiselect("Compare validation accuracy with", [n for n in names if n != chosen], max_selections=4)
+
+
+def show(run_dir: Path, compare: list[str]) -> None:
+    events = ui.run_events(run_dir)
+    state = run_state(run_dir, events)
+    s = summarize(events)
+    if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
+        st.info("Starting: loading MNIST and building the model…")
+        return
+    if state == "running":
+        eta = f" · ETA {s.eta:.0f} s" if s.eta is not None else ""
+        st.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
+                                     f" · {s.elapsed:.0f} s elapsed{eta} · {s.samples_per_s:,.0f} samples/s")
+        if st.button(":material/stop: Stop training", type="secondary"):
+            stop_run(run_dir)
+            st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
+    elif state == "crashed":
+        log = (run_dir / LOG).read_text()[-1500:] if (run_dir / LOG).exists() else ""
+        st.error("This run's process ended without a final event: it crashed or was killed. "
+                 "Its best checkpoint so far (if any) is intact." + (f"\n\n```\n{log}\n```" if log.strip() else ""))
+    elif state == "failed":
+        st.error(s.message)
+    else:
+        verb = "Finished" if state == "finished" else "Stopped on request"
+        test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
+        st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
+    m = st.columns(5)
+    m[0].metric("Model", ui.MODEL_NAMES.get(s.model, s.model))
+    m[1].metric("Device", s.device_name or "–")
+    m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
+    m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")
+    m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
+    others = {n: summarize(ui.run_events(ui.RUNS / n)) for n in compare}
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(ui.loss_chart(s), key=f"loss-{run_dir.name}", config={"displaylogo": False})
+    c2.plotly_chart(ui.accuracy_chart(s, others), key=f"acc-{run_dir.name}", config={"displaylogo": False})
+    c1, c2 = st.columns(2)
+    if s.epoch_x:
+        c1.plotly_chart(ui.epoch_chart(s), key=f"epoch-{run_dir.name}", config={"displaylogo": False})
+    with c2:
+        st.markdown("**Event log**")
+        st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None)
+    checkpoint = run_dir / CHECKPOINT
+    if state != "running" and checkpoint.exists():
+        st.caption(f"Best checkpoint: `{checkpoint}`")
+        b1, b2, _ = st.columns([1, 1, 3])
+        for col, page, label in ((b1, "pages/predictions.py", "Open in Predictions"), (b2, "pages/draw.py", "Open in Draw")):
+            if col.button(label, key=f"open-{page}"):
+                st.session_state["open_checkpoint"] = str(checkpoint)
+                st.switch_page(page)
+    if state == "running" and st.session_state.get("_was_running") != run_dir.name:
+        st.session_state["_was_running"] = run_dir.name
+    elif state != "running" and st.session_state.get("_was_running") == run_dir.name:
+        st.session_state.pop("_was_running")
+        st.rerun()  # the run just ended: redraw the whole page once (form, run list, states)
+
+
+run_dir = ui.RUNS / chosen
+live = run_state(run_dir) == "running"
+st.fragment(run_every=1.0 if live else None)(show)(run_dir, compare)
