@@ -19,12 +19,16 @@ from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, veri
 from digits.runs import CHECKPOINT, list_runs, read_events, run_state
 from digits.train import device_name
 
-# Streamlit sees the pages/ folder and, until app.py has called st.navigation once, runs a page
-# named in the first request's URL on its own (its older multipage mode), without app.py's sidebar.
-# When that happens, switch the mode off and run again: the rerun goes through app.py.
-if PagesManager.uses_pages_directory:
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+
+def use_app_navigation() -> None:
+    """Streamlit sees the pages/ folder and, until app.py has called st.navigation once, may run a
+    page named in the first request's URL on its own (its older multipage mode), without app.py's
+    sidebar. When that happens, switch that mode off and run again: the rerun goes through app.py.
+    Every page calls this first (app.py needs not: its st.navigation call switches the mode off)."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
 
 ROOT = Path(__file__).resolve().parent
 CHECKPOINTS = Path(os.environ.get("DIGITS_CHECKPOINTS", ROOT / "checkpoints"))

@@ -8,6 +8,8 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 import ui
 from digits import classify
 
+ui.use_app_navigation()
+
 st.title("Draw a digit")
 path = ui.selected_checkpoint()
 if path is None:

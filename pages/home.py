@@ -2,6 +2,8 @@ import streamlit as st
 
 import ui
 
+ui.use_app_navigation()
+
 st.title(":material/draw: digits")
 st.markdown(
     "Train handwritten-digit classifiers on **MNIST**, watch them learn live, and see what they make "

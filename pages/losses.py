@@ -7,6 +7,8 @@ from digits import cross_entropy, multiclass_svm
 from digits.data import Split
 from digits.evaluate import logits_of
 
+ui.use_app_navigation()
+
 st.title("Losses")
 path = ui.selected_checkpoint()
 if path is None:
@@ -22,7 +24,7 @@ table = pd.DataFrame([
     {"loss": "Cross-entropy, torch.nn.functional.cross_entropy", "value": f"{F.cross_entropy(logits, labels).item():.16f}"},
     {"loss": "Multiclass SVM (hinge), written by hand", "value": f"{multiclass_svm(logits, labels).item():.16f}"},
 ])
-st.dataframe(table, hide_index=True, width="stretch")
+st.table(table.set_index("loss"))
 st.markdown(
     f"On the first **{size}** test images with **{ui.checkpoint_label(path)}**:\n\n"
     "- **Cross-entropy** is the average of −log p(correct class) under the softmax: it punishes confident "

@@ -7,6 +7,8 @@ from torchinfo import summary
 import ui
 from digits import MODELS, count_parameters
 
+ui.use_app_navigation()
+
 st.title("Model")
 path = ui.selected_checkpoint()
 if path is None:
@@ -18,7 +20,7 @@ st.subheader(f"{ui.MODEL_NAMES.get(name, name)}: {MODELS[name][1]}")
 info = summary(model, input_size=(1, 1, 28, 28), verbose=0, depth=1, device=ui.device())
 rows = [{"layer": f"{l.class_name}-{l.depth_index}", "output shape": str([-1, *l.output_size[1:]]), "parameters": l.num_params}
         for l in info.summary_list if l.depth == 1]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.table(pd.DataFrame(rows).set_index("layer"))
 params = count_parameters(model)
 c = st.columns(3)
 c[0].metric("Parameters", f"{params:,}")

@@ -7,6 +7,8 @@ import streamlit as st
 import ui
 from digits.evaluate import logits_of
 
+ui.use_app_navigation()
+
 PAGE = 28  # images per batch shown (four rows of seven on a laptop screen)
 
 st.title("Predictions on the test set")

@@ -9,6 +9,8 @@ from digits import MODELS, TrainConfig, build_model, count_parameters
 from digits.monitor import summarize
 from digits.runs import CHECKPOINT, LOG, list_runs, run_state, start_run, stop_run
 
+ui.use_app_navigation()
+
 st.title("Train")
 defaults = TrainConfig()
 running = ui.active_run()
@@ -58,7 +60,7 @@ if running is not None:
 if st.session_state.get("run") not in names:
     st.session_state["run"] = names[0]
 c1, c2 = st.columns([1, 2])
-chosen = c1.selectbox("Run", names, key="run", format_func=lambda n: f"{n} · {run_state(ui.RUNS / n)}")
+chosen = c1.selectbox("Run", names, key="run")
 compare = c2.multiselect("Compare validation accuracy with", [n for n in names if n != chosen], max_selections=4)
 
 
@@ -88,7 +90,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
         st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
     m = st.columns(5)
     m[0].metric("Model", ui.MODEL_NAMES.get(s.model, s.model))
-    m[1].metric("Device", s.device_name or "–")
+    m[1].metric("Device", s.device_name.split(" (")[0] if s.device_name else "–", help=s.device_name or None)
     m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
     m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")
     m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")

@@ -1,0 +1,151 @@
+"""Every page through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+
+import base64
+import io
+
+import numpy as np
+import pytest
+import streamlit as st
+import torch
+from PIL import Image
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+import ui
+from digits import build_model, classify, save_checkpoint
+from tests.conftest import draw_digit, synthetic_split
+
+APP = str(ui.ROOT / "app.py")
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """The app with its own checkpoints and runs folders, and a small stand-in for the MNIST test set."""
+    # AppTest puts Streamlit back into its legacy pages-folder mode before every run; a real server
+    # leaves that mode for good after the first run (see ui.use_app_navigation). Do as the server does,
+    # or every page run would be run twice and a button press lost in between.
+    init = PagesManager.__init__
+
+    def leave_legacy_mode(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", leave_legacy_mode)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "checkpoints" / "cnn.pt", "cnn", build_model("cnn"), metrics={"test_acc": 0.1})
+    monkeypatch.setattr(ui, "CHECKPOINTS", tmp_path / "checkpoints")
+    monkeypatch.setattr(ui, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(ui, "test_split", lambda: synthetic_split(200, 5))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    yield at
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def open_page(at, page):
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_home_and_sidebar(app):
+    assert app.title[0].value.endswith("digits")
+    assert app.sidebar.selectbox(key="checkpoint").value.endswith("cnn.pt")
+    assert any("Compute:" in c.value for c in app.sidebar.caption)
+
+
+def test_train_page_form_and_validation(app):
+    at = open_page(app, "train")
+    assert at.selectbox[0].options == ["LeNet-5 · 61,706 params", "Small CNN · 57,790 params"]
+    assert at.info[0].value.startswith("No runs yet")
+    field = {n.label: n for n in at.number_input}
+    field["Batch size"].set_value(8192)          # more than the 60,000 - 55,000 training images left
+    field["Validation images"].set_value(55_000)
+    at.button[0].click().run()
+    assert at.error and "batch size must be from 1 to 5000" in at.error[0].value
+    assert not list(ui.RUNS.glob("*"))           # nothing was started
+
+
+def test_predictions_page_shows_a_batch_and_filters(app):
+    at = open_page(app, "predictions")
+    assert at.metric[0].label == "Test accuracy"
+    assert "Batch 1 of 8 · 200 images match" in [c.value for c in at.caption]
+    at.toggle(key="only_mistakes").set_value(True).run()
+    assert not at.exception
+    mistakes = int(at.metric[1].value.split(" of ")[0].replace(",", ""))
+    assert f"{mistakes} images match" in " ".join(c.value for c in at.caption)
+    at.selectbox(key="true_digit").set_value(3).run()
+    assert not at.exception
+
+
+def test_draw_page_says_draw_a_digit_when_empty(app):
+    at = open_page(app, "draw")
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def canvas_value(image: np.ndarray) -> dict:
+    """What the canvas component sends back: its Fabric JSON and a PNG data URL of the drawing."""
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#000000"}, "data": url},
+            "backgroundFit": None}
+
+
+def test_draw_page_classifies_an_injected_drawing(app):
+    at = open_page(app, "draw")
+    image = draw_digit("ring")
+    at.session_state["canvas-0"] = canvas_value(image)
+    at.run()
+    assert not at.exception
+    expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
+    shown = [m.value for m in at.markdown if "class='digit'" in m.value]
+    assert shown and f">{expected.digit}</div>" in shown[0]
+    assert len(at.get("plotly_chart")) == 1  # the ten probabilities
+
+
+def test_losses_page_matches_torch(app):
+    at = open_page(app, "losses")
+    values = at.table[0].value["value"].tolist()
+    assert abs(float(values[0]) - float(values[1])) < 1e-9
+
+
+def test_model_page_shows_the_layer_table(app):
+    at = open_page(app, "model")
+    table = at.table[0].value
+    assert table["parameters"].sum() == 57_790
+    assert at.metric[0].value == "57,790"
+
+
+@pytest.mark.slow
+def test_train_page_starts_follows_and_stops_a_run(app):
+    """Real MNIST: Start launches `python -m digits train`, the page follows its events, Stop stops it."""
+    import time
+
+    from digits.runs import read_events, run_state
+
+    at = open_page(app, "train")
+    at.selectbox[0].set_value("cnn")
+    field = {n.label: n for n in at.number_input}
+    field["Epochs"].set_value(5)
+    field["Evaluate every (iterations)"].set_value(50)
+    at.button[0].click().run()
+    (run,) = list(ui.RUNS.iterdir())
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(e["kind"] == "evaluation" for e in read_events(run)[0]):
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception
+    assert at.get("progress") and "iteration" in at.get("progress")[0].proto.text
+    assert len(at.get("plotly_chart")) >= 2
+    next(b for b in at.button if "Stop training" in b.label).click().run()
+    deadline = time.time() + 30
+    while time.time() < deadline and run_state(run) == "running":
+        time.sleep(0.2)
+    at.run()
+    assert run_state(run) == "stopped"
+    assert any("Stopped on request" in s.value for s in at.success)
+    assert (run / "best.pt").exists()

@@ -1,0 +1,164 @@
+"""End to end: a real `streamlit run app.py` and Debian's Chromium driven by Playwright. Slow: `pytest -m slow`.
+
+Screenshots of every page land in artifacts/screenshots/ (git-ignored) to be looked at.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    runs = tmp_path_factory.mktemp("runs")
+    env = {**os.environ, "DIGITS_RUNS": str(runs)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url, runs
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    page.close()
+
+
+def wait_idle(page, timeout=60_000):
+    """Wait until Streamlit has finished the script run (no running indicator)."""
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=timeout)
+
+
+def open_page(page, url, name, heading):
+    page.goto(f"{url}/{name}")
+    page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+@pytest.mark.parametrize("name, heading", [("", "digits"), ("predictions", "Predictions on the test set"),
+                                           ("losses", "Losses"), ("model", "Model")])
+def test_every_page_opens(server, page, name, heading):
+    url, _ = server
+    open_page(page, url, name, heading)
+    if name == "predictions":
+        page.get_by_text("Test accuracy").wait_for(timeout=60_000)
+        captions = page.get_by_text(re.compile(r"true \d · pred \d"))
+        captions.first.wait_for()
+        assert captions.count() == 28  # a full batch of test images, each with its caption
+    if name == "losses":
+        page.get_by_text("written by hand (digits.losses)").wait_for()
+    if name == "model":
+        page.get_by_text("Parameters").first.wait_for()
+    page.screenshot(path=str(SHOTS / f"{name or 'home'}.png"), full_page=True)
+
+
+def stroke(page, canvas, points):
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y, steps=8)
+    page.mouse.up()
+
+
+# Mouse paths in canvas pixels (280×280) for a few digits, drawn the way a person would.
+DRAWINGS = {
+    "1": [[(140, 50), (140, 230)]],
+    "7": [[(80, 60), (200, 60), (120, 235)]],
+    "0": [[(140, 45), (95, 75), (80, 140), (95, 205), (140, 235), (185, 205), (200, 140), (185, 75), (140, 45)]],
+}
+
+
+def test_draw_digits_with_the_mouse(server, page):
+    url, _ = server
+    open_page(page, url, "draw", "Draw a digit")
+    page.get_by_text("Draw a digit on the canvas.").wait_for()
+    for digit, strokes in DRAWINGS.items():
+        canvas = page.locator("canvas.upper-canvas").first
+        for points in strokes:
+            stroke(page, canvas, points)
+        shown = page.locator(".digit").first
+        shown.wait_for(timeout=30_000)
+        wait_idle(page)
+        page.screenshot(path=str(SHOTS / f"draw-{digit}.png"), full_page=True)
+        assert shown.inner_text().strip() == digit
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=30_000)
+
+
+def progress_text(page) -> str:
+    return page.locator("[data-testid='stProgress']").inner_text()
+
+
+def test_train_live_and_stop(server, page):
+    url, runs = server
+    open_page(page, url, "train", "Train")
+    page.get_by_label("Epochs").fill("3")
+    page.get_by_label("Evaluate every (iterations)").fill("40")
+    page.get_by_role("button", name="Start training").click()
+    page.locator("[data-testid='stProgress']").wait_for(timeout=90_000)
+    first = progress_text(page)
+    page.get_by_text("Updated the best model!").first.wait_for(timeout=60_000)
+    time.sleep(2.5)
+    later = progress_text(page)
+    iteration = lambda text: int(re.search(r"iteration (\d+)/", text).group(1))
+    assert iteration(later) > iteration(first), (first, later)  # the page follows the run live
+    assert page.locator(".js-plotly-plot").count() >= 2
+    page.screenshot(path=str(SHOTS / "train-live.png"), full_page=True)
+    page.get_by_role("button", name="Stop training").click()
+    page.get_by_text("Stopped on request").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.screenshot(path=str(SHOTS / "train-stopped.png"), full_page=True)
+    run = next(runs.iterdir())
+    assert (run / "best.pt").exists() and '"kind": "stopped"' in (run / "events.jsonl").read_text()
