@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -88,6 +89,43 @@ def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
     meta = {k: v for k, v in data.items() if k != "state_dict"}
     meta["path"] = str(path)
     return model.eval(), meta
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # these networks' checkpoints are ~0.25 MB
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def import_checkpoint(data: bytes, filename: str, folder: Path | str, protected: tuple[str, ...] = (),
+                      max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
+    """Check an uploaded checkpoint and store it in `folder` under a safe, new name.
+
+    Refused with a CheckpointError: too large, not a loadable digits checkpoint (weights-only loading
+    never runs code from the file), weights that do not fit the architecture it names. The file name
+    keeps only its last component and plain characters, can never leave `folder`, and never
+    overwrites a file there (a protected or taken name gets a number).
+    """
+    if len(data) > max_bytes:
+        raise CheckpointError(f"{filename}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+    stem = SAFE_NAME.sub("-", Path(filename.replace("\\", "/")).name).strip(".-") or "uploaded"
+    stem = stem[:-3] if stem.endswith(".pt") else stem
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".upload.", suffix=".tmp", dir=folder)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    try:
+        load_checkpoint(tmp)
+        for n in range(1000):
+            target = folder / (f"{stem}.pt" if n == 0 else f"{stem}-{n}.pt")
+            if target.name not in protected and not target.exists():
+                break
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+        return target
+    except CheckpointError as e:
+        raise CheckpointError(str(e).replace(tmp, filename)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def list_checkpoints(folder: Path | str) -> tuple[list[CheckpointInfo], dict[Path, str]]:

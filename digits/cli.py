@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint", type=Path)
 
+    h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
+    h.add_argument("checkpoints", type=Path, nargs="+")
+    h.add_argument("--per-digit", type=int, default=30, help="drawings of each digit (default: 30)")
+    h.add_argument("--seed", type=int, default=0)
+
     r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")
     r.add_argument("image", type=Path)
     r.add_argument("--checkpoint", type=Path, required=True)
@@ -66,6 +71,7 @@ def _train(args, argv: list[str]) -> int:
     import torch
     from tqdm import tqdm
 
+    wall = time.perf_counter()
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
     try:
         config = TrainConfig(**values)
@@ -79,7 +85,11 @@ def _train(args, argv: list[str]) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # a stop request: finish the batch, keep the best checkpoint
         signal.signal(sig, lambda *_: stop.set())
-    writer = RunWriter(args.run_dir, config.to_dict()) if args.run_dir else None
+    try:
+        writer = RunWriter(args.run_dir, config.to_dict()) if args.run_dir else None
+    except OSError as e:
+        print(f"error: cannot write the run folder {args.run_dir}: {e.strerror or e}", file=sys.stderr)
+        return 2
     command = "python -m digits " + shlex.join(argv)
     bar = None
     code = 0
@@ -111,13 +121,17 @@ def _train(args, argv: list[str]) -> int:
                 else:
                     verb = "Finished" if kind == "finished" else "Stopped on request"
                     test = f", test accuracy {event.test_acc:.2%}" if event.test_acc is not None else ""
-                    print(f"{verb} after {event.iteration} iterations in {event.elapsed:.1f} s: best val acc "
+                    print(f"{verb} after {event.iteration} iterations in {event.elapsed:.1f} s of training "
+                          f"({time.perf_counter() - wall:.1f} s with data loading): best val acc "
                           f"{event.best_val_acc:.2%} (iteration {event.best_iteration}){test}")
                     if event.checkpoint:
                         print(f"Checkpoint: {event.checkpoint}")
     except (MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
+    except OSError as e:  # e.g. the disk filled up under events.jsonl: the best checkpoint stays as it was
+        print(f"error: training stopped, cannot write to disk: {e.strerror or e}", file=sys.stderr)
+        code = 1
     finally:
         if writer:
             writer.close()
@@ -133,6 +147,19 @@ def _evaluate(args) -> int:
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
+    return 0
+
+
+def _drawn(args) -> int:
+    from .handdrawn import drawn_accuracy, drawn_digits
+
+    drawings = drawn_digits(args.per_digit, args.seed)
+    print(f"{len(drawings)} drawings ({args.per_digit} of each digit, seed {args.seed})")
+    for path in args.checkpoints:
+        model, meta = load_checkpoint(path)
+        acc, per_digit = drawn_accuracy(model, drawings)
+        print(f"{path}: {meta['model']}, drawn-digit accuracy {acc:.2%}  "
+              + " ".join(f"{d}:{a:.0%}" for d, a in enumerate(per_digit)))
     return 0
 
 
@@ -167,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, argv)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "drawn":
+            return _drawn(args)
         return _predict(args)
     except (CheckpointError, MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

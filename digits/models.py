@@ -29,6 +29,8 @@ class LeNet5(nn.Module):
     # reach the centre of C3's receptive fields); the border must be *background*, which after
     # normalisation is -mean/std, not 0.
     BACKGROUND = -MNIST_MEAN / MNIST_STD
+    # Training is faster with NHWC weights and activations here (2-core CPU: ~8,500 → ~10,000 samples/s).
+    channels_last = True
 
     def __init__(self):
         super().__init__()
@@ -65,6 +67,8 @@ class SmallCNN(nn.Module):
     |          | total                              |              | 57,790 |
     """
 
+    channels_last = False  # NHWC is slower for this one (2-core CPU: ~17,000 → ~11,000 samples/s)
+
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 6, 3)
@@ -96,6 +100,12 @@ def build_model(name: str, **kwargs) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     return MODELS[name][0](**kwargs)
+
+
+def to_device(model: nn.Module, device) -> nn.Module:
+    """Move a model to `device` in the memory layout it trains fastest in."""
+    layout = torch.channels_last if getattr(model, "channels_last", False) else torch.contiguous_format
+    return model.to(device, memory_format=layout)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -155,6 +155,8 @@ def to_mnist(image) -> np.ndarray | None:
     small = _resize(t, max(1, round(h * scale)), max(1, round(w * scale))).clamp_(0, 1).numpy()
     # Centre of mass to the centre of the 28×28 field (pixel centres 0..27: the centre is 13.5).
     total = small.sum()
+    if total < 1e-3:                     # a speck that vanished in the resize: nothing to read
+        return None
     cy = (small.sum(axis=1) * np.arange(small.shape[0])).sum() / total
     cx = (small.sum(axis=0) * np.arange(small.shape[1])).sum() / total
     top = int(np.clip(round(13.5 - cy), 0, 28 - small.shape[0]))

@@ -94,7 +94,7 @@ def run_id(model: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
 
 
-def start_run(config: dict, runs_dir: Path | str, nice: int = 5, threads: int = 0) -> Path:
+def start_run(config: dict, runs_dir: Path | str, nice: int = 19, threads: int = 0) -> Path:
     """Launch `python -m digits train --run-dir` as its own process (own session: it outlives the caller)."""
     import subprocess
     import sys
@@ -115,7 +115,7 @@ def start_run(config: dict, runs_dir: Path | str, nice: int = 5, threads: int = 
         args += ["--threads", str(threads)]
     _write_json(run_dir / CONFIG, config)
     log = open(run_dir / LOG, "w")
-    # Lower priority: a training run must never make the app's pages slow to answer.
+    # Lowest priority: a training run takes only the CPU time that the app's pages leave over.
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                      start_new_session=True, cwd=Path(__file__).resolve().parents[1],
                      preexec_fn=(lambda: os.nice(nice)) if nice else None)

@@ -18,7 +18,7 @@ from .augment import random_affine
 from .checkpoint import save_checkpoint
 from .data import MNIST_MEAN, MNIST_STD, Splits, batches, load_splits
 from .evaluate import accuracy
-from .models import MODELS, build_model, count_parameters
+from .models import MODELS, build_model, count_parameters, to_device
 
 MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
@@ -164,7 +164,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     if config.batch_size > len(splits.train):
         raise ValueError(f"batch size {config.batch_size} is larger than the {len(splits.train)} training images")
     train, val, test = (s.to(device) for s in (splits.train, splits.val, splits.test))
-    model = build_model(config.model).to(device)
+    model = to_device(build_model(config.model), device)
     per_epoch = math.ceil(len(train) / config.batch_size)
     total = per_epoch * config.epochs
     if config.optimizer == "adam":

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
+from digits.checkpoint import import_checkpoint
 
 
 def saved(tmp_path, name="lenet5", file="model.pt"):
@@ -97,3 +98,42 @@ def test_list_checkpoints_reports_bad_files_without_failing(tmp_path):
     good, bad = list_checkpoints(tmp_path)
     assert [(c.path.name, c.model) for c in good] == [("a.pt", "lenet5"), ("b.pt", "cnn")]
     assert list(bad) == [tmp_path / "broken.pt"] and "broken.pt" in bad[tmp_path / "broken.pt"]
+
+
+def checkpoint_bytes(tmp_path, name="cnn"):
+    _, path = saved(tmp_path, name, file=f"src-{name}.pt")
+    return path.read_bytes()
+
+
+def test_import_stores_a_valid_upload_under_a_safe_new_name(tmp_path):
+    data = checkpoint_bytes(tmp_path)
+    folder = tmp_path / "checkpoints"
+    first = import_checkpoint(data, "../../etc/my model.pt", folder, protected=("cnn.pt",))
+    assert first == folder / "my-model.pt" and load_checkpoint(first)[1]["model"] == "cnn"
+    second = import_checkpoint(data, "C:\\\\Users\\\\me\\\\my model.pt", folder)
+    assert second == folder / "my-model-1.pt"  # never overwrites
+    shipped = import_checkpoint(data, "cnn.pt", folder, protected=("cnn.pt",))
+    assert shipped == folder / "cnn-1.pt"      # a shipped name is never taken
+    assert import_checkpoint(data, "/abs/../..", folder).parent == folder
+    assert not list(folder.glob(".upload*"))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d, tmp: d[: len(d) // 2], "not a loadable checkpoint"),
+    (lambda d, tmp: b"x" * 6_000_000, "over the 5 MB limit"),
+])
+def test_import_refuses_bad_uploads_and_keeps_nothing(tmp_path, make, message):
+    folder = tmp_path / "checkpoints"
+    with pytest.raises(CheckpointError, match=message):
+        import_checkpoint(make(checkpoint_bytes(tmp_path), tmp_path), "upload.pt", folder)
+    assert not folder.exists() or not list(folder.iterdir())
+
+
+def test_import_refuses_code_and_names_the_upload(tmp_path):
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": Payload(marker)}, evil,
+               pickle_module=pickle)
+    with pytest.raises(CheckpointError, match="^evil.pt: not a loadable checkpoint"):
+        import_checkpoint(evil.read_bytes(), "evil.pt", tmp_path / "checkpoints")
+    assert not marker.exists()

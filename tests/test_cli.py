@@ -49,3 +49,11 @@ def test_corrupt_checkpoint_is_a_message_not_a_traceback(tmp_path):
     done = cli("evaluate", bad)
     assert done.returncode == 2 and "bad.pt: not a loadable checkpoint" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unwritable_run_folder_is_a_message(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = cli("train", "--epochs", "1", "--run-dir", blocker / "run")
+    assert done.returncode == 2 and "cannot write the run folder" in done.stderr
+    assert "Traceback" not in done.stderr

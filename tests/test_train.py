@@ -123,3 +123,12 @@ def test_every_event_is_one_json_object(tiny_splits):
 def test_started_event_names_the_device(tiny_splits):
     started = next(fit(TrainConfig(model="cnn", epochs=1, device="cpu"), tiny_splits))
     assert started.device == "cpu" and started.device_name.startswith("CPU (")
+
+
+def test_an_unwritable_checkpoint_stops_training_with_a_clear_message(tiny_splits, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the checkpoint folder should be")
+    events = run(TrainConfig(model="cnn", epochs=2, batch_size=64, eval_every=4, device="cpu"), tiny_splits,
+                 checkpoint=blocker / "best.pt")
+    assert events[-1].kind == "failed" and "Could not write the checkpoint" in events[-1].message
+    assert blocker.read_text().startswith("a file")  # nothing else touched
