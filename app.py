@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 
+ui.mark_app_run()
 st.set_page_config(page_title="digits · MNIST", page_icon=":material/draw:", layout="wide")
 
 pages = [

@@ -6,6 +6,7 @@ Pages stay thin: widgets → one core call → rendering with what is here.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +16,28 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from digits import CheckpointError, load_checkpoint, resolve_device
+from digits.checkpoint import import_checkpoint
 from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
 from digits.runs import CHECKPOINT, list_runs, read_events, run_state
 from digits.train import device_name
 
 
+_this_run = threading.local()  # Streamlit runs each script run in its own thread
+
+
+def mark_app_run() -> None:
+    """app.py calls this first: the page that runs next is inside the app's navigation and sidebar."""
+    _this_run.through_app = True
+
+
 def use_app_navigation() -> None:
-    """Streamlit sees the pages/ folder and, until app.py has called st.navigation once, may run a
-    page named in the first request's URL on its own (its older multipage mode), without app.py's
-    sidebar. When that happens, switch that mode off and run again: the rerun goes through app.py.
-    Every page calls this first (app.py needs not: its st.navigation call switches the mode off)."""
-    if PagesManager.uses_pages_directory:
+    """Every page calls this first. Streamlit sees the pages/ folder and, until app.py has called
+    st.navigation once, may run a page named in a URL on its own (its older multipage mode), without
+    app.py's sidebar: on a fresh server, the first requests of every browser that asks for /draw at
+    once. Such a run switches that mode off and runs again, this time through app.py."""
+    through_app = getattr(_this_run, "through_app", False)
+    _this_run.through_app = False
+    if not through_app:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -126,6 +138,26 @@ def checkpoint_select(label: str, key: str, default: Path | None = None) -> Path
     return Path(chosen)
 
 
+def invalid_checkpoints() -> dict[Path, str]:
+    return {p: m["error"] for p in checkpoint_paths() if "error" in (m := checkpoint_meta(p))}
+
+
+def upload_checkpoint() -> None:
+    """Add a checkpoint file from the user's computer (checked before it is stored; see import_checkpoint)."""
+    with st.expander("Upload a checkpoint"):
+        f = st.file_uploader("A .pt file saved by digits", type=["pt"], key="upload")
+        if f is None or st.session_state.get("_uploaded") == f.file_id:
+            return
+        try:
+            path = import_checkpoint(f.getvalue(), f.name, CHECKPOINTS, protected=SHIPPED)
+        except CheckpointError as e:
+            st.error(f"Not added: {e}")
+            return
+        st.session_state["_uploaded"] = f.file_id
+        st.session_state["open_checkpoint"] = str(path)
+        st.rerun()
+
+
 def selected_checkpoint() -> Path | None:
     value = st.session_state.get("checkpoint")
     return Path(value) if value and Path(value).exists() else None
@@ -138,6 +170,10 @@ def sidebar() -> None:
         checkpoint_select("Model", key="checkpoint")
         if not valid_checkpoints():
             st.caption("No checkpoint yet: train one on the Train page.")
+        if bad := invalid_checkpoints():
+            with st.expander(f"⚠ {len(bad)} unusable checkpoint file{'s' if len(bad) > 1 else ''}"):
+                for reason in bad.values():
+                    st.caption(reason)
         st.caption(f"Compute: {device_label()}")
         st.caption("MNIST: verified ✓" if dataset_ready() else "MNIST: fetched on first use")
 
@@ -196,14 +232,18 @@ def epoch_chart(s) -> go.Figure:
     return fig
 
 
-def probability_chart(probs: np.ndarray, height: int = 260) -> go.Figure:
+def probability_bars(probs: np.ndarray, height: int = 150) -> str:
+    """Ten vertical bars as plain HTML: the Draw page's chart, cheap for a browser to draw on every
+    stroke (a plotly chart costs a busy laptop far more). Built from our own numbers only."""
     top = int(np.argmax(probs))
-    colors = ["#31a354" if i == top else "#9ecae1" for i in range(10)]
-    fig = go.Figure(go.Bar(x=list(range(10)), y=probs, marker_color=colors,
-                           text=[f"{p:.0%}" if p >= 0.01 else "" for p in probs], textposition="outside"))
-    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10), height=height, xaxis=dict(dtick=1, title="digit"),
-                      yaxis=dict(range=[0, 1.1], tickformat=".0%"), showlegend=False)
-    return fig
+    bars = "".join(
+        f"<div style='flex:1;text-align:center;font-size:13px'>"
+        f"<div style='height:{height}px;display:flex;flex-direction:column;justify-content:flex-end'>"
+        f"<div style='font-size:11px;color:#555'>{p:.0%}</div>"
+        f"<div style='height:{max(float(p) * height, 1):.0f}px;background:{'#31a354' if i == top else '#9ecae1'};"
+        f"border-radius:3px 3px 0 0'></div></div><div>{i}</div></div>"
+        for i, p in enumerate(probs))
+    return f"<div class='probs' style='display:flex;gap:6px;align-items:flex-end'>{bars}</div>"
 
 
 def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:

@@ -11,6 +11,7 @@ from digits import classify
 ui.use_app_navigation()
 
 st.title("Draw a digit")
+ui.upload_checkpoint()
 path = ui.selected_checkpoint()
 if path is None:
     st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
@@ -50,7 +51,7 @@ def show(path: Path, key: str) -> None:
     small.image(ui.upscale((p.input * 255).astype(np.uint8), 5), caption="What the network saw (28×28)")
     if p.unsure:
         st.warning(f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing larger or clearer.")
-    st.plotly_chart(ui.probability_chart(p.probs), key=f"probs-{key}", config={"displayModeBar": False})
+    st.markdown(ui.probability_bars(p.probs), unsafe_allow_html=True)
     st.caption(f"{meta['model']} on {ui.device_label()} · {ms:.1f} ms")
 
 

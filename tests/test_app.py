@@ -104,7 +104,8 @@ def test_draw_page_classifies_an_injected_drawing(app):
     expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
     shown = [m.value for m in at.markdown if "class='digit'" in m.value]
     assert shown and f">{expected.digit}</div>" in shown[0]
-    assert len(at.get("plotly_chart")) == 1  # the ten probabilities
+    bars = [m.value for m in at.markdown if "class='probs'" in m.value]
+    assert bars and bars[0].count("border-radius") == 10  # one bar per digit
 
 
 def test_losses_page_matches_torch(app):
@@ -149,3 +150,37 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     assert run_state(run) == "stopped"
     assert any("Stopped on request" in s.value for s in at.success)
     assert (run / "best.pt").exists()
+
+
+def test_a_broken_checkpoint_is_listed_with_its_reason_and_pages_keep_working(app):
+    good = ui.CHECKPOINTS / "cnn.pt"
+    (ui.CHECKPOINTS / "truncated.pt").write_bytes(good.read_bytes()[:3000])
+    (ui.CHECKPOINTS / "notes.pt").write_text("not a checkpoint")
+    for page in ("home", "predictions", "draw", "losses", "model"):
+        at = open_page(app, page)
+        assert at.sidebar.expander[0].label == "⚠ 2 unusable checkpoint files"
+        reasons = " ".join(c.value for c in at.sidebar.expander[0].caption)
+        assert "truncated.pt: not a loadable checkpoint" in reasons and "notes.pt" in reasons
+        assert at.sidebar.selectbox(key="checkpoint").options == [ui.checkpoint_label(good)]
+
+
+@pytest.mark.slow
+def test_the_train_page_finds_a_run_whose_launcher_is_gone(app):
+    """As after a server restart: the process that started the run has exited, the run goes on."""
+    import subprocess
+    import sys
+    import time
+
+    from digits.runs import read_events, stop_run
+
+    code = ("import sys; from digits.runs import start_run; "
+            f"print(start_run({{'model': 'cnn', 'epochs': 30, 'eval_every': 40}}, {str(ui.RUNS)!r}))")
+    launcher = subprocess.run([sys.executable, "-c", code], cwd=ui.ROOT, capture_output=True, text=True, timeout=60)
+    run = ui.Path(launcher.stdout.strip())
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(e["kind"] == "evaluation" for e in read_events(run)[0]):
+        time.sleep(0.5)
+    at = open_page(app, "train")
+    assert at.selectbox(key="run").value == run.name
+    assert at.get("progress") and "iteration" in at.get("progress")[0].proto.text
+    stop_run(run)

@@ -162,3 +162,12 @@ def test_train_live_and_stop(server, page):
     page.screenshot(path=str(SHOTS / "train-stopped.png"), full_page=True)
     run = next(runs.iterdir())
     assert (run / "best.pt").exists() and '"kind": "stopped"' in (run / "events.jsonl").read_text()
+
+
+def test_three_people_draw_while_a_model_trains():
+    """The workshop load test, in its short form (the README's table comes from the long one)."""
+    done = subprocess.run([sys.executable, "benchmarks/load.py", "--pages", "3", "--drawings", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr   # every drawing classified, no error
+    row = done.stdout.strip().splitlines()[-1]
+    assert row.startswith("| 3 | yes | 6 / 6 | 0 |"), row
