@@ -1,0 +1,66 @@
+"""A workshop's bad day, with real processes and real files. Slow (real MNIST): `pytest -m slow`."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digits import load_checkpoint
+from digits.runs import PROCESS, read_events, run_state, start_run
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+CONFIG = {"model": "cnn", "epochs": 30, "eval_every": 40}
+
+
+def wait_for(predicate, timeout=120, every=0.2):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False
+
+
+def evaluated(run):
+    return any(e["kind"] == "evaluation" and e["best"] for e in read_events(run)[0])
+
+
+def pid_of(run):
+    return json.loads((run / PROCESS).read_text())["pid"]
+
+
+def test_kill_9_mid_epoch_shows_crashed_keeps_the_checkpoint_and_a_new_run_can_start(tmp_path):
+    run = start_run(CONFIG, tmp_path)
+    assert wait_for(lambda: evaluated(run))
+    assert run_state(run) == "running"
+    os.kill(pid_of(run), signal.SIGKILL)
+    assert wait_for(lambda: run_state(run) == "crashed", timeout=10)
+    model, meta = load_checkpoint(run / "best.pt")            # written atomically: intact
+    assert meta["metrics"]["val_acc"] > 0.5
+    time.sleep(1.1)                                            # run ids are per second
+    again = start_run(CONFIG, tmp_path)
+    assert wait_for(lambda: read_events(again)[0], timeout=60) and run_state(again) == "running"
+    os.kill(pid_of(again), signal.SIGTERM)
+    assert wait_for(lambda: run_state(again) == "stopped", timeout=20)
+
+
+def test_a_run_outlives_the_process_that_started_it(tmp_path):
+    """The app's server can restart (or die) while a run goes on; the new server finds it running."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from digits.runs import start_run; "
+            f"print(start_run({CONFIG!r}, {str(tmp_path)!r}))")
+    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    run = Path(parent.stdout.strip())
+    assert parent.returncode == 0 and run.is_dir()
+    assert wait_for(lambda: evaluated(run))                   # the parent is gone; training goes on
+    seen = len(read_events(run)[0])
+    assert wait_for(lambda: len(read_events(run)[0]) > seen, timeout=10)
+    assert run_state(run) == "running"
+    os.kill(pid_of(run), signal.SIGTERM)
+    assert wait_for(lambda: run_state(run) == "stopped", timeout=20)
+    assert load_checkpoint(run / "best.pt")
