@@ -163,6 +163,15 @@ def selected_checkpoint() -> Path | None:
     return Path(value) if value and Path(value).exists() else None
 
 
+def checkpoint_or_stop() -> Path:
+    """The model chosen in the sidebar; without one, say how to get one and end the page here."""
+    path = selected_checkpoint()
+    if path is None:
+        st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
+        st.stop()
+    return path
+
+
 def sidebar() -> None:
     if "open_checkpoint" in st.session_state:  # set by a button before this widget exists in the run
         st.session_state["checkpoint"] = st.session_state.pop("open_checkpoint")

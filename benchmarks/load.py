@@ -62,16 +62,25 @@ def start_server(port: int, runs: Path) -> subprocess.Popen:
     raise RuntimeError("streamlit did not start")
 
 
+async def open_draw_page(page, url: str) -> None:
+    await page.goto(f"{url}/draw", timeout=120_000)
+    await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=120_000)
+
+
 async def person(browser, url: str, drawings: int, latencies: list, errors: list, timeout_ms: int) -> None:
     page = await browser.new_page(viewport={"width": 1200, "height": 900})
     try:
-        await page.goto(f"{url}/draw", timeout=120_000)
-        await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=120_000)
-        canvas = page.locator("canvas.upper-canvas").first
+        await open_draw_page(page, url)
+    except Exception as e:
+        errors.extend([f"page did not open: {type(e).__name__}"] * drawings)
+        await page.close()
+        return
+    try:
         for i in range(drawings):
             digit, points = list(STROKES.items())[i % len(STROKES)]
             try:
-                box = await canvas.bounding_box()
+                canvas = page.locator("canvas.upper-canvas").first
+                box = await canvas.bounding_box(timeout=timeout_ms)
                 await page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
                 await page.mouse.down()
                 for x, y in points[1:]:
@@ -80,14 +89,16 @@ async def person(browser, url: str, drawings: int, latencies: list, errors: list
                 lifted = time.perf_counter()
                 await page.locator(".digit").first.wait_for(timeout=timeout_ms)
                 latencies.append(time.perf_counter() - lifted)
-                await page.get_by_role("button", name="Clear").click()
+                await page.get_by_role("button", name="Clear").click(timeout=timeout_ms)
                 await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
                 await asyncio.sleep(THINK_S)
-            except Exception as e:  # a timeout or a broken page: count it, go on with the next drawing
+            except Exception as e:  # a timeout or a broken page: count it, reload, go on
                 errors.append(f"{digit}: {type(e).__name__}: {str(e).splitlines()[0][:150]}")
-                await page.goto(f"{url}/draw", timeout=120_000)
-                await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=120_000)
-                canvas = page.locator("canvas.upper-canvas").first
+                try:
+                    await open_draw_page(page, url)
+                except Exception as e:
+                    errors.extend([f"page did not reopen: {type(e).__name__}"] * (drawings - i - 1))
+                    return
     finally:
         await page.close()
 

@@ -12,10 +12,7 @@ ui.use_app_navigation()
 
 st.title("Draw a digit")
 ui.upload_checkpoint()
-path = ui.selected_checkpoint()
-if path is None:
-    st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
-    st.stop()
+path = ui.checkpoint_or_stop()
 
 left, right = st.columns([1, 2], gap="large")
 with left:

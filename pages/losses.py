@@ -10,10 +10,7 @@ from digits.evaluate import logits_of
 ui.use_app_navigation()
 
 st.title("Losses")
-path = ui.selected_checkpoint()
-if path is None:
-    st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
-    st.stop()
+path = ui.checkpoint_or_stop()
 test = ui.mnist_or_stop()
 model, meta = ui.load_model(path)
 size = st.select_slider("Test batch", [16, 64, 256, 1024, 10_000], value=64)

@@ -10,10 +10,7 @@ from digits import MODELS, count_parameters
 ui.use_app_navigation()
 
 st.title("Model")
-path = ui.selected_checkpoint()
-if path is None:
-    st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
-    st.stop()
+path = ui.checkpoint_or_stop()
 model, meta = ui.load_model(path)
 name = meta["model"]
 st.subheader(f"{ui.MODEL_NAMES.get(name, name)}: {MODELS[name][1]}")

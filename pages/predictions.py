@@ -13,10 +13,7 @@ PAGE = 28  # images per batch shown (four rows of seven on a laptop screen)
 
 st.title("Predictions on the test set")
 ui.upload_checkpoint()
-path = ui.selected_checkpoint()
-if path is None:
-    st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
-    st.stop()
+path = ui.checkpoint_or_stop()
 test = ui.mnist_or_stop()
 
 

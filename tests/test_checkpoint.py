@@ -81,11 +81,16 @@ class Payload:
         return (open, (str(self.marker), "w"))
 
 
-def test_a_pickle_that_runs_code_is_refused_without_running(tmp_path):
-    marker = tmp_path / "code-ran"
-    evil = tmp_path / "evil.pt"
+def evil_checkpoint(tmp_path):
+    """A checkpoint-shaped pickle whose loading would create a marker file: (file, marker)."""
+    marker, evil = tmp_path / "code-ran", tmp_path / "evil.pt"
     torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": Payload(marker)}, evil,
                pickle_module=pickle)
+    return evil, marker
+
+
+def test_a_pickle_that_runs_code_is_refused_without_running(tmp_path):
+    evil, marker = evil_checkpoint(tmp_path)
     with pytest.raises(CheckpointError, match="evil.pt: not a loadable checkpoint"):
         load_checkpoint(evil)
     assert not marker.exists()
@@ -130,10 +135,7 @@ def test_import_refuses_bad_uploads_and_keeps_nothing(tmp_path, make, message):
 
 
 def test_import_refuses_code_and_names_the_upload(tmp_path):
-    marker = tmp_path / "code-ran"
-    evil = tmp_path / "evil.pt"
-    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": Payload(marker)}, evil,
-               pickle_module=pickle)
+    evil, marker = evil_checkpoint(tmp_path)
     with pytest.raises(CheckpointError, match="^evil.pt: not a loadable checkpoint"):
         import_checkpoint(evil.read_bytes(), "evil.pt", tmp_path / "checkpoints")
     assert not marker.exists()
