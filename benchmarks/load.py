@@ -89,8 +89,10 @@ async def person(browser, url: str, drawings: int, latencies: list, errors: list
                 lifted = time.perf_counter()
                 await page.locator(".digit").first.wait_for(timeout=timeout_ms)
                 latencies.append(time.perf_counter() - lifted)
+                old = await canvas.element_handle()
                 await page.get_by_role("button", name="Clear").click(timeout=timeout_ms)
                 await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
+                await page.wait_for_function("e => !e.isConnected", arg=old, timeout=timeout_ms)  # a fresh canvas
                 await asyncio.sleep(THINK_S)
             except Exception as e:  # a timeout or a broken page: count it, reload, go on
                 errors.append(f"{digit}: {type(e).__name__}: {str(e).splitlines()[0][:150]}")

@@ -133,8 +133,13 @@ def test_draw_digits_with_the_mouse(server, page):
         wait_idle(page)
         page.screenshot(path=str(SHOTS / f"draw-{digit}.png"), full_page=True)
         assert shown.inner_text().strip() == digit
+        old = canvas.element_handle()
         page.get_by_role("button", name="Clear").click()
         page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=30_000)
+        # Clear mounts a fresh canvas: wait until the old one is gone, and give the new one the
+        # moment a person would take before drawing again (its script sets up its mouse handlers).
+        page.wait_for_function("e => !e.isConnected", arg=old, timeout=30_000)
+        time.sleep(1.0)
 
 
 def progress_text(page) -> str:
