@@ -63,6 +63,18 @@ def read_events(run_dir: Path | str, offset: int = 0) -> tuple[list[dict], int]:
     return out, offset + end
 
 
+def _last_event(run_dir: Path) -> dict | None:
+    """The last complete event, reading only the end of the file (runs are listed on every page load)."""
+    path = run_dir / EVENTS
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - 8192))
+            lines = f.read().split(b"\n")[:-1]  # a torn last line has no newline yet
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, ValueError):
+        return None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -79,10 +91,9 @@ def _alive(pid: int) -> bool:
 def run_state(run_dir: Path | str, events: list[dict] | None = None) -> str:
     """'finished', 'stopped' or 'failed' (from the last event), 'running', or 'crashed' (process gone)."""
     run_dir = Path(run_dir)
-    if events is None:
-        events, _ = read_events(run_dir)
-    if events and events[-1].get("kind") in FINAL_KINDS:
-        return events[-1]["kind"]
+    last = events[-1] if events else (_last_event(run_dir) if events is None else None)
+    if last and last.get("kind") in FINAL_KINDS:
+        return last["kind"]
     try:
         pid = json.loads((run_dir / PROCESS).read_text())["pid"]
     except (OSError, ValueError, KeyError):

@@ -5,7 +5,7 @@ import threading
 import pytest
 import torch
 
-from digits import MODELS, TrainConfig, fit, load_checkpoint
+from digits import MODELS, TrainConfig, build_model, fit, load_checkpoint
 from digits.models import SmallCNN
 from digits.evaluate import accuracy
 from digits.events import from_dict
@@ -132,3 +132,23 @@ def test_an_unwritable_checkpoint_stops_training_with_a_clear_message(tiny_split
                  checkpoint=blocker / "best.pt")
     assert events[-1].kind == "failed" and "Could not write the checkpoint" in events[-1].message
     assert blocker.read_text().startswith("a file")  # nothing else touched
+
+
+def test_evaluate_and_batch_predictions_agree_with_a_direct_count(tiny_splits):
+    from digits import evaluate, predict_batch
+    from digits.evaluate import logits_of
+
+    torch.manual_seed(0)
+    model = build_model("cnn")
+    predicted = logits_of(model, tiny_splits.test).argmax(1)
+    labels = tiny_splits.test.labels
+    m = evaluate(model, tiny_splits.test)
+    assert m.accuracy == pytest.approx((predicted == labels).float().mean().item())
+    assert m.confusion.sum() == len(labels) and m.confusion.trace() == (predicted == labels).sum().item()
+    for digit in range(10):
+        mine = labels == digit
+        if mine.any():
+            assert m.per_class[digit] == pytest.approx((predicted[mine] == digit).float().mean().item())
+    page = predict_batch(model, tiny_splits.test, [5, 0, 7])
+    assert page.indices.tolist() == [5, 0, 7] and page.labels.tolist() == labels[[5, 0, 7]].tolist()
+    assert page.predicted.tolist() == predicted[[5, 0, 7]].tolist() and page.probs.shape == (3, 10)
