@@ -48,8 +48,12 @@ def accuracy(model: nn.Module, split: Split, batch_size: int = 2000) -> float:
 
 
 def evaluate(model: nn.Module, split: Split, batch_size: int = 2000) -> Metrics:
-    logits = logits_of(model, split, batch_size)
-    labels = split.labels.to(logits.device)
+    return metrics_of(logits_of(model, split, batch_size), split.labels)
+
+
+def metrics_of(logits: torch.Tensor, labels: torch.Tensor) -> Metrics:
+    """Accuracy, loss, per-class accuracy and confusion matrix of logits (N, 10) against labels (N,)."""
+    labels = labels.to(logits.device)
     predicted = logits.argmax(1)
     confusion = torch.bincount(labels * 10 + predicted, minlength=100).view(10, 10).cpu().numpy()
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from digits.evaluate import logits_of
+from digits.evaluate import Metrics, logits_of, metrics_of
 
 ui.use_app_navigation()
 
@@ -18,22 +18,21 @@ test = ui.mnist_or_stop()
 
 
 @st.cache_data(show_spinner="Classifying the 10,000 test images…", max_entries=8)
-def predictions(path: str, mtime: float) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted labels, probabilities) for every test image."""
+def predictions(path: str, mtime: float) -> tuple[np.ndarray, Metrics]:
+    """(probabilities for every test image, their metrics), from one pass over the test set."""
     model, _ = ui.load_model(Path(path))
-    probs = logits_of(model, test).softmax(1).cpu().numpy()
-    return probs.argmax(1), probs
+    logits = logits_of(model, test)
+    return logits.softmax(1).cpu().numpy(), metrics_of(logits, test.labels)
 
 
-predicted, probs = predictions(str(path), path.stat().st_mtime)
+probs, metrics = predictions(str(path), path.stat().st_mtime)
+predicted = probs.argmax(1)
 labels = test.labels.numpy()
 correct = predicted == labels
-confusion = np.zeros((10, 10), int)
-np.add.at(confusion, (labels, predicted), 1)
-per_class = confusion.diagonal() / confusion.sum(1)
+confusion, per_class = metrics.confusion, metrics.per_class
 
 c = st.columns(4)
-c[0].metric("Test accuracy", f"{correct.mean():.2%}")
+c[0].metric("Test accuracy", f"{metrics.accuracy:.2%}")
 c[1].metric("Mistakes", f"{(~correct).sum():,} of {len(labels):,}")
 c[2].metric("Hardest digit", f"{per_class.argmin()} ({per_class.min():.1%})")
 c[3].metric("Model", ui.checkpoint_label(path).split(" · ")[0])
