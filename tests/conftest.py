@@ -15,6 +15,16 @@ def synthetic_split(n: int, seed: int) -> Split:
     return Split(images, labels)
 
 
+class WritesMarker:
+    """Unpickling this object would run code (create a file): a stand-in for a malicious pickle."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (str(self.path), "w"))
+
+
 @pytest.fixture
 def tiny_splits() -> Splits:
     return Splits(train=synthetic_split(512, 1), val=synthetic_split(128, 2), test=synthetic_split(128, 3))

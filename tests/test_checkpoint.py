@@ -5,6 +5,7 @@ import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
 from digits.checkpoint import import_checkpoint
+from tests.conftest import WritesMarker
 
 
 def saved(tmp_path, name="lenet5", file="model.pt"):
@@ -73,18 +74,10 @@ def test_unknown_model_and_wrong_shapes(tmp_path):
         load_checkpoint(tmp_path / "mismatch.pt")
 
 
-class Payload:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def evil_checkpoint(tmp_path):
     """A checkpoint-shaped pickle whose loading would create a marker file: (file, marker)."""
     marker, evil = tmp_path / "code-ran", tmp_path / "evil.pt"
-    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": Payload(marker)}, evil,
+    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)}, evil,
                pickle_module=pickle)
     return evil, marker
 

@@ -11,6 +11,7 @@ from torchvision.datasets import MNIST
 from digits import data
 from digits.augment import random_affine
 from digits.data import Split, batches, normalize, split_indices
+from tests.conftest import WritesMarker
 
 
 def test_split_is_disjoint_complete_and_seeded():
@@ -65,14 +66,6 @@ def test_wheel_pickle_becomes_idx_files_torchvision_reads(tmp_path):
     assert np.array_equal(train.targets.numpy(), np.concatenate([ytr, yva]))
     assert np.array_equal(test.data.numpy().reshape(20, 784), (xte * 256).astype(np.uint8))
     assert np.array_equal(test.targets.numpy(), yte)
-
-
-class WritesMarker:
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (str(self.path), "w"))
 
 
 def test_wheel_pickle_cannot_run_code(tmp_path):
