@@ -39,6 +39,8 @@ def test_kill_9_mid_epoch_shows_crashed_keeps_the_checkpoint_and_a_new_run_can_s
     run = start_run(CONFIG, tmp_path)
     assert wait_for(lambda: evaluated(run))
     assert run_state(run) == "running"
+    if sys.platform.startswith("linux"):  # training takes only the CPU the app leaves over
+        assert os.sched_getscheduler(pid_of(run)) == os.SCHED_IDLE
     os.kill(pid_of(run), signal.SIGKILL)
     assert wait_for(lambda: run_state(run) == "crashed", timeout=10)
     logged_best = max(e["val_acc"] for e in read_events(run)[0] if e["kind"] == "evaluation" and e["best"])
