@@ -42,6 +42,12 @@ def use_app_navigation() -> None:
         st.rerun()
 
 
+# One CPU thread for the server's torch. Its work is one drawing at a time for many people: a 28×28
+# image is too small to split across cores, and a split forward pass waits, at every layer, for a
+# second core that a busy server does not have free (80–130 ms a drawing instead of 2 ms, measured
+# with 20 pages drawing). The Predictions page's one pass over the test set is cached per checkpoint.
+torch.set_num_threads(1)
+
 ROOT = Path(__file__).resolve().parent
 CHECKPOINTS = Path(os.environ.get("DIGITS_CHECKPOINTS", ROOT / "checkpoints"))
 RUNS = Path(os.environ.get("DIGITS_RUNS", ROOT / "runs"))
@@ -56,13 +62,21 @@ def device() -> torch.device:
 
 def device_label() -> str:
     d = device()
-    return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {torch.get_num_threads()} threads"
+    return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {torch.get_num_threads()} thread{'' if torch.get_num_threads() == 1 else 's'}"
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def dataset_ready() -> bool:
-    files = [raw_folder(None) / name for name in MNIST_MD5]
-    return all(f.exists() for f in files) and not verify()
+    """MNIST present and verified. The 55 MB checksum runs once per version of the files, not per page view."""
+    try:
+        stamp = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in (raw_folder(None) / name for name in MNIST_MD5))
+    except OSError:
+        return False
+    return _verified(stamp)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _verified(stamp: tuple) -> bool:
+    return not verify()
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
