@@ -102,9 +102,10 @@ def test_draw_page_classifies_an_injected_drawing(app):
     at.run()
     assert not at.exception
     expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
-    shown = [m.value for m in at.markdown if "class='digit'" in m.value]
+    html = [h.proto.body for h in at.get("html")]
+    shown = [h for h in html if "class='digit'" in h]
     assert shown and f">{expected.digit}</div>" in shown[0]
-    bars = [m.value for m in at.markdown if "class='probs'" in m.value]
+    bars = [h for h in html if "class='probs'" in h]
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
 
 
