@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -36,7 +38,24 @@ STROKES = {  # canvas pixels (280×280)
     "7": [(80, 60), (200, 60), (120, 235)],
     "0": [(140, 45), (95, 75), (80, 140), (95, 205), (140, 235), (185, 205), (200, 140), (185, 75), (140, 45)],
 }
-THINK_S = 1.0  # a person looks at the answer and the cleared canvas before drawing again
+AFTER_CLEAR_S = 0.5  # from the fresh canvas appearing to the pen going down
+# Timed inside the page, on the page's own clock: from the mouse button going up to the first
+# animation frame after the prediction is in the DOM. (Timing it from here with Playwright's
+# wait_for adds its polling interval, up to 500 ms, to every figure.)
+ARM_TIMER = """() => {
+  window.__lifted = null;
+  window.addEventListener('mouseup', () => { window.__lifted = performance.now(); }, {capture: true, once: true});
+  window.__shown = new Promise(resolve => {
+    const seen = () => {
+      if (!document.querySelector('.digit')) return;
+      observer.disconnect();
+      requestAnimationFrame(() => resolve(performance.now() - window.__lifted));
+    };
+    const observer = new MutationObserver(seen);
+    observer.observe(document.body, {childList: true, subtree: true});
+    seen();
+  });
+}"""
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
@@ -62,60 +81,172 @@ def start_server(port: int, runs: Path) -> subprocess.Popen:
     raise RuntimeError("streamlit did not start")
 
 
-async def open_draw_page(page, url: str) -> None:
-    await page.goto(f"{url}/draw", timeout=120_000)
-    await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=120_000)
+async def open_draw_page(page, url: str, timeout_ms: int = 120_000) -> None:
+    await page.goto(f"{url}/draw", timeout=timeout_ms)
+    await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
 
 
-async def person(browser, url: str, drawings: int, latencies: list, errors: list, timeout_ms: int) -> None:
-    page = await browser.new_page(viewport={"width": 1200, "height": 900})
-    try:
-        await open_draw_page(page, url)
-    except Exception as e:
-        errors.extend([f"page did not open: {type(e).__name__}"] * drawings)
-        await page.close()
+def stroke_path(points, speed: float):
+    """Mouse positions along the polyline, one per 1/60 s at `speed` px/s (a mouse reports ~60 Hz)."""
+    if speed <= 0:  # as fast as Playwright sends them: 6 events a segment, no pause
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for k in range(1, 7):
+                yield x0 + (x1 - x0) * k / 6, y0 + (y1 - y0) * k / 6
         return
-    try:
-        for i in range(drawings):
+    step = speed / 60
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        n = max(1, round(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / step))
+        for k in range(1, n + 1):
+            yield x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
+
+
+async def draw(page, points, speed: float, timeout_ms: int) -> None:
+    box = await page.locator("canvas.upper-canvas").first.bounding_box(timeout=timeout_ms)
+    await page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    await page.mouse.down()
+    next_at = time.perf_counter()
+    for x, y in stroke_path(points, speed):
+        if speed > 0:
+            next_at += 1 / 60
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        await page.mouse.move(box["x"] + x, box["y"] + y)
+    await page.mouse.up()
+
+
+class Person:
+    """One participant: opens the Draw page, then draws, reads the answer, clears, draws again."""
+
+    def __init__(self, browser, url: str, args, results: dict):
+        self.browser, self.url, self.args, self.results = browser, url, args, results
+        self.timeout_ms = int(args.timeout * 1000)
+        self.page = None
+
+    async def open(self) -> bool:
+        self.page = await self.browser.new_page(viewport={"width": 1200, "height": 900})
+        started = time.perf_counter()
+        try:
+            await open_draw_page(self.page, self.url)
+        except Exception as e:
+            self.results["errors"].extend([f"page did not open: {type(e).__name__}"] * self.args.drawings)
+            return False
+        self.results["open"].append(time.perf_counter() - started)
+        return True
+
+    async def draw_digits(self, rng) -> None:
+        page, errors, timeout_ms = self.page, self.results["errors"], self.timeout_ms
+        await asyncio.sleep(rng.uniform(0, self.args.think))  # people do not start in step
+        for i in range(self.args.drawings):
             digit, points = list(STROKES.items())[i % len(STROKES)]
             try:
-                canvas = page.locator("canvas.upper-canvas").first
-                box = await canvas.bounding_box(timeout=timeout_ms)
-                await page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-                await page.mouse.down()
-                for x, y in points[1:]:
-                    await page.mouse.move(box["x"] + x, box["y"] + y, steps=6)
-                await page.mouse.up()
-                lifted = time.perf_counter()
-                await page.locator(".digit").first.wait_for(timeout=timeout_ms)
-                latencies.append(time.perf_counter() - lifted)
-                old = await canvas.element_handle()
+                await page.evaluate(ARM_TIMER)
+                await draw(page, points, self.args.stroke_speed, timeout_ms)
+                shown_ms = await asyncio.wait_for(page.evaluate("window.__shown"), timeout_ms / 1000)
+                self.results["latencies"].append(shown_ms / 1000)
+                await asyncio.sleep(self.args.think)  # reads the answer
+                old = await page.locator("canvas.upper-canvas").first.element_handle(timeout=timeout_ms)
                 await page.get_by_role("button", name="Clear").click(timeout=timeout_ms)
                 await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
                 await page.wait_for_function("e => !e.isConnected", arg=old, timeout=timeout_ms)  # a fresh canvas
-                await asyncio.sleep(THINK_S)
+                await asyncio.sleep(AFTER_CLEAR_S)
             except Exception as e:  # a timeout or a broken page: count it, reload, go on
-                errors.append(f"{digit}: {type(e).__name__}: {str(e).splitlines()[0][:150]}")
+                errors.append(f"{digit}: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:150]} "
+                              f"(page shows: {await page_state(page)})")
                 try:
-                    await open_draw_page(page, url)
+                    await open_draw_page(page, self.url, timeout_ms)
                 except Exception as e:
-                    errors.extend([f"page did not reopen: {type(e).__name__}"] * (drawings - i - 1))
+                    errors.extend([f"page did not reopen: {type(e).__name__}"] * (self.args.drawings - i - 1))
                     return
-    finally:
-        await page.close()
 
 
-async def drive(url: str, pages: int, drawings: int, timeout_ms: int, chromium: str):
+async def page_state(page) -> str:
+    """What a person would see when a drawing got no answer, for the error report."""
+    try:
+        return await asyncio.wait_for(page.evaluate("""() => {
+          const status = document.querySelector('[data-testid=stStatusWidget]');
+          return [document.querySelector('.digit') ? 'a digit' : 'no digit',
+                  document.body.innerText.includes('Draw a digit on the canvas.') ? '"Draw a digit"' : '',
+                  status ? 'status: ' + status.innerText.replace(/\\s+/g, ' ') : '',
+                  document.querySelector('[data-testid=stConnectionStatus]') ? 'connection status shown' : '',
+                 ].filter(Boolean).join(', ');
+        }"""), 5)
+    except Exception as e:
+        return f"unreadable ({type(e).__name__})"
+
+
+async def drive(url: str, n: int, args, on_all_open=None) -> dict:
+    """All N pages open at once (as when a presenter says "open the link"), then all draw."""
+    import random
+
     from playwright.async_api import async_playwright
 
-    latencies, errors = [], []
+    results = {"open": [], "latencies": [], "errors": []}
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        people = [Person(browser, url, args, results) for _ in range(n)]
+        opened = await asyncio.gather(*(person.open() for person in people))
+        if on_all_open:
+            on_all_open()
         started = time.perf_counter()
-        await asyncio.gather(*(person(browser, url, drawings, latencies, errors, timeout_ms) for _ in range(pages)))
-        wall = time.perf_counter() - started
+        rng = random.Random(0)
+        await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
+        results["wall"] = time.perf_counter() - started
         await browser.close()
-    return latencies, errors, wall
+    return results
+
+
+class CpuMeter:
+    """CPU seconds used, while it runs, by the server, the training run and the browsers (Linux /proc).
+
+    Samples every process below this one twice a second, so processes that end (closed pages) still
+    count. "browsers" is Chromium and the Playwright driver: on a real workshop day they are the
+    participants' laptops, not the server.
+    """
+
+    def __init__(self, server_pid: int, training_pid: int | None):
+        self.roots = {server_pid: "server", os.getpid(): "browsers"}
+        if training_pid:
+            self.roots[training_pid] = "training"
+        self.seen: dict[int, tuple[str, float]] = {}
+        self.start = self._sample()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _table() -> dict[int, tuple[int, float]]:
+        tick, out = os.sysconf("SC_CLK_TCK"), {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    fields = open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                out[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        return out
+
+    def _sample(self) -> dict[str, float]:
+        table = self._table()
+        for pid, (ppid, cpu) in table.items():
+            walk, category = pid, None
+            while walk > 1 and category is None:
+                category = self.roots.get(walk)
+                walk = table.get(walk, (0, 0))[0]
+            if category is not None:
+                self.seen[pid] = (category, cpu)
+        totals = dict.fromkeys(["server", "training", "browsers"], 0.0)
+        for category, cpu in self.seen.values():
+            totals[category] += cpu
+        return totals
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        end = self._sample()
+        return {k: end[k] - self.start[k] for k in end}
 
 
 def percentile(values, q):
@@ -127,6 +258,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, nargs="+", default=[20], help="concurrent pages (several: one row each)")
     ap.add_argument("--drawings", type=int, default=5, help="drawings per page")
+    ap.add_argument("--think", type=float, default=2.0, help="seconds a person looks at the answer before Clear")
+    ap.add_argument("--stroke-speed", type=float, default=500,
+                    help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
     ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
     ap.add_argument("--no-training", action="store_true", help="no training run in the background")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
@@ -136,25 +270,41 @@ def main() -> int:
     port = free_port()
     server = start_server(port, runs)
     url = f"http://127.0.0.1:{port}"
-    print(f"| pages | training | drawings classified | errors | p50 | p95 | max | wall |")
-    print(f"|---|---|---|---|---|---|---|---|")
+    pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
+    print(f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and browsers")
+    print("| pages | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
+          "CPU s while drawing: server / training / browsers (wall) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     failed = False
     try:
         for n in args.pages:
             run = None
-            if not args.no_training:  # the Train page's own launcher: nice'd subprocess
+            if not args.no_training:  # the Train page's own launcher
                 run = start_run({"model": "lenet5", "epochs": 50, "eval_every": 200}, runs)
-            latencies, errors, wall = asyncio.run(drive(url, n, args.drawings, int(args.timeout * 1000), args.chromium))
+            training_pid = json.loads((run / "process.json").read_text())["pid"] if run else None
+            meters = []
+
+            def all_open():
+                if sys.platform.startswith("linux"):
+                    meters.append(CpuMeter(server.pid, training_pid))
+
+            r = asyncio.run(drive(url, n, args, on_all_open=all_open))
+            cpu = meters[0].stop() if meters else None
             training = "no"
             if run is not None:
                 training = "yes" if run_state(run) == "running" else f"yes ({run_state(run)})"
                 stop_run(run)
                 time.sleep(2)
+            lat, errors = r["latencies"], r["errors"]
             ms = lambda v: f"{v * 1000:.0f} ms"
-            print(f"| {n} | {training} | {len(latencies)} / {n * args.drawings} | {len(errors)} | "
-                  f"{ms(statistics.median(latencies)) if latencies else '–'} | {ms(percentile(latencies, 0.95))} | "
-                  f"{ms(max(latencies)) if latencies else '–'} | {wall:.0f} s |", flush=True)
-            failed |= bool(errors) or not latencies
+            s = lambda v: f"{v:.1f} s"
+            print(f"| {n} | {training} | "
+                  + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
+                  + f" | {len(lat)} / {n * args.drawings} | {len(errors)} | "
+                  + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
+                  + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
+                  + f" ({r['wall']:.0f} s) |", flush=True)
+            failed |= bool(errors) or not lat
             for e in errors[:5]:
                 print(f"  error: {e}", file=sys.stderr)
     finally:
