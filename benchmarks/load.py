@@ -1,12 +1,16 @@
 """Load test: N people drawing on the Draw page at once while a model trains. Loopback only.
 
-    python benchmarks/load.py --pages 20 --drawings 5          # the workshop case
+    python benchmarks/load.py --pages 3 10 20 --drawings 5       # the README's workshop table
+    python benchmarks/load.py --pages 20 --think 0.5 --stroke-speed 0   # a harsher pace
     python benchmarks/load.py --pages 3 --drawings 3 --no-training
 
-Starts `streamlit run app.py` on a free local port, starts a training run (as the Train page
-does), opens N headless Chromium pages on the Draw page, and has each draw digits with the
-mouse, one after another: clear, draw, wait for the prediction. Prints, per N: drawings
-classified, errors, and the time from the end of the stroke to the prediction appearing.
+Starts `streamlit run app.py` on a free local port (with the repository's .streamlit/config.toml)
+and a training run (as the Train page does), opens N headless Chromium pages on the Draw page at
+once, then has each person draw digits with the mouse, one after another: draw (pen at 500 px/s,
+mouse events at 60 Hz), wait for the answer, read it (--think s), Clear, draw again. Prints, per N:
+how long the pages took to open, drawings classified, errors (with what the page showed), the
+time from the mouse button going up to the answer on screen (timed inside the page), and the CPU
+seconds that the server, the training run and the browsers used while people drew.
 Everything is bounded (drawings per page, a deadline per drawing), so it always ends.
 """
 
