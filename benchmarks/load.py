@@ -3,6 +3,7 @@
     python benchmarks/load.py --pages 3 10 20 --drawings 5       # the README's workshop table
     python benchmarks/load.py --pages 20 --think 0.5 --stroke-speed 0   # a harsher pace
     python benchmarks/load.py --pages 3 --drawings 3 --no-training
+    python benchmarks/load.py --clients protocol --pages 20 50 100 --drawings 5   # the server alone
 
 Starts `streamlit run app.py` on a free local port (with the repository's .streamlit/config.toml)
 and a training run (as the Train page does), opens N headless Chromium pages on the Draw page at
@@ -12,6 +13,13 @@ how long the pages took to open, drawings classified, errors (with what the page
 time from the mouse button going up to the answer on screen (timed inside the page), and the CPU
 seconds that the server, the training run and the browsers used while people drew.
 Everything is bounded (drawings per page, a deadline per drawing), so it always ends.
+
+On one machine the N browsers share its CPUs with the server, as they do not on a workshop day
+(each person's browser runs on their own laptop). `--clients protocol` takes them out: one real
+Chromium page draws each digit and Clears once while its websocket messages are recorded, then N
+websocket sessions replay those messages at the same pace, and the time is from a drawing's
+message going out to the answer's element coming back (no browser: no 200 ms canvas debounce, no
+rendering).
 """
 
 from __future__ import annotations
@@ -198,6 +206,132 @@ async def drive(url: str, n: int, args, on_all_open=None) -> dict:
     return results
 
 
+async def capture_messages(url: str, args) -> dict:
+    """What a real page sends: open the Draw page in Chromium, draw each digit, Clear after each.
+
+    Returns the page's websocket messages (Streamlit BackMsg bytes): the first run, one rerun per
+    drawn digit (the canvas's own value: its drawing and PNG) and one per Clear. The canvas's widget
+    id changes with every Clear, so replay() puts the current one in.
+    """
+    from playwright.async_api import async_playwright
+
+    sent = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+        await open_draw_page(page, url)
+        captured = {"open": sent[-1], "draw": {}, "clear": None}
+        for digit, points in STROKES.items():
+            await page.evaluate(ARM_TIMER)
+            await draw(page, points, 0, 30_000)
+            await asyncio.wait_for(page.evaluate("window.__shown"), 30)
+            captured["draw"][digit] = sent[-1]
+            old = await page.locator("canvas.upper-canvas").first.element_handle()
+            await page.get_by_role("button", name="Clear").click()
+            await page.wait_for_function("e => !e.isConnected", arg=old)
+            await page.get_by_text("Draw a digit on the canvas.").wait_for()
+            captured["clear"] = sent[-1]
+        await browser.close()
+    return captured
+
+
+class Session:
+    """One participant as the server sees them: a websocket session that sends what the page sends.
+
+    No browser: it measures the server alone, from the drawing's message going out to the message
+    with the answer coming back, with the same pace as Person (time to draw, reading, Clear).
+    """
+
+    def __init__(self, url: str, captured: dict, args, results: dict):
+        self.url, self.captured, self.args, self.results = url, captured, args, results
+        self.ws, self.canvas_id = None, None
+
+    async def _run(self, message: bytes, wait_for_digit: bool = False) -> float | None:
+        """Sends one rerun and reads until the run ends; seconds until the answer's element, if asked."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        back = BackMsg.FromString(message)
+        for widget in back.rerun_script.widget_states.widgets:
+            if "-canvas-" in widget.id:
+                widget.id = self.canvas_id
+        started, shown, problems = time.perf_counter(), None, []
+        await self.ws.send(back.SerializeToString())
+        while True:
+            msg = ForwardMsg.FromString(await self.ws.recv())
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                which = element.WhichOneof("type")
+                if which == "bidi_component" and "-canvas-" in element.bidi_component.id:
+                    self.canvas_id = element.bidi_component.id
+                elif which in ("html", "markdown") and "class='digit'" in getattr(element, which).body and shown is None:
+                    shown = time.perf_counter() - started
+                elif which == "exception":
+                    problems.append(f"exception: {element.exception.message[:120]}")
+            elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                break  # (a run that ends in st.rerun() goes on with the next run)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        if wait_for_digit and shown is None:
+            raise RuntimeError("the run ended without an answer")
+        return shown
+
+    async def open(self) -> bool:
+        import websockets
+
+        started = time.perf_counter()
+        try:
+            self.ws = await websockets.connect(self.url.replace("http", "ws", 1) + "/_stcore/stream",
+                                               subprotocols=["streamlit"], max_size=None)
+            await asyncio.wait_for(self._run(self.captured["open"]), self.args.timeout)
+        except Exception as e:
+            self.results["errors"].extend([f"session did not open: {type(e).__name__}: {e}"] * self.args.drawings)
+            return False
+        self.results["open"].append(time.perf_counter() - started)
+        return True
+
+    async def draw_digits(self, rng) -> None:
+        errors = self.results["errors"]
+        await asyncio.sleep(rng.uniform(0, self.args.think))
+        for i in range(self.args.drawings):
+            digit, points = list(STROKES.items())[i % len(STROKES)]
+            if self.args.stroke_speed > 0:  # as long as drawing it takes
+                await asyncio.sleep(sum(1 for _ in stroke_path(points, self.args.stroke_speed)) / 60)
+            try:
+                shown = await asyncio.wait_for(self._run(self.captured["draw"][digit], True), self.args.timeout)
+                self.results["latencies"].append(shown)
+                await asyncio.sleep(self.args.think)
+                await asyncio.wait_for(self._run(self.captured["clear"]), self.args.timeout)
+                await asyncio.sleep(AFTER_CLEAR_S)
+            except Exception as e:
+                errors.append(f"{digit}: {type(e).__name__}: {e}")
+                await self.ws.close()
+                if not await self.open():
+                    return
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def drive_sessions(url: str, n: int, args, captured: dict, on_all_open=None) -> dict:
+    import random
+
+    results = {"open": [], "latencies": [], "errors": []}
+    people = [Session(url, captured, args, results) for _ in range(n)]
+    opened = await asyncio.gather(*(person.open() for person in people))
+    if on_all_open:
+        on_all_open()
+    started = time.perf_counter()
+    rng = random.Random(0)
+    await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
+    results["wall"] = time.perf_counter() - started
+    await asyncio.gather(*(person.close() for person in people))
+    return results
+
+
 class CpuMeter:
     """CPU seconds used, while it runs, by the server, the training run and the browsers (Linux /proc).
 
@@ -267,6 +401,9 @@ def main() -> int:
                     help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
     ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
     ap.add_argument("--no-training", action="store_true", help="no training run in the background")
+    ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
+                    help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
+                         "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = ap.parse_args()
 
@@ -275,12 +412,16 @@ def main() -> int:
     server = start_server(port, runs)
     url = f"http://127.0.0.1:{port}"
     pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
-    print(f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and browsers")
-    print("| pages | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
-          "CPU s while drawing: server / training / browsers (wall) |")
+    browsers = args.clients == "browser"
+    who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
+    print(f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
+          + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"))
+    print(f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
+          f"CPU s while drawing: server / training / {clients} (wall) |")
     print("|---|---|---|---|---|---|---|---|---|")
     failed = False
     try:
+        captured = None if browsers else asyncio.run(capture_messages(url, args))
         for n in args.pages:
             run = None
             if not args.no_training:  # the Train page's own launcher
@@ -292,7 +433,8 @@ def main() -> int:
                 if sys.platform.startswith("linux"):
                     meters.append(CpuMeter(server.pid, training_pid))
 
-            r = asyncio.run(drive(url, n, args, on_all_open=all_open))
+            r = asyncio.run(drive(url, n, args, on_all_open=all_open) if browsers
+                            else drive_sessions(url, n, args, captured, on_all_open=all_open))
             cpu = meters[0].stop() if meters else None
             training = "no"
             if run is not None:

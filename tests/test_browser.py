@@ -177,3 +177,13 @@ def test_three_people_draw_while_a_model_trains():
     row = done.stdout.strip().splitlines()[-1]
     pages, training, _opened, classified, errors, *_ = [cell.strip() for cell in row.strip("|").split("|")]
     assert (pages, training, classified, errors) == ("3", "yes", "6 / 6", "0"), row
+
+
+def test_twenty_sessions_replaying_a_real_page_while_a_model_trains():
+    """The load program's server-only form: a real page's messages, replayed by 20 websocket sessions."""
+    done = subprocess.run([sys.executable, "benchmarks/load.py", "--clients", "protocol", "--pages", "20",
+                           "--drawings", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = done.stdout.strip().splitlines()[-1]
+    sessions, training, _opened, classified, errors, *_ = [cell.strip() for cell in row.strip("|").split("|")]
+    assert (sessions, training, classified, errors) == ("20", "yes", "40 / 40", "0"), row
