@@ -175,11 +175,19 @@ async def page_state(page) -> str:
     try:
         return await asyncio.wait_for(page.evaluate("""() => {
           const status = document.querySelector('[data-testid=stStatusWidget]');
+          const lower = document.querySelector('canvas.lower-canvas');
+          let ink = 'no canvas';
+          if (lower) {  // is the stroke on the canvas? (if so, its value went missing on the way)
+            const d = lower.getContext('2d').getImageData(0, 0, lower.width, lower.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) n += d[i] > 128;
+            ink = n + ' ink pixels on the canvas';
+          }
           return [document.querySelector('.digit') ? 'a digit' : 'no digit',
                   document.body.innerText.includes('Draw a digit on the canvas.') ? '"Draw a digit"' : '',
                   status ? 'status: ' + status.innerText.replace(/\\s+/g, ' ') : '',
                   document.querySelector('[data-testid=stConnectionStatus]') ? 'connection status shown' : '',
-                 ].filter(Boolean).join(', ');
+                  ink].filter(Boolean).join(', ');
         }"""), 5)
     except Exception as e:
         return f"unreadable ({type(e).__name__})"
