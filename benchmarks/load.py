@@ -286,7 +286,8 @@ class Session:
             raise RuntimeError("the run ended without an answer")
         return shown
 
-    async def open(self) -> bool:
+    async def open(self, left: int | None = None) -> bool:
+        """Connects and runs the page once; on failure, the `left` drawings count as errors."""
         import websockets
 
         started = time.perf_counter()
@@ -295,7 +296,8 @@ class Session:
                                                subprotocols=["streamlit"], max_size=None)
             await asyncio.wait_for(self._run(self.captured["open"]), self.args.timeout)
         except Exception as e:
-            self.results["errors"].extend([f"session did not open: {type(e).__name__}: {e}"] * self.args.drawings)
+            left = self.args.drawings if left is None else left
+            self.results["errors"].extend([f"session did not open: {type(e).__name__}: {e}"] * left)
             return False
         self.results["open"].append(time.perf_counter() - started)
         return True
@@ -316,7 +318,7 @@ class Session:
             except Exception as e:
                 errors.append(f"{digit}: {type(e).__name__}: {e}")
                 await self.ws.close()
-                if not await self.open():
+                if not await self.open(left=self.args.drawings - i - 1):
                     return
 
     async def close(self) -> None:
