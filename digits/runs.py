@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -30,7 +31,10 @@ class RunWriter:
         self._file.flush()
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:  # the failed write was reported already; close() still releases the file
+            pass
 
     def __enter__(self):
         return self
@@ -48,7 +52,7 @@ def _write_json(path: Path, data: dict) -> None:
 def read_events(run_dir: Path | str, offset: int = 0) -> tuple[list[dict], int]:
     """Events from byte `offset` on, and the offset to continue from. A half-written last line waits."""
     path = Path(run_dir) / EVENTS
-    if not path.exists():
+    if not path.is_file():  # missing, or not a plain file (a fifo or a device would block or never end)
         return [], offset
     with open(path, "rb") as f:
         f.seek(offset)
@@ -66,6 +70,8 @@ def read_events(run_dir: Path | str, offset: int = 0) -> tuple[list[dict], int]:
 def _last_event(run_dir: Path) -> dict | None:
     """The last complete event, reading only the end of the file (runs are listed on every page load)."""
     path = run_dir / EVENTS
+    if not path.is_file():
+        return None
     try:
         with open(path, "rb") as f:
             f.seek(max(0, path.stat().st_size - 8192))
@@ -114,7 +120,6 @@ def start_run(config: dict, runs_dir: Path | str, nice: int = 19, threads: int =
 
     TrainConfig.from_dict(config)  # refuse bad settings here, with the core's message
     run_dir = Path(runs_dir) / run_id(config["model"])
-    run_dir.mkdir(parents=True, exist_ok=False)
     args = [sys.executable, "-m", "digits", "train", "--run-dir", str(run_dir), "--quiet"]
     for key, value in config.items():
         flag = "--" + key.replace("_", "-")
@@ -124,8 +129,16 @@ def start_run(config: dict, runs_dir: Path | str, nice: int = 19, threads: int =
             args += [flag, str(value)]
     if threads:
         args += ["--threads", str(threads)]
-    _write_json(run_dir / CONFIG, config)
-    log = open(run_dir / LOG, "w")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except OSError as e:
+        raise OSError(f"Cannot create the run folder {run_dir}: {e.strerror or e}") from e
+    try:
+        _write_json(run_dir / CONFIG, config)
+        log = open(run_dir / LOG, "w")
+    except OSError as e:  # a full disk: take back the half-made folder, nothing else
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise OSError(f"Cannot write to the run folder {run_dir}: {e.strerror or e}") from e
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True, cwd=Path(__file__).resolve().parents[1])
     log.close()

@@ -45,9 +45,13 @@ if submitted:
         if running:
             st.warning(f"A training run is already going ({running.name}); one at a time per server. It is shown below.")
         else:
-            running = start_run(config.to_dict(), ui.RUNS)
-            st.session_state["run"] = running.name
-            st.toast(f"Started {running.name}")
+            try:
+                running = start_run(config.to_dict(), ui.RUNS)
+            except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
+                st.error(f"{e}. Nothing was started: free some space or fix the folder's permissions, then Start again.")
+            else:
+                st.session_state["run"] = running.name
+                st.toast(f"Started {running.name}")
 
 runs = list_runs(ui.RUNS)
 if not runs:

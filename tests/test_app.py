@@ -69,6 +69,19 @@ def test_train_page_form_and_validation(app):
     assert not list(ui.RUNS.glob("*"))           # nothing was started
 
 
+def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(app, monkeypatch):
+    blocker = ui.RUNS.parent / "runs-is-a-file"
+    blocker.write_text("a file where the runs folder should be")  # (chmod does not stop root)
+    monkeypatch.setattr(ui, "RUNS", blocker)
+    at = open_page(app, "train")
+    {n.label: n for n in at.number_input}["Epochs"].set_value(1)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.error and "Cannot create the run folder" in at.error[0].value and "Nothing was started" in at.error[0].value
+    assert blocker.read_text().startswith("a file")
+    assert at.info[0].value.startswith("No runs yet")  # the page goes on
+
+
 def test_predictions_page_shows_a_batch_and_filters(app):
     at = open_page(app, "predictions")
     assert at.metric[0].label == "Test accuracy"

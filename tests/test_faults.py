@@ -67,3 +67,17 @@ def test_a_run_outlives_the_process_that_started_it(tmp_path):
     os.kill(pid_of(run), signal.SIGTERM)
     assert wait_for(lambda: run_state(run) == "stopped", timeout=20)
     assert load_checkpoint(run / "best.pt")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_the_run_stops_training_with_a_message(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "events.jsonl").symlink_to("/dev/full")  # every write to it: "No space left on device"
+    done = subprocess.run([sys.executable, "-m", "digits", "train", "--model", "cnn", "--epochs", "1",
+                           "--run-dir", str(run), "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "training stopped, cannot write to disk: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert run_state(run) == "crashed"  # no final event could be written: the Train page says so, with the log
+    assert (run / "config.json").exists() and not (run / "best.pt").exists()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digits.runs import EVENTS, PROCESS, lower_priority, run_state
+from digits.events import Step
+from digits.runs import EVENTS, PROCESS, RunWriter, lower_priority, read_events, run_state, start_run
 
 
 def test_run_state_reads_the_final_event_and_sees_a_dead_process(tmp_path):
@@ -39,3 +40,25 @@ def test_lower_priority_of_a_process_that_is_gone_does_not_raise():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     lower_priority(child.pid, 19)
+
+
+def test_start_run_where_the_runs_folder_cannot_be_made_says_so_and_starts_nothing(tmp_path):
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file where the runs folder should be")
+    with pytest.raises(OSError, match="Cannot create the run folder .*runs"):
+        start_run({"model": "cnn", "epochs": 1}, blocker)
+    assert blocker.read_text().startswith("a file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_events_is_an_error_on_write_and_a_quiet_close(tmp_path):
+    (tmp_path / EVENTS).symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk
+    writer = RunWriter(tmp_path, {"model": "cnn"})
+    with pytest.raises(OSError) as raised:
+        writer.write(Step(elapsed=0.1, epoch=1, iteration=1, loss=2.3, lr=0.1, samples_per_s=1000.0))
+    assert raised.value.errno == 28  # ENOSPC, reported by write()
+    writer.close()  # and not raised again from close(): the CLI's message is the last word
+    assert writer._file.closed
+    # The app reading such a run neither hangs nor reads /dev/full's endless zeros.
+    assert read_events(tmp_path) == ([], 0)
+    assert run_state(tmp_path) == "running"  # no final event, and the writer's process (this one) is alive
