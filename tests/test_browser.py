@@ -27,11 +27,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def launch(env: dict) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    runs = tmp_path_factory.mktemp("runs")
-    env = {**os.environ, "DIGITS_RUNS": str(runs)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false"],
@@ -47,6 +44,13 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    return url, proc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
     yield url, runs
     proc.terminate()
     proc.wait(timeout=20)
@@ -187,3 +191,56 @@ def test_twenty_sessions_replaying_a_real_page_while_a_model_trains():
     row = done.stdout.strip().splitlines()[-1]
     sessions, training, _opened, classified, errors, *_ = [cell.strip() for cell in row.strip("|").split("|")]
     assert (sessions, training, classified, errors) == ("20", "yes", "40 / 40", "0"), row
+
+
+def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page):
+    """A real upload (multipart, XSRF token) on the Draw page: code in a pickle does not run, and a
+    good file named like a shipped checkpoint is stored under a new name, the shipped one untouched."""
+    import hashlib
+    import pickle
+
+    import torch
+
+    from tests.conftest import WritesMarker
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for name in ("lenet5.pt", "cnn.pt"):
+        shutil.copy(ROOT / "checkpoints" / name, folder / name)
+    shipped = hashlib.sha256((folder / "lenet5.pt").read_bytes()).hexdigest()
+    marker = tmp_path / "code-ran"
+    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)},
+               tmp_path / "evil.pt", pickle_module=pickle)
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(tmp_path / "runs"), "DIGITS_CHECKPOINTS": str(folder)})
+    try:
+        open_page(page, url, "draw", "Draw a digit")
+        page.get_by_text("Upload a checkpoint").click()
+        upload = page.locator("input[type=file]").first
+
+        upload.set_input_files(files=[{"name": "../../lenet5.pt", "mimeType": "application/octet-stream",
+                                       "buffer": (tmp_path / "evil.pt").read_bytes()}])
+        page.get_by_text("Not added:").wait_for(timeout=30_000)
+        assert "not a loadable checkpoint" in page.get_by_text("Not added:").inner_text()
+        assert not marker.exists()
+        assert sorted(p.name for p in folder.iterdir()) == ["cnn.pt", "lenet5.pt"]
+
+        page.reload()
+        open_page(page, url, "draw", "Draw a digit")
+        page.get_by_text("Upload a checkpoint").click()
+        page.locator("input[type=file]").first.set_input_files(files=[{
+            "name": "lenet5.pt", "mimeType": "application/octet-stream",
+            "buffer": (ROOT / "checkpoints" / "cnn.pt").read_bytes()}])
+        deadline = time.time() + 30
+        while time.time() < deadline and len(list(folder.glob("*.pt"))) < 3:
+            time.sleep(0.2)
+        assert sorted(p.name for p in folder.glob("*.pt")) == ["cnn.pt", "lenet5-1.pt", "lenet5.pt"]
+        assert hashlib.sha256((folder / "lenet5.pt").read_bytes()).hexdigest() == shipped
+        from playwright.sync_api import expect
+
+        chosen = page.get_by_role("combobox", name="Model")  # the sidebar's choice: the upload, at once
+        expect(chosen).to_have_value(re.compile(r"lenet5-1\.pt"), timeout=30_000)
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
