@@ -244,3 +244,41 @@ def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp_path, page):
+    """Ctrl+C on `streamlit run` while a run it started trains; a new server; the Train page."""
+    import signal
+
+    from digits.runs import run_state, stop_run
+
+    env = {**os.environ, "DIGITS_RUNS": str(tmp_path / "runs")}
+    url, first = launch(env)
+    try:
+        open_page(page, url, "train", "Train")
+        page.get_by_label("Epochs").fill("30")
+        page.get_by_label("Evaluate every (iterations)").fill("40")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Updated the best model!").first.wait_for(timeout=90_000)
+    finally:
+        first.send_signal(signal.SIGINT)  # what Ctrl+C in the presenter's terminal sends
+        first.wait(timeout=30)
+    (run,) = (tmp_path / "runs").iterdir()
+    time.sleep(1)
+    assert run_state(run) == "running"  # the run did not go down with the server
+
+    url, second = launch(env)
+    try:
+        open_page(page, url, "train", "Train")
+        first_seen = progress_text(page)
+        time.sleep(3)
+        iteration = lambda text: int(re.search(r"iteration (\d+)/", text).group(1))
+        assert iteration(progress_text(page)) > iteration(first_seen)  # found again, and followed live
+        page.get_by_role("button", name="Stop training").click()
+        page.get_by_text("Stopped on request").first.wait_for(timeout=30_000)
+        assert run_state(run) == "stopped" and (run / "best.pt").exists()
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
+        if run_state(run) == "running":  # the test failed halfway: leave no run behind
+            stop_run(run)
