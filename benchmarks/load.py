@@ -195,23 +195,27 @@ async def page_state(page) -> str:
 
 async def drive(url: str, n: int, args, on_all_open=None) -> dict:
     """All N pages open at once (as when a presenter says "open the link"), then all draw."""
-    import random
-
     from playwright.async_api import async_playwright
 
     results = {"open": [], "latencies": [], "errors": []}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        people = [Person(browser, url, args, results) for _ in range(n)]
-        opened = await asyncio.gather(*(person.open() for person in people))
-        if on_all_open:
-            on_all_open()
-        started = time.perf_counter()
-        rng = random.Random(0)
-        await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
-        results["wall"] = time.perf_counter() - started
+        await open_then_draw([Person(browser, url, args, results) for _ in range(n)], results, on_all_open)
         await browser.close()
     return results
+
+
+async def open_then_draw(people: list, results: dict, on_all_open=None) -> None:
+    """Everyone opens the page at once; when all are in, everyone draws (the timed part: "wall")."""
+    import random
+
+    opened = await asyncio.gather(*(person.open() for person in people))
+    if on_all_open:
+        on_all_open()
+    started = time.perf_counter()
+    rng = random.Random(0)
+    await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
+    results["wall"] = time.perf_counter() - started
 
 
 async def capture_messages(url: str, args) -> dict:
@@ -327,17 +331,9 @@ class Session:
 
 
 async def drive_sessions(url: str, n: int, args, captured: dict, on_all_open=None) -> dict:
-    import random
-
     results = {"open": [], "latencies": [], "errors": []}
     people = [Session(url, captured, args, results) for _ in range(n)]
-    opened = await asyncio.gather(*(person.open() for person in people))
-    if on_all_open:
-        on_all_open()
-    started = time.perf_counter()
-    rng = random.Random(0)
-    await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
-    results["wall"] = time.perf_counter() - started
+    await open_then_draw(people, results, on_all_open)
     await asyncio.gather(*(person.close() for person in people))
     return results
 
