@@ -19,7 +19,7 @@ from digits import CheckpointError, load_checkpoint, resolve_device
 from digits.checkpoint import import_checkpoint
 from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
 from digits.runs import CHECKPOINT, list_runs, read_events, run_state
-from digits.train import device_name
+from digits.train import cpu_threads, device_name
 
 
 _this_run = threading.local()  # Streamlit runs each script run in its own thread
@@ -62,7 +62,7 @@ def device() -> torch.device:
 
 def device_label() -> str:
     d = device()
-    return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {torch.get_num_threads()} thread{'' if torch.get_num_threads() == 1 else 's'}"
+    return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {cpu_threads()}"
 
 
 def dataset_ready() -> bool:

@@ -92,8 +92,13 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return "Apple GPU (MPS)"
+    return f"CPU ({cpu_threads()})"
+
+
+def cpu_threads() -> str:
+    """How many threads torch computes with on the CPU: "1 thread", "2 threads"."""
     n = torch.get_num_threads()
-    return f"CPU ({n} thread{'' if n == 1 else 's'})"
+    return f"{n} thread{'' if n == 1 else 's'}"
 
 
 StopFlag = threading.Event | Callable[[], bool] | None
