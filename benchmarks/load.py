@@ -223,7 +223,7 @@ async def capture_messages(url: str, args) -> dict:
 
     Returns the page's websocket messages (Streamlit BackMsg bytes): the first run, one rerun per
     drawn digit (the canvas's own value: its drawing and PNG) and one per Clear. The canvas's widget
-    id changes with every Clear, so replay() puts the current one in.
+    id changes with every Clear, so Session._run puts the session's current one in.
     """
     from playwright.async_api import async_playwright
 

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -23,6 +25,14 @@ class WritesMarker:
 
     def __reduce__(self):
         return (open, (str(self.path), "w"))
+
+
+def evil_checkpoint(tmp_path):
+    """A checkpoint-shaped pickle whose loading would create a marker file: (file, marker)."""
+    marker, evil = tmp_path / "code-ran", tmp_path / "evil.pt"
+    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)}, evil,
+               pickle_module=pickle)
+    return evil, marker
 
 
 @pytest.fixture

@@ -173,23 +173,25 @@ def test_train_live_and_stop(server, page):
     assert (run / "best.pt").exists() and '"kind": "stopped"' in (run / "events.jsonl").read_text()
 
 
+def load_row(*args: str) -> list[str]:
+    """Runs benchmarks/load.py; the cells of its last table row. Exit 0: every drawing classified, no error."""
+    done = subprocess.run([sys.executable, "benchmarks/load.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [cell.strip() for cell in done.stdout.strip().splitlines()[-1].strip("|").split("|")]
+
+
 def test_three_people_draw_while_a_model_trains():
     """The workshop load test, in its short form (the README's table comes from the long one)."""
-    done = subprocess.run([sys.executable, "benchmarks/load.py", "--pages", "3", "--drawings", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr   # every drawing classified, no error
-    row = done.stdout.strip().splitlines()[-1]
-    pages, training, _opened, classified, errors, *_ = [cell.strip() for cell in row.strip("|").split("|")]
+    row = load_row("--pages", "3", "--drawings", "2")
+    pages, training, _opened, classified, errors, *_ = row
     assert (pages, training, classified, errors) == ("3", "yes", "6 / 6", "0"), row
 
 
 def test_twenty_sessions_replaying_a_real_page_while_a_model_trains():
     """The load program's server-only form: a real page's messages, replayed by 20 websocket sessions."""
-    done = subprocess.run([sys.executable, "benchmarks/load.py", "--clients", "protocol", "--pages", "20",
-                           "--drawings", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    row = done.stdout.strip().splitlines()[-1]
-    sessions, training, _opened, classified, errors, *_ = [cell.strip() for cell in row.strip("|").split("|")]
+    row = load_row("--clients", "protocol", "--pages", "20", "--drawings", "2")
+    sessions, training, _opened, classified, errors, *_ = row
     assert (sessions, training, classified, errors) == ("20", "yes", "40 / 40", "0"), row
 
 
@@ -197,20 +199,15 @@ def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page
     """A real upload (multipart, XSRF token) on the Draw page: code in a pickle does not run, and a
     good file named like a shipped checkpoint is stored under a new name, the shipped one untouched."""
     import hashlib
-    import pickle
 
-    import torch
-
-    from tests.conftest import WritesMarker
+    from tests.conftest import evil_checkpoint
 
     folder = tmp_path / "checkpoints"
     folder.mkdir()
     for name in ("lenet5.pt", "cnn.pt"):
         shutil.copy(ROOT / "checkpoints" / name, folder / name)
     shipped = hashlib.sha256((folder / "lenet5.pt").read_bytes()).hexdigest()
-    marker = tmp_path / "code-ran"
-    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)},
-               tmp_path / "evil.pt", pickle_module=pickle)
+    evil, marker = evil_checkpoint(tmp_path)
     url, proc = launch({**os.environ, "DIGITS_RUNS": str(tmp_path / "runs"), "DIGITS_CHECKPOINTS": str(folder)})
     try:
         open_page(page, url, "draw", "Draw a digit")
@@ -218,7 +215,7 @@ def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page
         upload = page.locator("input[type=file]").first
 
         upload.set_input_files(files=[{"name": "../../lenet5.pt", "mimeType": "application/octet-stream",
-                                       "buffer": (tmp_path / "evil.pt").read_bytes()}])
+                                       "buffer": evil.read_bytes()}])
         page.get_by_text("Not added:").wait_for(timeout=30_000)
         assert "not a loadable checkpoint" in page.get_by_text("Not added:").inner_text()
         assert not marker.exists()

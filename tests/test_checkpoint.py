@@ -1,11 +1,9 @@
-import pickle
-
 import pytest
 import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
 from digits.checkpoint import import_checkpoint
-from tests.conftest import WritesMarker
+from tests.conftest import evil_checkpoint
 
 
 def saved(tmp_path, name="lenet5", file="model.pt"):
@@ -72,14 +70,6 @@ def test_unknown_model_and_wrong_shapes(tmp_path):
     torch.save({**data, "model": "cnn"}, tmp_path / "mismatch.pt")  # LeNet weights claimed as the small CNN
     with pytest.raises(CheckpointError, match="do not fit model 'cnn'"):
         load_checkpoint(tmp_path / "mismatch.pt")
-
-
-def evil_checkpoint(tmp_path):
-    """A checkpoint-shaped pickle whose loading would create a marker file: (file, marker)."""
-    marker, evil = tmp_path / "code-ran", tmp_path / "evil.pt"
-    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)}, evil,
-               pickle_module=pickle)
-    return evil, marker
 
 
 def test_a_pickle_that_runs_code_is_refused_without_running(tmp_path):
