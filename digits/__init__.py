@@ -6,7 +6,8 @@ from .evaluate import evaluate, predict_batch
 from .losses import cross_entropy, multiclass_svm
 from .models import MODELS, build_model, count_parameters
 from .preprocess import Prediction, classify, to_mnist
-from .train import TrainConfig, fit, resolve_device
+from .config import TrainConfig
+from .train import fit, resolve_device
 
 __all__ = [
     "CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint",

@@ -1,12 +1,10 @@
-"""Training: one frozen config, one generator that yields events (digits.events)."""
+"""Training: one generator that yields events (digits.events) for a `TrainConfig` (digits.config)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -16,66 +14,10 @@ import torch.nn.functional as F
 from . import events as ev
 from .augment import random_affine
 from .checkpoint import save_checkpoint
+from .config import TrainConfig
 from .data import MNIST_MEAN, MNIST_STD, Splits, batches, load_splits
 from .evaluate import accuracy
-from .models import MODELS, build_model, count_parameters, to_device
-
-MNIST_TRAIN_IMAGES = 60_000
-MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    model: str = "lenet5"        # a key of digits.MODELS
-    epochs: int = 10             # passes over the training split
-    batch_size: int = 128        # images per step
-    optimizer: str = "adam"      # "adam" or "sgd"
-    lr: float = 5e-3             # peak learning rate (the one-cycle schedule warms up to it, then anneals)
-    momentum: float = 0.9        # SGD momentum (Adam's beta1 follows the one-cycle schedule)
-    weight_decay: float = 0.0    # L2 penalty
-    schedule: str = "onecycle"   # "onecycle" (Smith & Topin 2018) or "constant"
-    val_size: int = 10_000       # images carved out of the 60,000 training images for validation
-    eval_every: int = 500        # iterations between validations (the seed: 500)
-    augment: bool = False        # random affine distortions on the device (rotation, scale, shear, shift)
-    seed: int = 0                # same seed, same split, same run (on the same device)
-    device: str = "auto"         # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "mps"
-
-    def __post_init__(self):
-        problems = []
-        if self.model not in MODELS:
-            problems.append(f"unknown model {self.model!r} (choose {', '.join(MODELS)})")
-        if not (isinstance(self.epochs, int) and 1 <= self.epochs <= 1000):
-            problems.append(f"epochs must be a whole number from 1 to 1000, got {self.epochs!r}")
-        if not (isinstance(self.val_size, int) and 1 <= self.val_size <= MNIST_TRAIN_IMAGES - 1000):
-            problems.append(f"validation size must be from 1 to {MNIST_TRAIN_IMAGES - 1000}, got {self.val_size!r}")
-        elif not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= min(MAX_BATCH, MNIST_TRAIN_IMAGES - self.val_size)):
-            problems.append(f"batch size must be from 1 to {min(MAX_BATCH, MNIST_TRAIN_IMAGES - self.val_size)} "
-                            f"(at most the {MNIST_TRAIN_IMAGES - self.val_size} training images, and {MAX_BATCH}), got {self.batch_size!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            problems.append(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10 and math.isfinite(self.lr)):
-            problems.append(f"learning rate must be above 0 and at most 10, got {self.lr!r}")
-        if not (0 <= self.momentum < 1):
-            problems.append(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if not (0 <= self.weight_decay < 1):
-            problems.append(f"weight decay must be in [0, 1), got {self.weight_decay!r}")
-        if self.schedule not in ("onecycle", "constant"):
-            problems.append(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
-        if not (isinstance(self.eval_every, int) and self.eval_every >= 1):
-            problems.append(f"evaluation interval must be at least 1 iteration, got {self.eval_every!r}")
-        if self.device not in ("auto", "cpu", "cuda", "mps"):
-            problems.append(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
+from .models import build_model, count_parameters, to_device
 
 def resolve_device(name: str = "auto") -> torch.device:
     """auto → CUDA, then Apple MPS, then CPU; an explicit choice that is absent is an error."""
@@ -186,7 +128,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                      len(train), len(val), len(test), per_epoch, total, config.to_dict())
 
     gen = torch.Generator().manual_seed(config.seed)
-    best_val, best_iter, best_state, last_val = -1.0, 0, None, float("nan")
+    best_val, best_iter, best_state, last_val = None, 0, None, float("nan")  # None: no evaluation yet
     it, t_window = 0, time.perf_counter()
     window = _Window(device)
 
@@ -208,7 +150,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
         nonlocal best_val, best_iter, best_state, last_val
         last_val = round(accuracy(model, val), 6)
         train_acc, train_loss = window.take()
-        improved = last_val > best_val
+        improved = best_val is None or last_val > best_val
         if improved:
             best_val, best_iter = last_val, it
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

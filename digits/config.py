@@ -1,0 +1,114 @@
+"""`TrainConfig`: every training setting, its default, its help text and its valid values, in one place.
+
+The CLI's flags, the Train page's form and the checks on a config read from a file (a checkpoint, a
+run folder, a form) are all built from the field metadata here: a new setting is one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .models import MODELS
+
+MNIST_TRAIN_IMAGES = 60_000
+MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
+
+
+def setting(default, help: str, *, label: str = "", choices=None, low=None, high=None, low_open=False, high_open=False):
+    """A config field: its default, a one-line help, the form's label, and either its choices or its bounds."""
+    return dataclasses.field(default=default, metadata=dict(help=help, label=label, choices=choices, low=low, high=high,
+                                                            low_open=low_open, high_open=high_open))
+
+
+def label(f: dataclasses.Field) -> str:
+    """The words for a setting, in forms and messages: "Learning rate", "Batch size"."""
+    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = setting("lenet5", "the network: a key of digits.MODELS", choices=MODELS)
+    epochs: int = setting(10, "passes over the training split", low=1, high=1000)
+    batch_size: int = setting(128, "images per step", low=1, high=MAX_BATCH)
+    optimizer: str = setting("adam", "the optimizer", choices=("adam", "sgd"))
+    lr: float = setting(5e-3, "peak learning rate: the one-cycle schedule warms up to it, then anneals",
+                        label="Learning rate", low=0.0, high=10.0, low_open=True)
+    momentum: float = setting(0.9, "SGD's momentum (Nesterov); Adam uses its own defaults", low=0.0, high=1.0, high_open=True)
+    weight_decay: float = setting(0.0, "L2 penalty on the weights", low=0.0, high=1.0, high_open=True)
+    schedule: str = setting("onecycle", "learning rate over the run: one-cycle (Smith & Topin 2018) or constant",
+                            choices=("onecycle", "constant"))
+    val_size: int = setting(10_000, "images held out of the 60,000 training images for validation",
+                            label="Validation images", low=1, high=MNIST_TRAIN_IMAGES - 1000)
+    eval_every: int = setting(500, "iterations between validations (the small-CNN tutorial: 500)",
+                              label="Evaluate every (iterations)", low=1, high=10**6)
+    augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
+    seed: int = setting(0, "random seed: same seed, same split, same run on the same device", low=0, high=2**31 - 1)
+    device: str = setting("auto", "where to train: auto is CUDA, then Apple MPS, then the CPU",
+                          choices=("auto", "cpu", "cuda", "mps"))
+
+    def __post_init__(self):
+        problems = {f.name: p for f in dataclasses.fields(self) if (p := _problem(f, getattr(self, f.name)))}
+        if "val_size" not in problems and isinstance(self.batch_size, int) and self.batch_size >= 1:
+            most = min(MAX_BATCH, MNIST_TRAIN_IMAGES - self.val_size)  # a batch needs that many training images
+            if self.batch_size > most:
+                problems["batch_size"] = (f"batch size must be from 1 to {most} (at most the {MNIST_TRAIN_IMAGES - self.val_size} "
+                                          f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
+        if problems:
+            raise ValueError("; ".join(problems.values()))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Known keys only (others are ignored, so that old files stay readable); ValueError if invalid."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a config must be a mapping, not {type(d).__name__}")
+        return cls(**{k: v for k, v in d.items() if k in cls.field_names()})
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> "TrainConfig":
+        """A config.json (as a run folder holds); ValueError with a one-line reason if unusable."""
+        try:
+            with open(path, "rb") as f:
+                data = json.loads(f.read(100_000))
+        except (OSError, ValueError, RecursionError) as e:
+            raise ValueError(f"cannot read the config {path}: {str(e)[:120]}") from None
+        return cls.from_dict(data)
+
+
+def _shown(value) -> str:
+    text = repr(value) if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else type(value).__name__
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _problem(f: dataclasses.Field, value) -> str | None:
+    """Why `value` is not valid for field `f`, in words; None when it is."""
+    m, name = f.metadata, label(f).lower()
+    if m["choices"] is not None:
+        if isinstance(value, str) and value in m["choices"]:
+            return None
+        if f.name == "model":
+            return f"unknown model {_shown(value)} (choose {', '.join(m['choices'])})"
+        return f"{name} must be one of {', '.join(m['choices'])}, got {_shown(value)}"
+    if f.type in (bool, "bool"):
+        return None if isinstance(value, bool) else f"{name} must be true or false, got {_shown(value)}"
+    whole = f.type in (int, "int")
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    low_ok = number and (value > m["low"] if m["low_open"] else value >= m["low"])
+    high_ok = number and (value < m["high"] if m["high_open"] else value <= m["high"])
+    if number and (isinstance(value, int) or not whole) and low_ok and high_ok:
+        return None
+    if whole:
+        return f"{name} must be from {m['low']} to {m['high']} (a whole number), got {_shown(value)}"
+    lo = f"above {m['low']:g}" if m["low_open"] else f"at least {m['low']:g}"
+    hi = f"below {m['high']:g}" if m["high_open"] else f"at most {m['high']:g}"
+    return f"{name} must be {lo} and {hi}, got {_shown(value)}"
