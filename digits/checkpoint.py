@@ -1,12 +1,21 @@
-"""Checkpoints are plain data: they load with `weights_only=True` and rebuild their own model."""
+"""Checkpoints are plain data: they load with `weights_only=True` and rebuild their own model.
+
+A checkpoint file comes from outside (an upload, a copy, a run folder), so reading one is checked at
+every depth before anything else sees it: the archive (size, entries, no compression), the pickle
+(weights-only: it never runs code), then a schema. Callers get only the known fields, each of a plain
+type and a bounded size, and finite weights that fit the architecture the file names.
+"""
 
 from __future__ import annotations
 
+import functools
+import io
+import math
 import os
-import re
 import tempfile
 import time
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -15,19 +24,35 @@ from torch import nn
 from .models import MODELS, build_model
 
 FORMAT = "digits-checkpoint-v1"
+SHIPPED = ("lenet5.pt", "cnn.pt")  # the trained checkpoints that come with the repository, in checkpoints/
+
+# The archive, checked before torch.load. torch.save writes a zip of stored (uncompressed) entries:
+# ~20 entries and ~0.25 MB for these networks. Compressed entries are refused: a 4 MB upload of
+# DEFLATE-compressed zeros expands to gigabytes inside torch.load.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_ENTRIES = 256
+
+# The schema: known metric → (type, lowest, highest). Other metric keys are dropped.
+METRICS = {
+    "val_acc": (float, 0.0, 1.0), "test_acc": (float, 0.0, 1.0), "iteration": (int, 0, 10**9),
+    "epoch": (int, 0, 10**6), "train_seconds": (float, 0.0, 1e8), "device": (str, 0, 100),
+}
+TEXT_FIELDS = {"created": 40, "command": 1000}  # top-level strings kept → longest length kept
 
 
 class CheckpointError(Exception):
-    """A checkpoint file that cannot be used; the message names the file and the problem."""
+    """A checkpoint file that cannot be used; the message names the file and the problem (one line)."""
 
 
 @dataclass(frozen=True)
 class CheckpointInfo:
+    """What a valid checkpoint says of itself, after the schema: plain, small, valid data."""
     path: Path
-    model: str
-    metrics: dict
-    config: dict
-    created: str
+    model: str                      # a key of digits.MODELS
+    metrics: dict = field(default_factory=dict)   # only METRICS keys, in range
+    config: dict = field(default_factory=dict)    # only TrainConfig fields, valid values
+    created: str = ""
+    command: str = ""
 
 
 def save_checkpoint(path: Path | str, model_name: str, model: nn.Module, *, config: dict | None = None,
@@ -45,7 +70,7 @@ def save_checkpoint(path: Path | str, model_name: str, model: nn.Module, *, conf
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **(extra or {}),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(data, f)
@@ -59,84 +84,159 @@ def save_checkpoint(path: Path | str, model_name: str, model: nn.Module, *, conf
     return path
 
 
-def read_checkpoint(path: Path | str) -> dict:
-    """The checkpoint's plain-data dict, validated; never runs code from the file."""
-    path = Path(path)
-    if not path.is_file():
+def _short(value, n: int = 40) -> str:
+    """A value from a file, quoted and cut short, for a one-line message."""
+    text = repr(value) if isinstance(value, str) else type(value).__name__
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
         raise CheckpointError(f"{path}: no such file")
+    if not path.is_file():  # a fifo or a device would block or never end
+        raise CheckpointError(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CheckpointError(f"{path}: {size / 1e6:.1f} MB is larger than any checkpoint of these networks "
+                              f"(limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+    with open(path, "rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
+def _check_archive(path: Path, raw: bytes) -> None:
+    """The zip that torch.save writes: few entries, all stored, small in total. Nothing is expanded here."""
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated zip, foreign pickle, a pickle that tries to run code...
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            entries = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise CheckpointError(f"{path}: not a loadable checkpoint (not a torch zip archive: {str(e)[:80]})") from None
+    if len(entries) > MAX_ENTRIES:
+        raise CheckpointError(f"{path}: not a loadable checkpoint ({len(entries)} archive entries; at most {MAX_ENTRIES})")
+    if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+        raise CheckpointError(f"{path}: not a loadable checkpoint (compressed archive entries; torch.save stores them plain)")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_FILE_BYTES:
+        raise CheckpointError(f"{path}: not a loadable checkpoint ({total / 1e6:.0f} MB inside the archive)")
+
+
+def _metrics(path: Path, value) -> dict:
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: metrics must be a mapping, not {_short(value)}")
+    out = {}
+    for key, (kind, low, high) in METRICS.items():
+        if key not in value:
+            continue
+        v = value[key]
+        if kind is str:
+            ok = isinstance(v, str) and len(v) <= high
+        else:
+            ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and (kind is float or isinstance(v, int))
+                  and math.isfinite(v) and low <= v <= high)
+        if not ok:
+            raise CheckpointError(f"{path}: metrics.{key} must be {'text' if kind is str else f'a number from {low} to {high}'}, "
+                                  f"not {_short(v)}")
+        out[key] = kind(v)
+    return out
+
+
+def _config(path: Path, value) -> dict:
+    from .train import TrainConfig  # train imports this module
+
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: config must be a mapping, not {_short(value)}")
+    known = {k: v for k, v in value.items() if k in TrainConfig.field_names()}
+    try:
+        TrainConfig.from_dict(known)
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: config: {str(e)[:200]}") from None
+    return known
+
+
+def _weights(path: Path, value) -> dict[str, torch.Tensor]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()):
+        raise CheckpointError(f"{path}: state_dict must map parameter names to tensors")
+    for k, v in value.items():
+        if not v.is_floating_point():
+            raise CheckpointError(f"{path}: weights {k[:40]!r} are {v.dtype}, not floating point")
+        if not torch.isfinite(v).all():
+            raise CheckpointError(f"{path}: weights {k[:40]!r} hold NaN or infinite values")
+    return value
+
+
+def read_checkpoint(path: Path | str) -> dict:
+    """The checkpoint's known fields, validated (see the module docstring); never runs code from the file."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    _check_archive(path, raw)
+    try:
+        data = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as e:  # a foreign pickle, a pickle that tries to run code, a corrupt entry…
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path}: not a loadable checkpoint ({reason[:200]})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a digits checkpoint (no '{FORMAT}' marker)")
-    if data.get("model") not in MODELS:
-        raise CheckpointError(f"{path}: unknown model {data.get('model')!r}; known: {', '.join(MODELS)}")
-    if not isinstance(data.get("state_dict"), dict):
-        raise CheckpointError(f"{path}: has no state_dict")
-    return data
+    model = data.get("model")
+    if not isinstance(model, str) or model not in MODELS:
+        raise CheckpointError(f"{path}: unknown model {_short(model)}; known: {', '.join(MODELS)}")
+    if data.get("model_args") not in (None, {}):
+        raise CheckpointError(f"{path}: model_args must be empty (these models take no arguments)")
+    clean = {"format": FORMAT, "model": model, "state_dict": _weights(path, data.get("state_dict")),
+             "config": _config(path, data.get("config", {})), "metrics": _metrics(path, data.get("metrics", {}))}
+    for key, longest in TEXT_FIELDS.items():  # descriptive text: kept when plain and short, else dropped
+        if isinstance(data.get(key), str) and len(data[key]) <= longest:
+            clean[key] = data[key]
+    return clean
 
 
 def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
-    """(model in eval mode on the CPU, metadata without the weights)."""
+    """(model in eval mode on the CPU, metadata without the weights): the schema's fields and `path`."""
     data = read_checkpoint(path)
     try:
-        model = build_model(data["model"], **data.get("model_args", {}))
-        model.load_state_dict(data["state_dict"])
+        model = build_model(data["model"])
+        model.load_state_dict(data.pop("state_dict"))
     except (RuntimeError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} ({str(e).splitlines()[0][:200]})") from None
-    meta = {k: v for k, v in data.items() if k != "state_dict"}
-    meta["path"] = str(path)
-    return model.eval(), meta
+    data["path"] = str(path)
+    return model.eval(), data
 
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # these networks' checkpoints are ~0.25 MB
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def import_checkpoint(data: bytes, filename: str, folder: Path | str, protected: tuple[str, ...] = (),
-                      max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
-    """Check an uploaded checkpoint and store it in `folder` under a safe, new name.
-
-    Refused with a CheckpointError: too large, not a loadable digits checkpoint (weights-only loading
-    never runs code from the file), weights that do not fit the architecture it names. The file name
-    keeps only its last component and plain characters, can never leave `folder`, and never
-    overwrites a file there (a protected or taken name gets a number).
-    """
-    if len(data) > max_bytes:
-        raise CheckpointError(f"{filename}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
-    stem = SAFE_NAME.sub("-", Path(filename.replace("\\", "/")).name).strip(".-") or "uploaded"
-    stem = stem[:-3] if stem.endswith(".pt") else stem
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload.", suffix=".tmp", dir=folder)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+@functools.lru_cache(maxsize=512)
+def _info(path: str, size: int, mtime_ns: int) -> CheckpointInfo | str:
     try:
-        load_checkpoint(tmp)
-        for n in range(1000):
-            target = folder / (f"{stem}.pt" if n == 0 else f"{stem}-{n}.pt")
-            if target.name not in protected and not target.exists():
-                break
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-        return target
+        _, meta = load_checkpoint(path)
     except CheckpointError as e:
-        raise CheckpointError(str(e).replace(tmp, filename)) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        return str(e)
+    return CheckpointInfo(Path(path), meta["model"], meta["metrics"], meta["config"],
+                          meta.get("created", ""), meta.get("command", ""))
 
 
-def list_checkpoints(folder: Path | str) -> tuple[list[CheckpointInfo], dict[Path, str]]:
-    """(valid checkpoints sorted by name, {bad file: reason}); bad files are reported, never raised."""
+def checkpoint_info(path: Path | str) -> CheckpointInfo:
+    """The checked metadata of one file; loaded once per version of the file (size and mtime)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        raise CheckpointError(f"{path}: no such file") from None
+    info = _info(str(path), st.st_size, st.st_mtime_ns)
+    if isinstance(info, str):
+        raise CheckpointError(info)
+    return info
+
+
+def checkpoint_files(folder: Path | str, runs: list[Path] = ()) -> list[Path]:
+    """Shipped checkpoints first, then other files in `folder` by name, then each run's best model."""
+    folder = Path(folder)
+    shipped = [folder / n for n in SHIPPED if (folder / n).exists()]
+    others = sorted(p for p in folder.glob("*.pt") if p.name not in SHIPPED) if folder.is_dir() else []
+    return shipped + others + [p for p in runs if p.exists()]
+
+
+def list_checkpoints(folder: Path | str, runs: list[Path] = ()) -> tuple[list[CheckpointInfo], dict[Path, str]]:
+    """(valid checkpoints in `checkpoint_files` order, {bad file: reason}); bad files are reported, never raised."""
     good, bad = [], {}
-    for path in sorted(Path(folder).glob("*.pt")):
+    for path in checkpoint_files(folder, runs):
         try:
-            model, meta = load_checkpoint(path)
+            good.append(checkpoint_info(path))
         except CheckpointError as e:
             bad[path] = str(e)
-            continue
-        good.append(CheckpointInfo(path, meta["model"], meta.get("metrics", {}), meta.get("config", {}),
-                                   meta.get("created", "")))
     return good, bad

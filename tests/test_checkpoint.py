@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
-from digits.checkpoint import import_checkpoint
+from digits.uploads import import_checkpoint
 from tests.conftest import evil_checkpoint
 
 
