@@ -43,7 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digits.runs import run_state, start_run, stop_run  # noqa: E402
+from digits.launch import start_run, stop_run  # noqa: E402
+from digits.runs import run_state  # noqa: E402
 
 STROKES = {  # canvas pixels (280×280)
     "1": [(140, 50), (140, 230)],

@@ -15,36 +15,58 @@ import numpy as np
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import MNISTUnavailable, ensure_mnist, load_splits
-from .runs import CHECKPOINT, RunWriter
-from .train import TrainConfig, fit
+from .events import describe
+from .runs import CHECKPOINT, EVENTS, RunWriter
+from .config import TrainConfig
+from .train import fit
 
-FLAG_HELP = {
-    "model": "lenet5 or cnn", "epochs": "passes over the training split", "batch_size": "images per step",
-    "optimizer": "adam or sgd", "lr": "peak learning rate", "momentum": "SGD momentum",
-    "weight_decay": "L2 penalty", "schedule": "onecycle or constant", "val_size": "validation images (of 60,000)",
-    "eval_every": "iterations between validations", "augment": "random affine distortions",
-    "seed": "random seed", "device": "auto, cpu, cuda or mps",
-}
+MAX_IMAGE_PIXELS = 4096 * 4096  # `predict` refuses larger images from their header, before decoding
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit code 2, not the usage block
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def _count(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+    return parse
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, from its metadata; defaults None so that --config can fill them."""
+    for f in dataclasses.fields(TrainConfig):
+        flag, m = "--" + f.name.replace("_", "-"), f.metadata
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"{m['help']} (default: {f.default})")
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        choices = list(m["choices"]) if m["choices"] is not None else None
+        parser.add_argument(flag, type=kind, default=None, choices=choices, help=f"{m['help']} (default: {f.default})")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m digits", description="Train and use MNIST digit classifiers.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m digits", description="Train and use MNIST digit classifiers.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     d = sub.add_parser("data", help="fetch and verify MNIST")
     d.add_argument("--root", help="data folder (default: $DIGITS_DATA or ./data)")
 
     t = sub.add_parser("train", help="train a model")
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in (bool, "bool"):
-            t.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=FLAG_HELP[f.name])
-        else:
-            kind = {"int": int, "float": float}.get(str(f.type), str)
-            t.add_argument(flag, type=kind, default=f.default, help=f"{FLAG_HELP[f.name]} (default: {f.default})")
-    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl and best.pt here")
+    _add_config_flags(t)
+    t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
+    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl and best.pt here (a new or empty folder)")
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
-    t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
@@ -52,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")
-    h.add_argument("--per-digit", type=int, default=30, help="drawings of each digit (default: 30)")
-    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--per-digit", type=_count(1, 10_000), default=30, help="drawings of each digit (default: 30)")
+    h.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
 
     r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")
     r.add_argument("image", type=Path)
@@ -72,11 +94,16 @@ def _train(args, argv: list[str]) -> int:
     from tqdm import tqdm
 
     wall = time.perf_counter()
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+    flags = {name: getattr(args, name) for name in TrainConfig.field_names() if getattr(args, name) is not None}
     try:
-        config = TrainConfig(**values)
+        base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
+        config = TrainConfig.from_dict({**base, **flags})
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    events = args.run_dir / EVENTS if args.run_dir else None
+    if events and ((events.is_file() and events.stat().st_size) or (args.run_dir / CHECKPOINT).exists()):
+        print(f"error: {args.run_dir} already holds a run; choose a new or empty folder", file=sys.stderr)
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,33 +126,24 @@ def _train(args, argv: list[str]) -> int:
             if writer:
                 writer.write(event)
             kind = event.kind
-            if kind == "started":
-                print(f"Training {event.model} ({event.parameters:,} parameters) on {event.device_name}: "
-                      f"{event.train_size:,} train / {event.val_size:,} validation / {event.test_size:,} test images")
-                bar = tqdm(total=event.total_iterations, unit="it", disable=args.quiet, file=sys.stderr, leave=False)
-            elif kind == "step":
+            if kind == "step":
                 bar.update(1)
                 bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.4f}", refresh=False)
-            elif kind == "evaluation":
-                line = (f"Iteration {event.iteration}: train acc {event.train_acc:.2%}, train loss {event.train_loss:.4f}, "
-                        f"val acc {event.val_acc:.2%}")
-                tqdm.write(line + ("  Updated the best model!" if event.best else ""))
-            elif kind == "epoch":
-                tqdm.write(f"Epoch {event.epoch}: loss {event.loss_mean:.4f} ± {event.loss_std:.4f}, val acc {event.val_acc:.2%}")
+                continue
+            if kind == "started":
+                print(describe(event))
+                bar = tqdm(total=event.total_iterations, unit="it", disable=args.quiet, file=sys.stderr, leave=False)
+            elif kind in ("evaluation", "epoch"):
+                tqdm.write(describe(event))
             else:
                 if bar:
                     bar.close()
-                if kind == "failed":
-                    print(f"Failed: {event.message}", file=sys.stderr)
-                    code = 1
-                else:
-                    verb = "Finished" if kind == "finished" else "Stopped on request"
-                    test = f", test accuracy {event.test_acc:.2%}" if event.test_acc is not None else ""
-                    print(f"{verb} after {event.iteration} iterations in {event.elapsed:.1f} s of training "
-                          f"({time.perf_counter() - wall:.1f} s with data loading): best val acc "
-                          f"{event.best_val_acc:.2%} (iteration {event.best_iteration}){test}")
-                    if event.checkpoint:
-                        print(f"Checkpoint: {event.checkpoint}")
+                print(describe(event), file=sys.stderr if kind == "failed" else sys.stdout)
+                code = 1 if kind == "failed" else 0
+                if kind != "failed":
+                    print(f"Wall time with start-up and data loading: {time.perf_counter() - wall:.1f} s")
+                if event.checkpoint:
+                    print(f"Checkpoint: {event.checkpoint}")
     except (MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
@@ -170,9 +188,13 @@ def _predict(args) -> int:
 
     model, _ = load_checkpoint(args.checkpoint)
     try:
-        image = np.asarray(Image.open(args.image).convert("RGBA"))
-    except (OSError, ValueError) as e:
-        print(f"error: cannot read {args.image}: {e}", file=sys.stderr)
+        with Image.open(args.image) as im:  # reads the header only
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                print(f"error: {args.image} is {im.width}×{im.height} pixels; the most accepted is 4096×4096", file=sys.stderr)
+                return 2
+            image = np.asarray(im.convert("RGBA"))
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        print(f"error: cannot read {args.image}: {str(e)[:200]}", file=sys.stderr)
         return 2
     p = classify(model, image)
     if p.digit is None:

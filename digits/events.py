@@ -66,7 +66,7 @@ class EpochEnd(Event):
 class Finished(Event):
     kind: ClassVar[str] = "finished"
     iteration: int
-    best_val_acc: float
+    best_val_acc: float | None  # None when the run ended before its first validation
     best_iteration: int
     test_acc: float | None  # of the best checkpoint on the official test set
     checkpoint: str | None
@@ -89,8 +89,56 @@ KINDS = {cls.kind: cls for cls in (Started, Step, Evaluation, EpochEnd, Finished
 FINAL_KINDS = {"finished", "stopped", "failed"}
 
 
-def from_dict(d: dict) -> Event:
-    """The event a `to_dict` produced (unknown keys are ignored, so old runs stay readable)."""
+MAX_TEXT = 2000        # characters of a text field read back from a file
+
+
+def _valid(type_name: str, value):
+    """`value` if it is of the annotated type (numbers from JSON included), else ValueError."""
+    if value is None and type_name.endswith("| None"):
+        return None
+    base = type_name.split(" |")[0]
+    if base == "bool" and isinstance(value, bool):
+        return value
+    if base == "int" and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53:
+        return value
+    if base == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if base == "str" and isinstance(value, str) and len(value) <= MAX_TEXT:
+        return value
+    if base == "dict" and isinstance(value, dict):
+        from .config import TrainConfig  # the only dict an event holds is the run's config
+        return TrainConfig.from_dict(value).to_dict()
+    raise ValueError(f"expected {type_name}")
+
+
+def from_dict(d) -> Event:
+    """The event a `to_dict` produced; ValueError for anything else (a file's line is data from outside).
+    Unknown keys are ignored, so runs written by older versions stay readable."""
+    if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or d["kind"] not in KINDS:
+        raise ValueError("not an event")
     cls = KINDS[d["kind"]]
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in d.items() if k in names})
+    try:
+        return cls(**{f.name: _valid(str(f.type), d[f.name]) for f in dataclasses.fields(cls)})
+    except KeyError as e:
+        raise ValueError(f"{d['kind']} event without {e}") from None
+
+
+def describe(e: Event) -> str | None:
+    """One line of words for an event worth a log line (None for steps): the CLI and the app both say it so."""
+    if isinstance(e, Started):
+        return (f"Training {e.model} ({e.parameters:,} parameters) on {e.device_name}: {e.train_size:,} train / "
+                f"{e.val_size:,} validation / {e.test_size:,} test images")
+    if isinstance(e, Evaluation):
+        return (f"Iteration {e.iteration}: train acc {e.train_acc:.2%}, train loss {e.train_loss:.4f}, val acc {e.val_acc:.2%}"
+                + ("  Updated the best model!" if e.best else ""))
+    if isinstance(e, EpochEnd):
+        return f"Epoch {e.epoch}: loss {e.loss_mean:.4f} ± {e.loss_std:.4f}, val acc {e.val_acc:.2%}"
+    if isinstance(e, Finished):  # and Stopped
+        best = (f"best val acc {e.best_val_acc:.2%} (iteration {e.best_iteration})" if e.best_val_acc is not None
+                else "no validation yet")
+        test = f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else ""
+        verb = "Stopped on request" if isinstance(e, Stopped) else "Finished"
+        return f"{verb} after {e.iteration} iterations in {e.elapsed:.1f} s of training: {best}{test}"
+    if isinstance(e, Failed):
+        return f"Failed: {e.message}"
+    return None

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .events import Event, describe
+
 MAX_POINTS = 1500  # loss points drawn per run: enough for the shape, cheap to redraw every second
 
 
@@ -58,41 +60,37 @@ def ema(values: list[float], weight: float = 0.95) -> list[float]:
     return out
 
 
-def summarize(events: list[dict]) -> RunSummary:
+def summarize(events: list[Event]) -> RunSummary:
+    """What the Train page shows of a run, from its typed events (digits.runs.EventReader)."""
     s = RunSummary()
     losses, steps = [], []
     for e in events:
-        kind = e.get("kind")
-        s.elapsed = max(s.elapsed, e.get("elapsed", 0.0))
-        if kind == "started":
-            s.model, s.device_name, s.parameters = e["model"], e["device_name"], e["parameters"]
-            s.total_iterations, s.epochs = e["total_iterations"], e["config"]["epochs"]
-        elif kind == "step":
-            steps.append(e["iteration"])
-            losses.append(e["loss"])
-            s.iteration, s.epoch, s.samples_per_s = e["iteration"], e["epoch"], e["samples_per_s"]
-        elif kind == "evaluation":
-            s.eval_x.append(e["iteration"])
-            s.train_acc.append(e["train_acc"])
-            s.val_acc.append(e["val_acc"])
-            s.last_val_acc = e["val_acc"]
-            if e["best"]:
-                s.best_val_acc = e["val_acc"]
-                s.log.append(f"Iteration {e['iteration']}: Updated the best model! val {e['val_acc']:.2%}")
-        elif kind == "epoch":
-            s.epoch_x.append(e["epoch"])
-            s.epoch_mean.append(e["loss_mean"])
-            s.epoch_std.append(e["loss_std"])
-            s.log.append(f"Epoch {e['epoch']}: loss {e['loss_mean']:.3f} ± {e['loss_std']:.3f}, val {e['val_acc']:.2%}")
-        elif kind in ("finished", "stopped"):
-            s.final, s.test_acc, s.checkpoint = kind, e["test_acc"], e["checkpoint"]
-            s.best_val_acc = e["best_val_acc"] if e["best_val_acc"] >= 0 else None
-            test = f", test accuracy {e['test_acc']:.2%}" if e["test_acc"] is not None else ""
-            s.log.append(f"{'Finished' if kind == 'finished' else 'Stopped on request'} after "
-                         f"{e['iteration']} iterations, {e['elapsed']:.0f} s{test}")
-        elif kind == "failed":
-            s.final, s.message, s.checkpoint = kind, e["message"], e["checkpoint"]
-            s.log.append(f"Failed: {e['message']}")
+        s.elapsed = max(s.elapsed, e.elapsed)
+        if e.kind == "step":
+            steps.append(e.iteration)
+            losses.append(e.loss)
+            s.iteration, s.epoch, s.samples_per_s = e.iteration, e.epoch, e.samples_per_s
+            continue
+        if e.kind == "started":
+            s.model, s.device_name, s.parameters = e.model, e.device_name, e.parameters
+            s.total_iterations, s.epochs = e.total_iterations, e.config.get("epochs", 0)
+        elif e.kind == "evaluation":
+            s.eval_x.append(e.iteration)
+            s.train_acc.append(e.train_acc)
+            s.val_acc.append(e.val_acc)
+            s.last_val_acc = e.val_acc
+            if e.best:
+                s.best_val_acc = e.val_acc
+        elif e.kind == "epoch":
+            s.epoch_x.append(e.epoch)
+            s.epoch_mean.append(e.loss_mean)
+            s.epoch_std.append(e.loss_std)
+        elif e.kind in ("finished", "stopped"):
+            s.final, s.test_acc, s.checkpoint, s.best_val_acc = e.kind, e.test_acc, e.checkpoint, e.best_val_acc
+        elif e.kind == "failed":
+            s.final, s.message, s.checkpoint = e.kind, e.message, e.checkpoint
+        if e.kind != "started" and (line := describe(e)):
+            s.log.append(line)
     if losses:
         smooth = ema(losses)
         stride = max(1, int(np.ceil(len(losses) / MAX_POINTS)))

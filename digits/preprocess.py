@@ -43,8 +43,8 @@ class Prediction:
 def _checked(image) -> tuple[np.ndarray, float]:
     """(H, W, C) array and its full-scale value (255 for integers, 1 for floats), or a clear ValueError."""
     a = np.asarray(image)
-    if a.dtype == bool:
-        a = a.astype(np.uint8)
+    if a.dtype == bool:  # True is full ink
+        a = a.astype(np.uint8) * 255
     if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
         raise ValueError(f"image must hold numbers, got dtype {a.dtype}")
     if a.ndim == 2:
@@ -178,4 +178,6 @@ def classify(model: nn.Module, image) -> Prediction:
     with torch.inference_mode():
         probs = torch.softmax(model(t).float(), dim=1)[0].cpu().double().numpy()
     model.train(was_training)
+    if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
+        raise ValueError("the model's output is not a number for this drawing: its weights are broken")
     return Prediction(int(probs.argmax()), probs / probs.sum(), x)

@@ -1,29 +1,42 @@
-"""A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, best.pt.
+"""A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, lock, best.pt.
 
-Another process (the app) can follow a run live by reading events.jsonl as it grows.
+Another process (the app) follows a run live by reading events.jsonl as it grows. Everything in a run
+folder is read as data from outside: lines that are not events are skipped and counted, lines are
+bounded in length, and a file that is not a plain file is never opened. A run is "running" while its
+training process holds `lock` (flock): the kernel lets go of the lock when that process ends, however
+it ends, so a stale pid or a reboot can never make a dead run look alive.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import shutil
+import stat
 import time
 from pathlib import Path
 
-from .events import FINAL_KINDS, Event
+from .events import FINAL_KINDS, Event, from_dict
 
-EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG = "events.jsonl", "config.json", "process.json", "best.pt", "train.log"
+EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
+INHERITED_LOCK = "DIGITS_RUN_LOCKED"  # set by the launcher: the training process inherited the run's lock
+MAX_LINE = 64 * 1024           # bytes; an event is ~150 B, a started event ~1 KB
+READ_CHUNK = 4 * 1024 * 1024   # bytes read from events.jsonl per chunk; at most 4 chunks per call
 
 
 class RunWriter:
-    """Appends events to <run_dir>/events.jsonl, one JSON object a line, flushed as written."""
+    """Appends events to <run_dir>/events.jsonl, one JSON object a line, flushed as written.
+
+    Holds the run's lock for as long as it is open (unless its launcher passed the lock down to it)."""
 
     def __init__(self, run_dir: Path | str, config: dict):
         self.dir = Path(run_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        _write_json(self.dir / CONFIG, config)
-        _write_json(self.dir / PROCESS, {"pid": os.getpid(), "started": time.time()})
+        self._lock = None if os.environ.get(INHERITED_LOCK) else hold_lock(self.dir / LOCK)
+        if self._lock is False:
+            raise OSError(f"another process is training in {self.dir}")
+        write_json(self.dir / CONFIG, config)
+        write_json(self.dir / PROCESS, process_record(os.getpid()))
         self._file = open(self.dir / EVENTS, "a", encoding="utf-8")
 
     def write(self, event: Event) -> None:
@@ -35,6 +48,8 @@ class RunWriter:
             self._file.close()
         except OSError:  # the failed write was reported already; close() still releases the file
             pass
+        if isinstance(self._lock, int):
+            os.close(self._lock)
 
     def __enter__(self):
         return self
@@ -43,151 +58,212 @@ class RunWriter:
         self.close()
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)
 
 
-def read_events(run_dir: Path | str, offset: int = 0) -> tuple[list[dict], int]:
-    """Events from byte `offset` on, and the offset to continue from. A half-written last line waits."""
-    path = Path(run_dir) / EVENTS
-    if not path.is_file():  # missing, or not a plain file (a fifo or a device would block or never end)
-        return [], offset
-    with open(path, "rb") as f:
-        f.seek(offset)
-        data = f.read()
-    end = data.rfind(b"\n") + 1
-    out = []
-    for line in data[:end].splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line torn by a crash: skip it, keep the rest
-    return out, offset + end
-
-
-def _last_event(run_dir: Path) -> dict | None:
-    """The last complete event, reading only the end of the file (runs are listed on every page load)."""
-    path = run_dir / EVENTS
-    if not path.is_file():
-        return None
+def read_json(path: Path, limit: int = 100_000) -> dict | None:
+    """A small JSON object from a plain file, or None (missing, not a plain file, too big, not an object)."""
     try:
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - 8192))
-            lines = f.read().split(b"\n")[:-1]  # a torn last line has no newline yet
-        return json.loads(lines[-1]) if lines else None
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) is not running
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = os.read(fd, limit + 1)
+        if len(raw) > limit:
+            return None
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return None
+    finally:
+        os.close(fd)
+    return data if isinstance(data, dict) else None
+
+
+# ---------- the lock: held by the training process for its whole life ----------
+
+def hold_lock(path: Path) -> int | bool:
+    """Take `path`'s exclusive flock without waiting: the open fd (keep it open to hold the lock),
+    or False when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    return fd
+
+
+def lock_held(path: Path) -> bool:
+    """Whether a live process holds `path`'s lock (a shared test lock never blocks another tester)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
         return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
-def run_state(run_dir: Path | str, events: list[dict] | None = None) -> str:
-    """'finished', 'stopped' or 'failed' (from the last event), 'running', or 'crashed' (process gone)."""
+# ---------- which process ----------
+
+PID_MAX = 4_194_304  # Linux's largest pid (2**22)
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When the process started, in clock ticks since boot (/proc/PID/stat, field 22); None without /proc."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def process_record(pid: int) -> dict:
+    """What process.json holds: enough to tell later that a pid is still this very process."""
+    return {"pid": pid, "started": time.time(), "boot": _boot_id(), "ticks": _start_ticks(pid)}
+
+
+def recorded_process(run_dir: Path | str) -> int | None:
+    """The pid in process.json if it is a plausible pid of this boot and that process is the one recorded."""
+    record = read_json(Path(run_dir) / PROCESS)
+    pid = record.get("pid") if record else None
+    if not (isinstance(pid, int) and not isinstance(pid, bool) and 1 < pid <= PID_MAX):
+        return None
+    if Path("/proc/self/stat").exists():  # Linux: the same boot and the same start time, or a reused pid
+        if record.get("boot") != _boot_id() or record.get("ticks") is None or record.get("ticks") != _start_ticks(pid):
+            return None
+    return pid
+
+
+# ---------- reading ----------
+
+class EventReader:
+    """Follows one run's events.jsonl: each `read` parses only what was added since the last one.
+
+    Lines that are not valid events (torn by a crash, not UTF-8, not JSON, of the wrong shape) and lines
+    longer than MAX_LINE are skipped and counted in `skipped`; a half-written last line waits."""
+
+    def __init__(self, run_dir: Path | str):
+        self.path = Path(run_dir) / EVENTS
+        self.offset = 0
+        self.skipped = 0
+        self.events: list[Event] = []
+        self._in_long_line = False  # the bytes up to the next newline belong to an over-long line
+
+    def read(self) -> list[Event]:
+        """The events added since the last call (also appended to `self.events`)."""
+        new: list[Event] = []
+        for _ in range(4):
+            data = self._chunk()
+            if not data:
+                break
+            pos = 0
+            while (nl := data.find(b"\n", pos)) >= 0:
+                line, pos = data[pos:nl], nl + 1
+                if self._in_long_line:
+                    self._in_long_line = False
+                    continue
+                event = self._parse(line)
+                if event is not None:
+                    new.append(event)
+            if self._in_long_line or len(data) - pos > MAX_LINE:  # an over-long line: never read it again
+                if not self._in_long_line:
+                    self.skipped += 1
+                self._in_long_line, pos = True, len(data)
+            self.offset += pos
+            if len(data) < READ_CHUNK:
+                break
+        self.events.extend(new)
+        return new
+
+    def _chunk(self) -> bytes:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            return b""
+        try:  # a fifo or a device would block or never end: plain files only
+            return os.pread(fd, READ_CHUNK, self.offset) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
+
+    def _parse(self, line: bytes) -> Event | None:
+        if len(line) > MAX_LINE:
+            self.skipped += 1
+            return None
+        try:
+            return from_dict(json.loads(line))
+        except (ValueError, RecursionError):
+            self.skipped += 1
+            return None
+
+
+def read_events(run_dir: Path | str) -> list[Event]:
+    """All readable events of a run, in order."""
+    reader = EventReader(run_dir)
+    while reader.read():
+        pass
+    return reader.events
+
+
+def _last_event(run_dir: Path) -> Event | None:
+    """The last valid event, reading only the end of the file (runs are listed on every page load)."""
+    path = run_dir / EVENTS
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, 8192, max(0, size - 8192))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    for line in reversed(tail.split(b"\n")[:-1]):  # a torn last line has no newline yet
+        try:
+            return from_dict(json.loads(line))
+        except (ValueError, RecursionError):
+            continue
+    return None
+
+
+def run_state(run_dir: Path | str, events: list[Event] | None = None) -> str:
+    """'finished', 'stopped' or 'failed' (from the last event), 'running' (its process holds the lock),
+    or 'crashed' (no final event and no process)."""
     run_dir = Path(run_dir)
     last = events[-1] if events else (_last_event(run_dir) if events is None else None)
-    if last and last.get("kind") in FINAL_KINDS:
-        return last["kind"]
-    try:
-        pid = json.loads((run_dir / PROCESS).read_text())["pid"]
-    except (OSError, ValueError, KeyError):
-        return "crashed"
-    return "running" if _alive(pid) else "crashed"
-
-
-def run_id(model: str) -> str:
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
-
-
-def start_run(config: dict, runs_dir: Path | str, nice: int = 19, threads: int = 0) -> Path:
-    """Launch `python -m digits train --run-dir` as its own process (own session: it outlives the caller)."""
-    import subprocess
-    import sys
-
-    from .train import TrainConfig
-
-    TrainConfig.from_dict(config)  # refuse bad settings here, with the core's message
-    run_dir = Path(runs_dir) / run_id(config["model"])
-    args = [sys.executable, "-m", "digits", "train", "--run-dir", str(run_dir), "--quiet"]
-    for key, value in config.items():
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            args.append(flag if value else "--no-" + flag[2:])
-        else:
-            args += [flag, str(value)]
-    if threads:
-        args += ["--threads", str(threads)]
-    try:
-        run_dir.mkdir(parents=True, exist_ok=False)
-    except OSError as e:
-        raise OSError(f"Cannot create the run folder {run_dir}: {e.strerror or e}") from e
-    try:
-        _write_json(run_dir / CONFIG, config)
-        log = open(run_dir / LOG, "w")
-    except OSError as e:  # a full disk: take back the half-made folder, nothing else
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise OSError(f"Cannot write to the run folder {run_dir}: {e.strerror or e}") from e
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True, cwd=Path(__file__).resolve().parents[1])
-    log.close()
-    if nice:
-        lower_priority(proc.pid, nice)
-    _write_json(run_dir / PROCESS, {"pid": proc.pid, "started": time.time()})
-    return run_dir
-
-
-def lower_priority(pid: int, nice: int = 19) -> None:
-    """Make a process take only the CPU time that others leave over (best effort; never raises).
-
-    On Linux with autogroup scheduling (the default on most distributions) every session gets its
-    own CPU group, shared fairly with the others, and a process's nice value only ranks it inside
-    its group: a training run started in a new session at nice 19 still took a third of this
-    2-core machine from twenty drawing pages. So the group's nice is raised as well, and the
-    process is put in SCHED_IDLE where the platform has it.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, nice)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass  # not Linux, or autogroup scheduling is off: the nice value above is what counts
-    if hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass
-
-
-def stop_run(run_dir: Path | str) -> bool:
-    """Ask a running training process to stop (SIGTERM: it finishes the batch and keeps the best checkpoint)."""
-    import signal
-
-    try:
-        pid = json.loads((Path(run_dir) / PROCESS).read_text())["pid"]
-        os.kill(pid, signal.SIGTERM)
-        return True
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+    if last is not None and last.kind in FINAL_KINDS:
+        return last.kind
+    return "running" if lock_held(run_dir / LOCK) else "crashed"
 
 
 def list_runs(runs_dir: Path | str) -> list[Path]:
-    """Run folders, newest first."""
+    """Run folders (a folder with a config.json), newest first."""
     root = Path(runs_dir)
     if not root.is_dir():
         return []
-    return sorted((p for p in root.iterdir() if (p / CONFIG).exists()), key=lambda p: p.name, reverse=True)
+    return sorted((p for p in root.iterdir() if not p.is_symlink() and (p / CONFIG).is_file()),
+                  key=lambda p: p.name, reverse=True)

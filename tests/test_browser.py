@@ -247,7 +247,8 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     """Ctrl+C on `streamlit run` while a run it started trains; a new server; the Train page."""
     import signal
 
-    from digits.runs import run_state, stop_run
+    from digits.launch import stop_run
+    from digits.runs import run_state
 
     env = {**os.environ, "DIGITS_RUNS": str(tmp_path / "runs")}
     url, first = launch(env)

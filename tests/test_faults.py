@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from digits import load_checkpoint
-from digits.runs import PROCESS, read_events, run_state, start_run
+from digits.launch import start_run
+from digits.runs import PROCESS, read_events, run_state
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def wait_for(predicate, timeout=120, every=0.2):
 
 
 def evaluated(run):
-    return any(e["kind"] == "evaluation" and e["best"] for e in read_events(run)[0])
+    return any(e.kind == "evaluation" and e.best for e in read_events(run))
 
 
 def pid_of(run):
@@ -43,26 +44,26 @@ def test_kill_9_mid_epoch_shows_crashed_keeps_the_checkpoint_and_a_new_run_can_s
         assert os.sched_getscheduler(pid_of(run)) == os.SCHED_IDLE
     os.kill(pid_of(run), signal.SIGKILL)
     assert wait_for(lambda: run_state(run) == "crashed", timeout=10)
-    logged_best = max(e["val_acc"] for e in read_events(run)[0] if e["kind"] == "evaluation" and e["best"])
+    logged_best = max(e.val_acc for e in read_events(run) if e.kind == "evaluation" and e.best)
     model, meta = load_checkpoint(run / "best.pt")            # written atomically: intact
     assert meta["metrics"]["val_acc"] >= logged_best          # (it may be one evaluation newer than the log)
     time.sleep(1.1)                                            # run ids are per second
     again = start_run(CONFIG, tmp_path)
-    assert wait_for(lambda: read_events(again)[0], timeout=60) and run_state(again) == "running"
+    assert wait_for(lambda: read_events(again), timeout=60) and run_state(again) == "running"
     os.kill(pid_of(again), signal.SIGTERM)
     assert wait_for(lambda: run_state(again) == "stopped", timeout=20)
 
 
 def test_a_run_outlives_the_process_that_started_it(tmp_path):
     """The app's server can restart (or die) while a run goes on; the new server finds it running."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from digits.runs import start_run; "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from digits.launch import start_run; "
             f"print(start_run({CONFIG!r}, {str(tmp_path)!r}))")
     parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     run = Path(parent.stdout.strip())
     assert parent.returncode == 0 and run.is_dir()
     assert wait_for(lambda: evaluated(run))                   # the parent is gone; training goes on
-    seen = len(read_events(run)[0])
-    assert wait_for(lambda: len(read_events(run)[0]) > seen, timeout=10)
+    seen = len(read_events(run))
+    assert wait_for(lambda: len(read_events(run)) > seen, timeout=10)
     assert run_state(run) == "running"
     os.kill(pid_of(run), signal.SIGTERM)
     assert wait_for(lambda: run_state(run) == "stopped", timeout=20)

@@ -7,15 +7,19 @@ from pathlib import Path
 import pytest
 
 from digits.events import Step
-from digits.runs import EVENTS, PROCESS, RunWriter, lower_priority, read_events, run_state, start_run
+from digits.events import Finished
+from digits.launch import lower_priority, start_run
+from digits.runs import EVENTS, PROCESS, RunWriter, read_events, run_state
 
 
 def test_run_state_reads_the_final_event_and_sees_a_dead_process(tmp_path):
     (tmp_path / PROCESS).write_text(json.dumps({"pid": 2**22 + 12345}))  # no such process
-    (tmp_path / EVENTS).write_text(json.dumps({"kind": "step"}) + "\n")
+    step = Step(elapsed=0.1, epoch=1, iteration=1, loss=2.3, lr=0.1, samples_per_s=1000.0)
+    (tmp_path / EVENTS).write_text(json.dumps(step.to_dict()) + "\n")
     assert run_state(tmp_path) == "crashed"
     with open(tmp_path / EVENTS, "a") as f:
-        f.write(json.dumps({"kind": "finished"}) + "\n" + '{"kind": "ste')  # plus a torn line
+        finished = Finished(1.0, 1, None, 0, None, None)
+        f.write(json.dumps(finished.to_dict()) + "\n" + '{"kind": "ste')  # plus a torn line
     assert run_state(tmp_path) == "finished"
 
 
@@ -57,8 +61,9 @@ def test_a_full_disk_under_events_is_an_error_on_write_and_a_quiet_close(tmp_pat
     with pytest.raises(OSError) as raised:
         writer.write(Step(elapsed=0.1, epoch=1, iteration=1, loss=2.3, lr=0.1, samples_per_s=1000.0))
     assert raised.value.errno == 28  # ENOSPC, reported by write()
+    # The app reading such a run neither hangs nor reads /dev/full's endless zeros.
+    assert read_events(tmp_path) == []
+    assert run_state(tmp_path) == "running"  # no final event, and the writer (this process) holds the run's lock
     writer.close()  # and not raised again from close(): the CLI's message is the last word
     assert writer._file.closed
-    # The app reading such a run neither hangs nor reads /dev/full's endless zeros.
-    assert read_events(tmp_path) == ([], 0)
-    assert run_state(tmp_path) == "running"  # no final event, and the writer's process (this one) is alive
+    assert run_state(tmp_path) == "crashed"  # the writer let go without a final event

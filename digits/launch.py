@@ -1,0 +1,115 @@
+"""Training as a process of its own: start one run at a time, lower its priority, stop it.
+
+`start_run` launches `python -m digits train --config RUN/config.json --run-dir RUN` in its own
+session, so a run outlives the app that started it. One run at a time is an atomic lock, not a check:
+the launcher takes `runs/.training.lock` and the run's own `lock` before the process exists and hands
+both to it; they are released by the kernel when the training process ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .config import TrainConfig
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PROCESS, hold_lock, lock_held, process_record, recorded_process, write_json
+
+ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
+
+
+class RunActive(Exception):
+    """Another training run that the app started is still going."""
+
+
+def run_id(model: str) -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
+
+
+def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, threads: int = 0) -> Path:
+    """Launch a training run; its folder. RunActive if one is going, OSError (one line) if the folder fails."""
+    config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)  # the core's message
+    runs_dir = Path(runs_dir)
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        active = hold_lock(runs_dir / ACTIVE)
+    except OSError as e:
+        raise OSError(f"Cannot create the run folder in {runs_dir}: {e.strerror or e}") from None
+    if active is False:
+        raise RunActive("A training run is already going; one at a time per server.")
+    run_dir, own = None, None
+    try:
+        for n in range(100):  # two starts in the same second get two folders
+            run_dir = runs_dir / (run_id(config.model) + (f"-{n}" if n else ""))
+            try:
+                run_dir.mkdir()
+                break
+            except FileExistsError:
+                continue
+        own = hold_lock(run_dir / LOCK)
+        write_json(run_dir / CONFIG, config.to_dict())
+        with open(run_dir / LOG, "w") as log:
+            args = [sys.executable, "-m", "digits", "train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir),
+                    "--quiet"] + (["--threads", str(threads)] if threads else [])
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, pass_fds=(active, own),
+                                    env={**os.environ, INHERITED_LOCK: "1"}, cwd=Path(__file__).resolve().parents[1])
+        if nice:
+            lower_priority(proc.pid, nice)
+        write_json(run_dir / PROCESS, process_record(proc.pid))
+        return run_dir
+    except OSError as e:  # a full disk: take back the half-made folder, nothing else
+        if run_dir is not None and run_dir.exists() and not lock_held(run_dir / LOCK):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise OSError(f"Cannot write to the run folder {run_dir}: {e.strerror or e}") from None
+    finally:  # the training process holds its own copies of both locks from here on
+        os.close(active)
+        if isinstance(own, int):
+            os.close(own)
+
+
+def lower_priority(pid: int, nice: int = 19) -> None:
+    """Make a process take only the CPU time that others leave over (best effort; never raises).
+
+    On Linux with autogroup scheduling (the default on most distributions) every session gets its
+    own CPU group, shared fairly with the others, and a process's nice value only ranks it inside
+    its group: a training run started in a new session at nice 19 still took a third of this
+    2-core machine from twenty drawing pages. So the group's nice is raised as well, and the
+    process is put in SCHED_IDLE where the platform has it.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except (OSError, AttributeError):
+        pass
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(nice))
+    except OSError:
+        pass  # not Linux, or autogroup scheduling is off: the nice value above is what counts
+    if hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        except OSError:
+            pass
+
+
+def stop_run(run_dir: Path | str) -> bool:
+    """Ask a running training process to stop (SIGTERM: it finishes the batch and keeps the best checkpoint).
+
+    Only a live run's own process is signalled: the run's lock must be held and process.json must name
+    that very process (pid, boot and start time); otherwise nothing is sent and the answer is False."""
+    run_dir = Path(run_dir)
+    if not lock_held(run_dir / LOCK):
+        return False
+    pid = recorded_process(run_dir)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+        return True
+    except OSError:
+        return False
