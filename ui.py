@@ -5,8 +5,12 @@ Pages stay thin: widgets → one core call → rendering with what is here.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +20,10 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from digits import CheckpointError, load_checkpoint, resolve_device
-from digits.checkpoint import import_checkpoint
+from digits.checkpoint import checkpoint_info, list_checkpoints
 from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
-from digits.runs import CHECKPOINT, list_runs, read_events, run_state
+from digits.runs import CHECKPOINT, EventReader, list_runs, run_state
+from digits.uploads import import_checkpoint
 from digits.train import cpu_threads, device_name
 
 
@@ -51,7 +56,6 @@ torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parent
 CHECKPOINTS = Path(os.environ.get("DIGITS_CHECKPOINTS", ROOT / "checkpoints"))
 RUNS = Path(os.environ.get("DIGITS_RUNS", ROOT / "runs"))
-SHIPPED = ("lenet5.pt", "cnn.pt")  # the trained checkpoints that come with the repository
 MODEL_NAMES = {"lenet5": "LeNet-5", "cnn": "Small CNN"}
 
 
@@ -93,52 +97,90 @@ def mnist_or_stop():
         st.stop()
 
 
+# ---------- text from files and people ----------
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def plain(text) -> str:
+    """Text from outside (a file name, a reason naming a file, a value from a run folder) made safe to show
+    inside Streamlit markdown: one line, every markdown character escaped, so a link or an image in a
+    file never becomes one on a page (st.markdown, st.error, st.caption all render markdown)."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+# ---------- the presenter key ----------
+
+def presenter_key() -> str | None:
+    """DIGITS_PRESENTER_KEY, else `presenter_key` in .streamlit/secrets.toml, else None (everything open)."""
+    key = os.environ.get("DIGITS_PRESENTER_KEY")
+    if not key and st.secrets.load_if_toml_exists():
+        key = st.secrets.get("presenter_key")
+    return str(key) if key else None
+
+
+def is_presenter() -> bool:
+    key = presenter_key()
+    return key is None or st.session_state.get("_presenter") == hashlib.sha256(key.encode()).hexdigest()
+
+
+def presenter_gate(what: str, where: str) -> bool:
+    """Whether this browser session may do a room-wide action (start or stop training, upload).
+
+    With a presenter key set, a session asks for it once; drawing, browsing and looking stay open."""
+    if is_presenter():
+        return True
+    key = presenter_key()
+    st.caption(f":material/lock: {what} is for the presenter in this room.")
+    given = st.text_input("Presenter key", type="password", key=f"_presenter_try_{where}")
+    if given:
+        if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(key.encode()).digest()):
+            st.session_state["_presenter"] = hashlib.sha256(key.encode()).hexdigest()
+            st.rerun()
+        time.sleep(1)  # slows guessing down
+        st.error("That is not the presenter key.")
+    return False
+
+
 # ---------- checkpoints ----------
 
-def checkpoint_paths() -> list[Path]:
-    """Shipped checkpoints first, then other files in checkpoints/, then the best model of each run."""
-    shipped = [CHECKPOINTS / n for n in SHIPPED if (CHECKPOINTS / n).exists()]
-    others = sorted(p for p in CHECKPOINTS.glob("*.pt") if p.name not in SHIPPED)
-    runs = [r / CHECKPOINT for r in list_runs(RUNS) if (r / CHECKPOINT).exists()]
-    return shipped + others + runs
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _meta(path: str, mtime: float) -> dict:
-    try:
-        _, meta = load_checkpoint(path)
-    except CheckpointError as e:
-        return {"error": str(e)}
-    return meta
-
-
-def checkpoint_meta(path: Path) -> dict:
-    return _meta(str(path), path.stat().st_mtime)
+def _checkpoints():
+    """(valid CheckpointInfo list, {bad path: reason}): shipped, uploaded, then each run's best model.
+    The core checks each file once per version of it (size, mtime)."""
+    return list_checkpoints(CHECKPOINTS, [r / CHECKPOINT for r in list_runs(RUNS)])
 
 
 def checkpoint_label(path: Path) -> str:
-    meta = checkpoint_meta(path)
+    """A checkpoint's name in selectboxes and captions: model · where from · test accuracy."""
     where = path.name if path.parent == CHECKPOINTS else f"run {path.parent.name}"
-    if "error" in meta:
+    try:
+        info = checkpoint_info(path)
+    except CheckpointError:
         return f"⚠ {where} (invalid)"
-    acc = meta.get("metrics", {}).get("test_acc")
+    acc = info.metrics.get("test_acc")
     acc = f", test {acc:.2%}" if acc is not None else ""
-    return f"{MODEL_NAMES.get(meta['model'], meta['model'])} · {where}{acc}"
+    return f"{MODEL_NAMES.get(info.model, info.model)} · {where}{acc}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _model(path: str, mtime: float):
+def _model(path: str, size: int, mtime_ns: int):
     model, meta = load_checkpoint(path)
     return model.to(device()).eval(), meta
 
 
 def load_model(path: Path):
-    """(model on the inference device, metadata), loaded once per file version."""
-    return _model(str(path), path.stat().st_mtime)
+    """(model on the inference device, metadata), loaded once per file version. A file that went bad
+    since it was listed ends the page with its reason."""
+    try:
+        st_ = path.stat()
+        return _model(str(path), st_.st_size, st_.st_mtime_ns)
+    except (CheckpointError, OSError) as e:
+        st.error(plain(f"This checkpoint cannot be used: {e}"))
+        st.stop()
 
 
 def valid_checkpoints() -> list[Path]:
-    return [p for p in checkpoint_paths() if "error" not in checkpoint_meta(p)]
+    return [c.path for c in _checkpoints()[0]]
 
 
 def checkpoint_select(label: str, key: str, default: Path | None = None) -> Path | None:
@@ -153,19 +195,21 @@ def checkpoint_select(label: str, key: str, default: Path | None = None) -> Path
 
 
 def invalid_checkpoints() -> dict[Path, str]:
-    return {p: m["error"] for p in checkpoint_paths() if "error" in (m := checkpoint_meta(p))}
+    return _checkpoints()[1]
 
 
 def upload_checkpoint() -> None:
-    """Add a checkpoint file from the user's computer (checked before it is stored; see import_checkpoint)."""
+    """Add a checkpoint file from the user's computer (checked before it is stored; see digits.uploads)."""
     with st.expander("Upload a checkpoint"):
+        if not presenter_gate("Uploading a checkpoint", "upload"):
+            return
         f = st.file_uploader("A .pt file saved by digits", type=["pt"], key="upload")
         if f is None or st.session_state.get("_uploaded") == f.file_id:
             return
         try:
-            path = import_checkpoint(f.getvalue(), f.name, CHECKPOINTS, protected=SHIPPED)
+            path = import_checkpoint(f.getvalue(), f.name, CHECKPOINTS)
         except CheckpointError as e:
-            st.error(f"Not added: {e}")
+            st.error(plain(f"Not added: {e}"))
             return
         st.session_state["_uploaded"] = f.file_id
         st.session_state["open_checkpoint"] = str(path)
@@ -195,22 +239,36 @@ def sidebar() -> None:
             st.caption("No checkpoint yet: train one on the Train page.")
         if bad := invalid_checkpoints():
             with st.expander(f"⚠ {len(bad)} unusable checkpoint file{'s' if len(bad) > 1 else ''}"):
-                for reason in bad.values():
-                    st.caption(reason)
+                for path, reason in bad.items():  # the file's name, not the server's folders
+                    st.caption(plain(reason.replace(str(path), path.name)))
         st.caption(f"Compute: {device_label()}")
         st.caption("MNIST: verified ✓" if dataset_ready() else "MNIST: fetched on first use")
 
 
 # ---------- runs ----------
 
-def run_events(run_dir: Path) -> list[dict]:
-    """All events of a run, read incrementally: each call reads only the lines added since the last."""
-    cache = st.session_state.setdefault("_events", {})
-    offset, events = cache.get(str(run_dir), (0, []))
-    new, offset = read_events(run_dir, offset)
-    events = events + new
-    cache[str(run_dir)] = (offset, events)
-    return events
+def run_reader(run_dir: Path) -> EventReader:
+    """The run's events so far, read incrementally: each call reads only the lines added since the last."""
+    readers = st.session_state.setdefault("_readers", {})
+    reader = readers.setdefault(str(run_dir), EventReader(run_dir))
+    reader.read()
+    return reader
+
+
+def run_events(run_dir: Path) -> list:
+    return run_reader(run_dir).events
+
+
+def log_tail(path: Path, size: int = 1500) -> str:
+    """The end of a run's train.log as text (shown with st.code, never as markdown)."""
+    if not path.is_file():  # a fifo would block
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - size))
+            return f.read(size).decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
 
 
 def active_run() -> Path | None:

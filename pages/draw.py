@@ -23,9 +23,13 @@ path = ui.checkpoint_or_stop()
 def show(path: Path, image) -> None:
     model, meta = ui.load_model(path)
     started = time.perf_counter()
-    p = classify(model, image)
+    try:
+        p = classify(model, image)
+    except ValueError as e:  # a drawing too large, or a model whose output is not a number
+        st.error(ui.plain(e))
+        return
     ms = (time.perf_counter() - started) * 1000
-    st.markdown(f"**{ui.checkpoint_label(path)}**")
+    st.markdown(f"**{ui.plain(ui.checkpoint_label(path))}**")
     if p.digit is None:
         st.info("Draw a digit on the canvas.")
         return

@@ -23,7 +23,7 @@ table = pd.DataFrame([
 ])
 st.table(table.set_index("loss"))
 st.markdown(
-    f"On the first **{size}** test images with **{ui.checkpoint_label(path)}**:\n\n"
+    f"On the first **{size}** test images with **{ui.plain(ui.checkpoint_label(path))}**:\n\n"
     "- **Cross-entropy** is the average of −log p(correct class) under the softmax: it punishes confident "
     "mistakes hard and keeps pushing the right class's probability towards 1. Written by hand with the "
     "log-sum-exp trick, it matches PyTorch's to the last digits.\n"

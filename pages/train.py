@@ -7,13 +7,18 @@ import torch
 import ui
 from digits import MODELS, TrainConfig, build_model, count_parameters
 from digits.monitor import summarize
-from digits.runs import CHECKPOINT, LOG, list_runs, run_state, start_run, stop_run
+from digits.launch import RunActive, start_run, stop_run
+from digits.runs import CHECKPOINT, LOG, list_runs, run_state
 
 ui.use_app_navigation()
 
 st.title("Train")
 defaults = TrainConfig()
 running = ui.active_run()
+
+if not ui.is_presenter():
+    with st.expander(":material/lock: Presenter"):
+        ui.presenter_gate("Starting and stopping training", "train")
 
 with st.form("config", border=True):
     c1, c2, c3, c4 = st.columns(4)
@@ -34,21 +39,26 @@ with st.form("config", border=True):
     augment = c2.toggle("Augment (random affine distortions)", defaults.augment)
     submitted = st.form_submit_button(":material/play_arrow: Start training", type="primary")
 
-if submitted:
+if submitted and not ui.is_presenter():
+    st.warning("Starting training is for the presenter: enter the presenter key above.")
+elif submitted:
     try:
         config = TrainConfig(model=model, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer, lr=float(lr),
                              momentum=float(momentum), weight_decay=float(weight_decay), schedule=schedule,
                              val_size=int(val_size), eval_every=int(eval_every), augment=augment, seed=int(seed), device=device)
     except ValueError as e:
-        st.error(f"Cannot start: {e}")
+        st.error(ui.plain(f"Cannot start: {e}"))
     else:
         if running:
-            st.warning(f"A training run is already going ({running.name}); one at a time per server. It is shown below.")
+            st.warning(ui.plain(f"A training run is already going ({running.name}); one at a time per server. It is shown below."))
         else:
             try:
-                running = start_run(config.to_dict(), ui.RUNS)
+                running = start_run(config, ui.RUNS)
+            except RunActive as e:  # another session pressed Start at the same moment
+                st.warning(f"{e} It is shown below.")
+                running = ui.active_run()
             except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
-                st.error(f"{e}. Nothing was started: free some space or fix the folder's permissions, then Start again.")
+                st.error(ui.plain(f"{e}. Nothing was started: free some space or fix the folder's permissions, then Start again."))
             else:
                 st.session_state["run"] = running.name
                 st.toast(f"Started {running.name}")
@@ -79,19 +89,24 @@ def show(run_dir: Path, compare: list[str]) -> None:
         eta = f" · ETA {s.eta:.0f} s" if s.eta is not None else ""
         st.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
                                      f" · {s.elapsed:.0f} s elapsed{eta} · {s.samples_per_s:,.0f} samples/s")
-        if st.button(":material/stop: Stop training", type="secondary"):
-            stop_run(run_dir)
-            st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
+        if ui.is_presenter() and st.button(":material/stop: Stop training", type="secondary"):
+            if stop_run(run_dir):
+                st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
+            else:
+                st.warning("This run's process could not be reached; it may just have ended.")
     elif state == "crashed":
-        log = (run_dir / LOG).read_text()[-1500:] if (run_dir / LOG).exists() else ""
         st.error("This run's process ended without a final event: it crashed or was killed. "
-                 "Its best checkpoint so far (if any) is intact." + (f"\n\n```\n{log}\n```" if log.strip() else ""))
+                 "Its best checkpoint so far (if any) is intact.")
+        if log := ui.log_tail(run_dir / LOG):
+            st.code(log, language=None)
     elif state == "failed":
-        st.error(s.message)
+        st.error(ui.plain(s.message))
     else:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
         st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
+    if skipped := ui.run_reader(run_dir).skipped:
+        st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
     m = st.columns(5)
     m[0].metric("Model", ui.MODEL_NAMES.get(s.model, s.model))
     m[1].metric("Device", s.device_name.split(" (")[0] if s.device_name else "–", help=s.device_name or None)
@@ -110,7 +125,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
         st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None)
     checkpoint = run_dir / CHECKPOINT
     if state != "running" and checkpoint.exists():
-        st.caption(f"Best checkpoint: `{checkpoint}`")
+        st.caption(f"Best checkpoint: {ui.plain(checkpoint)}")
         b1, b2, _ = st.columns([1, 1, 3])
         for col, page, label in ((b1, "pages/predictions.py", "Open in Predictions"), (b2, "pages/draw.py", "Open in Draw")):
             if col.button(label, key=f"open-{page}"):
