@@ -230,10 +230,29 @@ def checkpoint_or_stop() -> Path:
     return path
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def unreachable_room() -> str | None:
+    """Listening on the network while `server.allowedHosts` names only this machine: every browser
+    that types this machine's address gets a page that never connects (Streamlit refuses its
+    websocket). Only someone on this machine can see the warning, which is who can fix it."""
+    address = st.get_option("server.address") or "0.0.0.0"  # unset: every interface
+    hosts = [str(h).strip().lower() for h in st.get_option("server.allowedHosts") or []]
+    if address in LOOPBACK or not hosts or any(h not in LOOPBACK for h in hosts):
+        return None
+    return ("The room cannot connect yet: this server listens on the network, but "
+            "server.allowedHosts names only this machine. Restart with "
+            "--server.allowedHosts localhost --server.allowedHosts <this machine's address> "
+            "(README, Running a workshop).")
+
+
 def sidebar() -> None:
     if "open_checkpoint" in st.session_state:  # set by a button before this widget exists in the run
         st.session_state["checkpoint"] = st.session_state.pop("open_checkpoint")
     with st.sidebar:
+        if warning := unreachable_room():
+            st.warning(warning, icon=":material/wifi_off:")
         checkpoint_select("Model", key="checkpoint")
         if not valid_checkpoints():
             st.caption("No checkpoint yet: train one on the Train page.")

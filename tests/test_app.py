@@ -63,6 +63,28 @@ def test_home_and_sidebar(app):
     assert any("Compute:" in c.value for c in app.sidebar.caption)
 
 
+def test_a_server_on_the_network_that_only_localhost_may_reach_says_so(app):
+    from streamlit import config
+
+    def warnings(address, hosts):
+        config.set_option("server.address", address)
+        config.set_option("server.allowedHosts", hosts)
+        app.run()
+        assert not app.exception, app.exception
+        return [w.value for w in app.sidebar.warning]
+
+    before = config.get_option("server.address"), config.get_option("server.allowedHosts")
+    try:
+        assert warnings("localhost", ["localhost", "127.0.0.1", "::1"]) == []
+        (warning,) = warnings("0.0.0.0", ["localhost", "127.0.0.1", "::1"])
+        assert "The room cannot connect yet" in warning and "--server.allowedHosts" in warning
+        assert warnings("0.0.0.0", ["localhost", "192.168.1.20"]) == []
+        assert warnings("0.0.0.0", []) == []  # Streamlit then accepts any name
+    finally:
+        config.set_option("server.address", before[0])
+        config.set_option("server.allowedHosts", before[1])
+
+
 def test_train_page_form_and_validation(app):
     at = open_page(app, "train")
     assert at.selectbox[0].options == ["LeNet-5 · 61,706 params", "Small CNN · 57,790 params"]
@@ -146,7 +168,7 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     """Real MNIST: Start launches `python -m digits train`, the page follows its events, Stop stops it."""
     import time
 
-    from digits.runs import read_events, run_state
+    from digits.runs import list_runs, read_events, run_state
 
     at = open_page(app, "train")
     at.selectbox[0].set_value("cnn")
@@ -154,7 +176,7 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     field["Epochs"].set_value(5)
     field["Evaluate every (iterations)"].set_value(50)
     at.button[0].click().run()
-    (run,) = list(ui.RUNS.iterdir())
+    (run,) = list_runs(ui.RUNS)
     deadline = time.time() + 120
     while time.time() < deadline and not any(e.kind == "evaluation" for e in read_events(run)):
         time.sleep(0.5)
@@ -205,3 +227,48 @@ def test_the_train_page_finds_a_run_whose_launcher_is_gone(app):
     assert at.selectbox(key="run").value == run.name
     assert at.get("progress") and "iteration" in at.get("progress")[0].proto.text
     stop_run(run)
+
+
+def _unescaped_links(at) -> list[str]:
+    """Markdown on the page that would render a link or an image (an unescaped ']('), with its text."""
+    texts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success") for e in at.get(kind)]
+    return [t for t in texts if isinstance(t, str) and re.search(r"(?<!\\)\]\(", t)]
+
+
+def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
+    from tests.hostile import LEAK, hostile_checkpoints, hostile_runs
+
+    hostile_checkpoints(ui.CHECKPOINTS)
+    runs = hostile_runs(ui.RUNS, long_line_mb=1)
+    for page in ("home", "train", "predictions", "draw", "losses", "model"):
+        at = open_page(app, page)
+        assert not _unescaped_links(at), page
+        reasons = " ".join(shown(c.value) for c in at.sidebar.expander[0].caption)
+        assert "test-acc-text.pt: metrics.test_acc must be a number" in reasons and str(ui.CHECKPOINTS) not in reasons
+    at = open_page(app, "train")
+    for name in runs:
+        at.selectbox(key="run").set_value(name).run()
+        assert not at.exception, name
+        assert not _unescaped_links(at), name
+    at.selectbox(key="run").set_value("20261101-000005-markdown-message").run()
+    assert any(LEAK in shown(e.value) for e in at.error)  # the message is shown, as text
+    # Every usable checkpoint of the corpus opens on the Model page.
+    for path in ui.valid_checkpoints():
+        at.session_state["open_checkpoint"] = str(path)
+        open_page(at, "model")
+
+
+def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch):
+    monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
+    at = open_page(app, "train")
+    {n.label: n for n in at.number_input}["Epochs"].set_value(1)
+    at.button[0].click().run()
+    assert any("for the presenter" in w.value for w in at.warning) and not ui.list_runs(ui.RUNS)
+    at.text_input(key="_presenter_try_train").set_value("wrong").run()
+    assert any("not the presenter key" in e.value for e in at.error)
+    draw = open_page(at, "draw")
+    assert not draw.get("file_uploader")  # uploads are locked too
+    at = open_page(at, "train")
+    at.text_input(key="_presenter_try_train").set_value("room-42").run()
+    at = open_page(at, "draw")
+    assert at.get("file_uploader")  # unlocked for this browser session
