@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from digits.runs import list_runs
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -169,7 +171,7 @@ def test_train_live_and_stop(server, page):
     page.get_by_text("Stopped on request").first.wait_for(timeout=30_000)
     wait_idle(page)
     page.screenshot(path=str(SHOTS / "train-stopped.png"), full_page=True)
-    run = next(runs.iterdir())
+    run = next(iter(list_runs(runs)))
     assert (run / "best.pt").exists() and '"kind": "stopped"' in (run / "events.jsonl").read_text()
 
 
@@ -261,7 +263,7 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     finally:
         first.send_signal(signal.SIGINT)  # what Ctrl+C in the presenter's terminal sends
         first.wait(timeout=30)
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = list_runs(tmp_path / "runs")
     time.sleep(1)
     assert run_state(run) == "running"  # the run did not go down with the server
 
@@ -280,3 +282,56 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
         second.wait(timeout=20)
         if run_state(run) == "running":  # the test failed halfway: leave no run behind
             stop_run(run)
+
+
+def test_the_hostile_corpus_uploaded_through_the_page_never_takes_the_server_down(tmp_path, page):
+    """Every file of tests/hostile.py through the real Draw page's uploader, the hostile run folders on
+    disk, then every page: the server answers its health check within 2 s throughout, its memory stays
+    bounded, no page shows an exception, and no page asks for any URL named inside a file."""
+    from tests.hostile import LEAK, hostile_checkpoints, hostile_runs
+
+    corpus = hostile_checkpoints(tmp_path / "corpus")
+    folder, runs = tmp_path / "checkpoints", tmp_path / "runs"
+    folder.mkdir()
+    shutil.copy(ROOT / "checkpoints" / "cnn.pt", folder / "cnn.pt")
+    for name, path in corpus.items():  # the same files already on disk: the sidebar lists their reasons
+        shutil.copy(path, folder / f"disk-{name}.pt")
+    hostile_runs(runs, long_line_mb=8)
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs), "DIGITS_CHECKPOINTS": str(folder)})
+
+    def healthy():
+        started = time.perf_counter()
+        assert urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
+        assert time.perf_counter() - started < 2
+
+    try:
+        for path in corpus.values():
+            open_page(page, url, "draw", "Draw a digit")
+            page.get_by_text("Upload a checkpoint").click()
+            page.locator("input[type=file]").first.set_input_files(files=[{
+                "name": path.name, "mimeType": "application/octet-stream", "buffer": path.read_bytes()}])
+            time.sleep(1)
+            wait_idle(page)
+            assert page.locator("[data-testid='stException']").count() == 0, path.name
+            healthy()
+        for name, heading in (("", "digits"), ("train", "Train"), ("predictions", "Predictions on the test set"),
+                              ("draw", "Draw a digit"), ("losses", "Losses"), ("model", "Model")):
+            open_page(page, url, name, heading)
+            page.get_by_text("MNIST:").wait_for()  # the sidebar, with the list of unusable files, is drawn
+            assert page.locator("[data-testid='stException']").count() == 0, name
+            healthy()
+        page.get_by_text("unusable checkpoint files").click()
+        page.get_by_text("disk-zip-bomb.pt").first.wait_for()
+        page.screenshot(path=str(SHOTS / "hostile-model.png"), full_page=True)
+        peak_mb = int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{proc.pid}/status").read_text()).group(1)) / 1024
+        print(f"server peak memory {peak_mb:.0f} MB")
+        assert peak_mb < 1500
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    leak = LEAK.split("/leak")[0]
+    assert not [u for u in requested if u.startswith(leak) or "/leak" in u]
+    stored = sorted(p.stem for p in folder.glob("*.pt") if not p.stem.startswith("disk-"))
+    assert stored == sorted(["cnn", "deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created"])
