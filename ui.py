@@ -24,7 +24,8 @@ from digits.checkpoint import checkpoint_info, list_checkpoints
 from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
 from digits.runs import CHECKPOINT, EventReader, list_runs, run_state
 from digits.uploads import import_checkpoint
-from digits.train import cpu_threads, device_name
+from digits.device import cpu_threads, device_name
+from digits.models import title
 
 
 _this_run = threading.local()  # Streamlit runs each script run in its own thread
@@ -56,7 +57,6 @@ torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parent
 CHECKPOINTS = Path(os.environ.get("DIGITS_CHECKPOINTS", ROOT / "checkpoints"))
 RUNS = Path(os.environ.get("DIGITS_RUNS", ROOT / "runs"))
-MODEL_NAMES = {"lenet5": "LeNet-5", "cnn": "Small CNN"}
 
 
 @st.cache_resource
@@ -159,7 +159,7 @@ def checkpoint_label(path: Path) -> str:
         return f"⚠ {where} (invalid)"
     acc = info.metrics.get("test_acc")
     acc = f", test {acc:.2%}" if acc is not None else ""
-    return f"{MODEL_NAMES.get(info.model, info.model)} · {where}{acc}"
+    return f"{title(info.model)} · {where}{acc}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

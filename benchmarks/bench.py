@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from digits import TrainConfig, build_model, classify, fit, load_splits, resolve_device  # noqa: E402
 from digits.data import MNIST_MEAN, MNIST_STD, batches, default_root, ensure_mnist  # noqa: E402
 from digits.models import to_device  # noqa: E402
-from digits.train import device_name, train_step  # noqa: E402
+from digits.device import device_name  # noqa: E402
+from digits.train import train_step  # noqa: E402
 
 
 def sync(device):

@@ -7,7 +7,8 @@ from .losses import cross_entropy, multiclass_svm
 from .models import MODELS, build_model, count_parameters
 from .preprocess import Prediction, classify, to_mnist
 from .config import TrainConfig
-from .train import fit, resolve_device
+from .device import resolve_device
+from .train import fit
 
 __all__ = [
     "CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint",

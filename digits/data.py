@@ -208,10 +208,14 @@ def load_test(root: Path | str | None = None, progress: Progress = lambda msg: N
     return Split(test.data, test.targets)
 
 
+def standardize(x: torch.Tensor) -> torch.Tensor:
+    """Pixels in [0, 1] → what the networks take: minus the MNIST mean, over its std (a new tensor)."""
+    return (x - MNIST_MEAN) / MNIST_STD
+
+
 def normalize(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 28, 28) → float (N, 1, 28, 28) standardised with the MNIST mean and std."""
-    x = images.unsqueeze(1).float().div_(255)
-    return x.sub_(MNIST_MEAN).div_(MNIST_STD)
+    return standardize(images.unsqueeze(1).float().div_(255))
 
 
 def batches(split: Split, batch_size: int, generator: torch.Generator | None = None):

@@ -10,6 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import Split, batches, normalize
+from .device import model_device
+from .models import eval_mode
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,12 @@ class BatchPredictions:
     indices: np.ndarray        # (n,) positions in the split
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.inference_mode()
 def logits_of(model: nn.Module, split: Split, batch_size: int = 2000) -> torch.Tensor:
-    """Logits (N, 10) for a whole split, in order."""
-    model.eval()
-    device = _device(model)
-    out = [model(normalize(x.to(device))) for x, _ in batches(split, batch_size)]
+    """Logits (N, 10) for a whole split, in order, in evaluation mode; the model's mode is left as it was."""
+    device = model_device(model)
+    with eval_mode(model):
+        out = [model(normalize(x.to(device))) for x, _ in batches(split, batch_size)]
     return torch.cat(out).float()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -88,24 +91,47 @@ class SmallCNN(nn.Module):
         return self.fc4(x)                          # (N, 10) logits
 
 
-# name → (class, one-line description). Adding a model is one class and one line here.
-MODELS: dict[str, tuple[type[nn.Module], str]] = {
-    "lenet5": (LeNet5, "LeNet-5 (1998): tanh convolutions with average pooling, 32×32 input"),
-    "cnn": (SmallCNN, "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
+class Registered(NamedTuple):
+    cls: type[nn.Module]
+    title: str           # the name people read: "LeNet-5"
+    description: str     # one line on what it is
+
+
+# name → its class and words. Adding a model is one class and one line here.
+MODELS: dict[str, Registered] = {
+    "lenet5": Registered(LeNet5, "LeNet-5", "LeNet-5 (1998): tanh convolutions with average pooling, 32×32 input"),
+    "cnn": Registered(SmallCNN, "Small CNN", "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
 }
+
+
+def title(name: str) -> str:
+    """ "LeNet-5" for "lenet5"; an unknown name as it is."""
+    return MODELS[name].title if name in MODELS else name
 
 
 def build_model(name: str, **kwargs) -> nn.Module:
     """A freshly initialised model from the registry."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return MODELS[name][0](**kwargs)
+    return MODELS[name].cls(**kwargs)
 
 
 def to_device(model: nn.Module, device) -> nn.Module:
     """Move a model to `device` in the memory layout it trains fastest in."""
     layout = torch.channels_last if getattr(model, "channels_last", False) else torch.contiguous_format
     return model.to(device, memory_format=layout)
+
+
+@contextmanager
+def eval_mode(model: nn.Module):
+    """Evaluation mode for a block (dropout and batch norm off, should a model have them), then the
+    mode the model was in before: a caller in the middle of training gets its model back training."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def count_parameters(model: nn.Module) -> int:

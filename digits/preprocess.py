@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
+from .data import standardize
+from .device import model_device
+from .models import eval_mode
 
 MAX_SIDE = 4096        # px; larger inputs are refused rather than slowly resampled
 INK_CONTRAST = 0.15    # an image whose strongest ink is fainter than this counts as empty
@@ -171,13 +173,9 @@ def classify(model: nn.Module, image) -> Prediction:
     x = to_mnist(image)
     if x is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    device = next(model.parameters()).device
-    t = ((torch.from_numpy(x) - MNIST_MEAN) / MNIST_STD).view(1, 1, 28, 28).to(device)
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode():
+    t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
+    with torch.inference_mode(), eval_mode(model):
         probs = torch.softmax(model(t).float(), dim=1)[0].cpu().double().numpy()
-    model.train(was_training)
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
     return Prediction(int(probs.argmax()), probs / probs.sum(), x)

@@ -15,33 +15,10 @@ from . import events as ev
 from .augment import random_affine
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import MNIST_MEAN, MNIST_STD, Splits, batches, load_splits
+from .data import Splits, batches, load_splits, standardize
+from .device import device_name, resolve_device
 from .evaluate import accuracy
 from .models import build_model, count_parameters, to_device
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """auto → CUDA, then Apple MPS, then CPU; an explicit choice that is absent is an error."""
-    has = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
-    if name == "auto":
-        return torch.device(next(d for d in ("cuda", "mps", "cpu") if has[d]))
-    if not has.get(name, False):
-        raise ValueError(f"device {name!r} is not available on this machine")
-    return torch.device(name)
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"CPU ({cpu_threads()})"
-
-
-def cpu_threads() -> str:
-    """How many threads torch computes with on the CPU: "1 thread", "2 threads"."""
-    n = torch.get_num_threads()
-    return f"{n} thread{'' if n == 1 else 's'}"
-
 
 StopFlag = threading.Event | Callable[[], bool] | None
 
@@ -58,7 +35,7 @@ def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
     x = images.unsqueeze(1).float().div_(255)            # (B, 1, 28, 28) in [0, 1]
     if augment is not None:
         x = random_affine(x, augment)                    # distort before normalising: background stays 0
-    x = (x - MNIST_MEAN) / MNIST_STD
+    x = standardize(x)
     logits = model(x)                                    # (B, 10)
     loss = F.cross_entropy(logits, labels)
     opt.zero_grad(set_to_none=True)
@@ -99,6 +76,64 @@ class _Window:
         return round(acc, 6), round(loss, 6)
 
 
+class _Best:
+    """The best model so far by validation accuracy: its accuracy (None before the first validation),
+    its iteration and a copy of its weights."""
+
+    def __init__(self):
+        self.acc: float | None = None
+        self.iteration = 0
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def offer(self, acc: float, iteration: int, model: torch.nn.Module) -> bool:
+        """Keep `model` if `acc` beats the best so far; whether it did."""
+        if self.acc is not None and acc <= self.acc:
+            return False
+        self.acc, self.iteration = acc, iteration
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return True
+
+
+class _EpochLosses:
+    """One epoch's batch losses, kept on the device and read back in chunks (one sync per chunk)."""
+
+    def __init__(self, batches: int, batch_size: int, device: torch.device):
+        self.values = torch.empty(batches, device=device)
+        self.count = self.read = 0
+        self.batch_size, self.since = batch_size, time.perf_counter()
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.values[self.count] = loss.detach()
+        self.count += 1
+
+    @property
+    def unread(self) -> int:
+        return self.count - self.read
+
+    def take(self) -> tuple[list[float], float]:
+        """The losses not read yet, and the samples per second since the last take."""
+        now = time.perf_counter()
+        rate = self.unread * self.batch_size / max(now - self.since, 1e-9)
+        values, self.read, self.since = self.values[self.read:self.count].tolist(), self.count, now
+        return values, rate
+
+    def mean_std(self) -> tuple[float, float]:
+        v = self.values[:self.count]
+        return round(v.mean().item(), 6), round(v.std().item() if self.count > 1 else 0.0, 6)
+
+
+def _optimizer(config: TrainConfig, model: torch.nn.Module, total_steps: int):
+    """The optimizer and, for the one-cycle schedule, its per-step learning-rate scheduler (else None)."""
+    if config.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                              weight_decay=config.weight_decay, nesterov=config.momentum > 0)
+    if config.schedule == "constant":
+        return opt, None
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, total_steps))
+
+
 def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | str | None = None,
         stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None) -> Iterator[ev.Event]:
     """Train as the seeds do — epochs → batches → device → forward, loss → zero grads → backward, step —
@@ -114,91 +149,70 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     train, val, test = (s.to(device) for s in (splits.train, splits.val, splits.test))
     model = to_device(build_model(config.model), device)
     per_epoch = math.ceil(len(train) / config.batch_size)
-    total = per_epoch * config.epochs
-    if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              weight_decay=config.weight_decay, nesterov=config.momentum > 0)
-    sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, total))
-             if config.schedule == "onecycle" else None)
-    ckpt_path = str(checkpoint) if checkpoint else None
-    extra = dict(extra_meta or {})
-    yield ev.Started(elapsed(), config.model, count_parameters(model), device.type, device_name(device),
-                     len(train), len(val), len(test), per_epoch, total, config.to_dict())
-
+    opt, sched = _optimizer(config, model, per_epoch * config.epochs)
     gen = torch.Generator().manual_seed(config.seed)
-    best_val, best_iter, best_state, last_val = None, 0, None, float("nan")  # None: no evaluation yet
-    it, t_window = 0, time.perf_counter()
-    window = _Window(device)
+    ckpt = str(checkpoint) if checkpoint else None
+    best, window, it, last_val = _Best(), _Window(device), 0, float("nan")
+    kept = lambda: ckpt if best.state is not None else None  # the checkpoint path, once there is a best model
 
-    def save_best(metrics: dict) -> None:
-        if ckpt_path:
-            save_checkpoint(ckpt_path, config.model, model, config=config.to_dict(), metrics=metrics, extra=extra)
+    def save(metrics: dict) -> None:
+        if ckpt:
+            save_checkpoint(ckpt, config.model, model, config=config.to_dict(), metrics=metrics, extra=dict(extra_meta or {}))
 
-    def final(cls):
-        test_acc = None
-        if best_state is not None:
-            model.load_state_dict(best_state)
-            test_acc = round(accuracy(model, test), 6) if len(test) else None
-            save_best({"val_acc": best_val, "test_acc": test_acc, "iteration": best_iter,
-                       "epoch": math.ceil(best_iter / per_epoch), "train_seconds": elapsed(),
-                       "device": device_name(device)})
-        return cls(elapsed(), it, best_val, best_iter, test_acc, ckpt_path if best_state is not None else None)
-
-    def validate(epoch: int) -> ev.Evaluation:
-        nonlocal best_val, best_iter, best_state, last_val
-        last_val = round(accuracy(model, val), 6)
+    def validation(epoch: int) -> ev.Evaluation:
+        acc = round(accuracy(model, val), 6)
         train_acc, train_loss = window.take()
-        improved = best_val is None or last_val > best_val
+        improved = best.offer(acc, it, model)
         if improved:
-            best_val, best_iter = last_val, it
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            save_best({"val_acc": last_val, "iteration": it, "epoch": epoch})
-        model.train()
-        return ev.Evaluation(elapsed(), epoch, it, train_acc, train_loss, last_val, improved)
+            save({"val_acc": acc, "iteration": it, "epoch": epoch})
+        return ev.Evaluation(elapsed(), epoch, it, train_acc, train_loss, acc, improved)
 
+    def final(kind: type[ev.Finished] | type[ev.Stopped]):
+        test_acc = None
+        if best.state is not None:
+            model.load_state_dict(best.state)
+            test_acc = round(accuracy(model, test), 6) if len(test) else None
+            save({"val_acc": best.acc, "test_acc": test_acc, "iteration": best.iteration,
+                  "epoch": math.ceil(best.iteration / per_epoch), "train_seconds": elapsed(), "device": device_name(device)})
+        return kind(elapsed(), it, best.acc, best.iteration, test_acc, kept())
+
+    yield ev.Started(elapsed(), config.model, count_parameters(model), device.type, device_name(device),
+                     len(train), len(val), len(test), per_epoch, per_epoch * config.epochs, config.to_dict())
     try:
         for epoch in range(1, config.epochs + 1):
             model.train()
-            losses = torch.empty(per_epoch, device=device)
-            flushed = 0
-            last_eval = -1
-            for b, (xb, yb) in enumerate(batches(train, config.batch_size, gen)):
-                loss, logits = train_step(model, opt, xb, yb, gen if config.augment else None)
+            losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
+            for images, labels in batches(train, config.batch_size, gen):
+                loss, logits = train_step(model, opt, images, labels, gen if config.augment else None)
                 if sched:
                     sched.step()
                 it += 1
-                losses[b] = loss.detach()
-                window.add(loss, logits, yb)
-                # Read the losses back (one device sync) every few batches, and always before a
-                # validation, so that a diverged model is never evaluated or saved as the best.
-                evaluate_now = it % config.eval_every == 0
-                if b + 1 - flushed >= log_every or b + 1 == per_epoch or evaluate_now or _stopping(stop):
-                    values = losses[flushed:b + 1].tolist()
-                    now = time.perf_counter()
-                    rate = (b + 1 - flushed) * config.batch_size / max(now - t_window, 1e-9)
-                    t_window = now
+                losses.add(loss)
+                window.add(loss, logits, labels)
+                validate_now, stopping = it % config.eval_every == 0, _stopping(stop)
+                # Read the losses back every few batches, and always before a validation, so that a
+                # diverged model is never evaluated or saved as the best.
+                if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping:
+                    values, rate = losses.take()
                     lr = opt.param_groups[0]["lr"]
-                    for k, v in enumerate(values):
-                        if not math.isfinite(v):
-                            yield ev.Failed(elapsed(), it - len(values) + k + 1,
-                                            f"The loss became {v} at iteration {it - len(values) + k + 1}: training diverged. "
-                                            f"Try a lower learning rate (this run used {config.lr:g}).",
-                                            ckpt_path if best_state is not None else None)
+                    for i, value in enumerate(values, start=it - len(values) + 1):
+                        if not math.isfinite(value):
+                            yield ev.Failed(elapsed(), i, f"The loss became {value} at iteration {i}: training diverged. "
+                                            f"Try a lower learning rate (this run used {config.lr:g}).", kept())
                             return
-                        yield ev.Step(elapsed(), epoch, it - len(values) + k + 1, round(v, 6), lr, round(rate, 1))
-                    flushed = b + 1
-                if _stopping(stop):
+                        yield ev.Step(elapsed(), epoch, i, round(value, 6), lr, round(rate, 1))
+                if stopping:
                     yield final(ev.Stopped)
                     return
-                if evaluate_now:
-                    last_eval = it
-                    yield validate(epoch)
-            if last_eval != it:
-                yield validate(epoch)
-            yield ev.EpochEnd(elapsed(), epoch, it, round(losses.mean().item(), 6),
-                              round(losses.std().item() if per_epoch > 1 else 0.0, 6), last_val)
+                if validate_now:
+                    validated_at, event = it, validation(epoch)
+                    last_val = event.val_acc
+                    yield event
+            if validated_at != it:  # every epoch ends with a validation
+                event = validation(epoch)
+                last_val = event.val_acc
+                yield event
+            yield ev.EpochEnd(elapsed(), epoch, it, *losses.mean_std(), last_val)
         yield final(ev.Finished)
     except OSError as e:  # a full disk or a read-only folder while saving: say so, keep what is on disk
         yield ev.Failed(elapsed(), it, f"Could not write the checkpoint ({e.strerror or e}): training stopped. "

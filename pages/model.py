@@ -13,7 +13,7 @@ st.title("Model")
 path = ui.checkpoint_or_stop()
 model, meta = ui.load_model(path)
 name = meta["model"]
-st.subheader(MODELS[name][1])
+st.subheader(MODELS[name].description)
 info = summary(model, input_size=(1, 1, 28, 28), verbose=0, depth=1, device=ui.device())
 rows = [{"layer": f"{l.class_name}-{l.depth_index}", "output shape": str([-1, *l.output_size[1:]]), "parameters": l.num_params}
         for l in info.summary_list if l.depth == 1]

@@ -6,6 +6,7 @@ import torch
 
 import ui
 from digits import MODELS, TrainConfig, build_model, count_parameters
+from digits.models import title
 from digits.monitor import summarize
 from digits.launch import RunActive, start_run, stop_run
 from digits.runs import CHECKPOINT, LOG, list_runs, run_state
@@ -22,8 +23,8 @@ if not ui.is_presenter():
 
 with st.form("config", border=True):
     c1, c2, c3, c4 = st.columns(4)
-    model = c1.selectbox("Model", list(MODELS), format_func=lambda m: f"{ui.MODEL_NAMES[m]} · {count_parameters(build_model(m)):,} params")
-    c1.caption(MODELS[model][1])
+    model = c1.selectbox("Model", list(MODELS), format_func=lambda m: f"{MODELS[m].title} · {count_parameters(build_model(m)):,} params")
+    c1.caption(MODELS[model].description)
     epochs = c2.number_input("Epochs", 1, 1000, 3)
     batch_size = c3.number_input("Batch size", 1, 8192, defaults.batch_size)
     optimizer = c4.selectbox("Optimizer", ["adam", "sgd"], format_func=str.capitalize)
@@ -108,7 +109,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
     if skipped := ui.run_reader(run_dir).skipped:
         st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
     m = st.columns(5)
-    m[0].metric("Model", ui.MODEL_NAMES.get(s.model, s.model))
+    m[0].metric("Model", title(s.model))
     m[1].metric("Device", s.device_name.split(" (")[0] if s.device_name else "–", help=s.device_name or None)
     m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
     m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")

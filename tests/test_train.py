@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from digits import MODELS, TrainConfig, build_model, fit, load_checkpoint
-from digits.models import SmallCNN
+from digits.models import Registered, SmallCNN
 from digits.evaluate import accuracy
 from digits.events import from_dict
 
@@ -100,14 +100,14 @@ class BlowsUp(SmallCNN):
 
 
 def test_divergence_fails_plainly_and_keeps_the_best_checkpoint(tiny_splits, tmp_path, monkeypatch):
-    monkeypatch.setitem(MODELS, "blows-up", (BlowsUp, "test model"))
+    monkeypatch.setitem(MODELS, "blows-up", Registered(BlowsUp, "Blows up", "test model"))
     BlowsUp.steps = 0
     config = TrainConfig(model="blows-up", epochs=5, batch_size=32, eval_every=5, device="cpu")
     events = run(config, tiny_splits, checkpoint=tmp_path / "best.pt")
     failed = events[-1]
     assert failed.kind == "failed" and failed.iteration == 21
     assert "diverged" in failed.message and "lower learning rate" in failed.message
-    monkeypatch.setitem(MODELS, "blows-up", (SmallCNN, "test model"))  # load it as the plain network it is
+    monkeypatch.setitem(MODELS, "blows-up", Registered(SmallCNN, "Blows up", "test model"))  # load it as the plain network it is
     model, meta = load_checkpoint(failed.checkpoint)
     assert meta["metrics"]["iteration"] == 20
     assert all(torch.isfinite(p).all() for p in model.parameters())
