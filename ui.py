@@ -5,6 +5,7 @@ Pages stay thin: widgets → one core call → rendering with what is here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -24,7 +25,9 @@ from digits.checkpoint import checkpoint_info, list_checkpoints
 from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
 from digits.runs import CHECKPOINT, EventReader, list_runs, run_state
 from digits.uploads import import_checkpoint
-from digits.device import cpu_threads, device_name
+from digits import MODELS, TrainConfig, build_model, count_parameters
+from digits.config import choice_words, fields as config_fields, label as config_label
+from digits.device import available_devices, cpu_threads, device_name
 from digits.models import title
 
 
@@ -349,3 +352,38 @@ def probability_bars(probs: np.ndarray, height: int = 150) -> str:
 def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:
     """Nearest-neighbour enlargement, so each network pixel stays a visible square."""
     return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
+
+
+# ---------- the training form ----------
+
+@functools.lru_cache(maxsize=None)
+def _parameters(model: str) -> int:
+    return count_parameters(build_model(model))
+
+
+def _config_input(where, f, default):
+    """The input for one TrainConfig field, from its metadata: label, help, choices or bounds and step."""
+    m = f.metadata
+    args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:])
+    if f.name == "model":
+        args["help"] = "  \n".join(r.description for r in MODELS.values())
+        options, words = list(MODELS), lambda v: f"{MODELS[v].title} · {_parameters(v):,} params"
+        return where.selectbox(options=options, index=options.index(default), format_func=words, **args)
+    if m["choices"] is not None:
+        options = available_devices() if f.name == "device" else list(m["choices"])
+        return where.selectbox(options=options, index=options.index(default) if default in options else 0,
+                               format_func=lambda v: choice_words(f.name, v), **args)
+    if f.type in (bool, "bool"):
+        return where.toggle(value=default, **args)
+    if f.type in (int, "int"):
+        return where.number_input(min_value=m["low"], max_value=m["high"], value=default, step=m["step"] or 1, **args)
+    return where.number_input(min_value=float(m["low"]), max_value=float(m["high"]), value=float(default),
+                              step=m["step"] or 0.01, format="%g", **args)
+
+
+def config_form(defaults: TrainConfig, columns: int = 4) -> dict:
+    """One input per TrainConfig field, laid out in rows of `columns`; the values entered, by field name.
+    Validation is TrainConfig's own: build it from the result and show its ValueError."""
+    where = st.columns(columns)
+    return {f.name: _config_input(where[i % columns], f, getattr(defaults, f.name))
+            for i, f in enumerate(config_fields())}

@@ -18,10 +18,12 @@ MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
 
 
-def setting(default, help: str, *, label: str = "", choices=None, low=None, high=None, low_open=False, high_open=False):
-    """A config field: its default, a one-line help, the form's label, and either its choices or its bounds."""
+def setting(default, help: str, *, label: str = "", choices=None, low=None, high=None, low_open=False, high_open=False,
+            step=None):
+    """A config field: its default, a one-line help, the form's label, and either its choices (a mapping
+    of each value to its words) or its bounds (and the step a form's +/- buttons take)."""
     return dataclasses.field(default=default, metadata=dict(help=help, label=label, choices=choices, low=low, high=high,
-                                                            low_open=low_open, high_open=high_open))
+                                                            low_open=low_open, high_open=high_open, step=step))
 
 
 def label(f: dataclasses.Field) -> str:
@@ -29,26 +31,38 @@ def label(f: dataclasses.Field) -> str:
     return f.metadata["label"] or f.name.replace("_", " ").capitalize()
 
 
+def choice_words(setting_name: str, value: str) -> str:
+    """The words for one of a setting's choices: "One-cycle" for "onecycle", "LeNet-5" for "lenet5"."""
+    (f,) = (f for f in fields() if f.name == setting_name)
+    words = f.metadata["choices"].get(value, value)
+    return words if isinstance(words, str) else words.title  # a model's registry entry carries its title
+
+
+def fields() -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(TrainConfig)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = setting("lenet5", "the network: a key of digits.MODELS", choices=MODELS)
-    epochs: int = setting(10, "passes over the training split", low=1, high=1000)
+    epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
+                          low=1, high=1000)
     batch_size: int = setting(128, "images per step", low=1, high=MAX_BATCH)
-    optimizer: str = setting("adam", "the optimizer", choices=("adam", "sgd"))
+    optimizer: str = setting("adam", "the optimizer", choices={"adam": "Adam", "sgd": "SGD"})
     lr: float = setting(5e-3, "peak learning rate: the one-cycle schedule warms up to it, then anneals",
-                        label="Learning rate", low=0.0, high=10.0, low_open=True)
+                        label="Learning rate", low=0.0, high=10.0, low_open=True, step=1e-3)
     momentum: float = setting(0.9, "SGD's momentum (Nesterov); Adam uses its own defaults", low=0.0, high=1.0, high_open=True)
-    weight_decay: float = setting(0.0, "L2 penalty on the weights", low=0.0, high=1.0, high_open=True)
+    weight_decay: float = setting(0.0, "L2 penalty on the weights", low=0.0, high=1.0, high_open=True, step=1e-4)
     schedule: str = setting("onecycle", "learning rate over the run: one-cycle (Smith & Topin 2018) or constant",
-                            choices=("onecycle", "constant"))
+                            choices={"onecycle": "One-cycle", "constant": "Constant"})
     val_size: int = setting(10_000, "images held out of the 60,000 training images for validation",
-                            label="Validation images", low=1, high=MNIST_TRAIN_IMAGES - 1000)
+                            label="Validation images", low=1, high=MNIST_TRAIN_IMAGES - 1000, step=1000)
     eval_every: int = setting(500, "iterations between validations (the small-CNN tutorial: 500)",
-                              label="Evaluate every (iterations)", low=1, high=10**6)
+                              label="Evaluate every (iterations)", low=1, high=10**6, step=50)
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
     seed: int = setting(0, "random seed: same seed, same split, same run on the same device", low=0, high=2**31 - 1)
     device: str = setting("auto", "where to train: auto is CUDA, then Apple MPS, then the CPU",
-                          choices=("auto", "cpu", "cuda", "mps"))
+                          choices={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"})
 
     def __post_init__(self):
         problems = {f.name: p for f in dataclasses.fields(self) if (p := _problem(f, getattr(self, f.name)))}

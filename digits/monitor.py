@@ -14,7 +14,8 @@ MAX_POINTS = 1500  # loss points drawn per run: enough for the shape, cheap to r
 @dataclass
 class RunSummary:
     model: str = ""
-    device_name: str = ""
+    device: str = ""                   # "cpu", "cuda", "mps"
+    device_name: str = ""              # "CPU (2 threads)", "NVIDIA H100 80GB HBM3"
     parameters: int = 0
     epochs: int = 0
     epoch: int = 0
@@ -72,7 +73,7 @@ def summarize(events: list[Event]) -> RunSummary:
             s.iteration, s.epoch, s.samples_per_s = e.iteration, e.epoch, e.samples_per_s
             continue
         if e.kind == "started":
-            s.model, s.device_name, s.parameters = e.model, e.device_name, e.parameters
+            s.model, s.device, s.device_name, s.parameters = e.model, e.device, e.device_name, e.parameters
             s.total_iterations, s.epochs = e.total_iterations, e.config.get("epochs", 0)
         elif e.kind == "evaluation":
             s.eval_x.append(e.iteration)

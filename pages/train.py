@@ -2,10 +2,10 @@ import time
 from pathlib import Path
 
 import streamlit as st
-import torch
 
 import ui
-from digits import MODELS, TrainConfig, build_model, count_parameters
+from digits import TrainConfig
+from digits.config import choice_words
 from digits.models import title
 from digits.monitor import summarize
 from digits.launch import RunActive, start_run, stop_run
@@ -14,7 +14,6 @@ from digits.runs import CHECKPOINT, LOG, list_runs, run_state
 ui.use_app_navigation()
 
 st.title("Train")
-defaults = TrainConfig()
 running = ui.active_run()
 
 if not ui.is_presenter():
@@ -22,31 +21,14 @@ if not ui.is_presenter():
         ui.presenter_gate("Starting and stopping training", "train")
 
 with st.form("config", border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    model = c1.selectbox("Model", list(MODELS), format_func=lambda m: f"{MODELS[m].title} · {count_parameters(build_model(m)):,} params")
-    c1.caption(MODELS[model].description)
-    epochs = c2.number_input("Epochs", 1, 1000, 3)
-    batch_size = c3.number_input("Batch size", 1, 8192, defaults.batch_size)
-    optimizer = c4.selectbox("Optimizer", ["adam", "sgd"], format_func=str.capitalize)
-    lr = c2.number_input("Learning rate (peak)", 0.0, 10.0, defaults.lr, step=1e-3, format="%.4f")
-    schedule = c3.selectbox("Schedule", ["onecycle", "constant"], format_func={"onecycle": "One-cycle", "constant": "Constant"}.get)
-    momentum = c4.number_input("Momentum (SGD)", 0.0, 0.999, defaults.momentum)
-    weight_decay = c4.number_input("Weight decay", 0.0, 0.999, defaults.weight_decay, format="%.5f")
-    val_size = c2.number_input("Validation images", 1, 59_000, defaults.val_size, step=1000)
-    eval_every = c3.number_input("Evaluate every (iterations)", 1, 100_000, defaults.eval_every, step=50)
-    seed = c1.number_input("Seed", 0, 2**31 - 1, defaults.seed)
-    devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
-    device = c1.selectbox("Device", devices, format_func={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"}.get)
-    augment = c2.toggle("Augment (random affine distortions)", defaults.augment)
+    values = ui.config_form(TrainConfig())
     submitted = st.form_submit_button(":material/play_arrow: Start training", type="primary")
 
 if submitted and not ui.is_presenter():
     st.warning("Starting training is for the presenter: enter the presenter key above.")
 elif submitted:
     try:
-        config = TrainConfig(model=model, epochs=int(epochs), batch_size=int(batch_size), optimizer=optimizer, lr=float(lr),
-                             momentum=float(momentum), weight_decay=float(weight_decay), schedule=schedule,
-                             val_size=int(val_size), eval_every=int(eval_every), augment=augment, seed=int(seed), device=device)
+        config = TrainConfig.from_dict(values)
     except ValueError as e:
         st.error(ui.plain(f"Cannot start: {e}"))
     else:
@@ -110,7 +92,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
         st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
     m = st.columns(5)
     m[0].metric("Model", title(s.model))
-    m[1].metric("Device", s.device_name.split(" (")[0] if s.device_name else "–", help=s.device_name or None)
+    m[1].metric("Device", choice_words("device", s.device) if s.device else "–", help=s.device_name or None)
     m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
     m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")
     m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
