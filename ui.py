@@ -22,7 +22,8 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from digits import CheckpointError, load_checkpoint, resolve_device
 from digits.checkpoint import checkpoint_info, list_checkpoints
-from digits.data import MNIST_MD5, MNISTUnavailable, load_test, raw_folder, verify
+from digits.data import load_test
+from digits.mnist import MNISTUnavailable, ready as mnist_ready
 from digits.runs import CHECKPOINT, EventReader, list_runs, run_state
 from digits.uploads import import_checkpoint
 from digits import MODELS, TrainConfig, build_model, count_parameters
@@ -70,20 +71,6 @@ def device() -> torch.device:
 def device_label() -> str:
     d = device()
     return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {cpu_threads()}"
-
-
-def dataset_ready() -> bool:
-    """MNIST present and verified. The 55 MB checksum runs once per version of the files, not per page view."""
-    try:
-        stamp = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in (raw_folder(None) / name for name in MNIST_MD5))
-    except OSError:
-        return False
-    return _verified(stamp)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _verified(stamp: tuple) -> bool:
-    return not verify()
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test set…")
@@ -264,7 +251,7 @@ def sidebar() -> None:
                 for path, reason in bad.items():  # the file's name, not the server's folders
                     st.caption(plain(reason.replace(str(path), path.name)))
         st.caption(f"Compute: {device_label()}")
-        st.caption("MNIST: verified ✓" if dataset_ready() else "MNIST: fetched on first use")
+        st.caption("MNIST: verified ✓" if mnist_ready() else "MNIST: fetched on first use")
 
 
 # ---------- runs ----------

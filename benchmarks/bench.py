@@ -25,7 +25,8 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digits import TrainConfig, build_model, classify, fit, load_splits, resolve_device  # noqa: E402
-from digits.data import MNIST_MEAN, MNIST_STD, batches, default_root, ensure_mnist  # noqa: E402
+from digits.data import MNIST_MEAN, MNIST_STD, batches  # noqa: E402
+from digits.mnist import default_root, ensure_mnist  # noqa: E402
 from digits.models import to_device  # noqa: E402
 from digits.device import device_name  # noqa: E402
 from digits.train import train_step  # noqa: E402

@@ -1,7 +1,8 @@
 """digits: train, watch and use handwritten-digit classifiers on MNIST. Never imports Streamlit."""
 
 from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
-from .data import MNISTUnavailable, ensure_mnist, load_splits
+from .data import load_splits
+from .mnist import MNISTUnavailable, ensure_mnist
 from .evaluate import evaluate, predict_batch
 from .losses import cross_entropy, multiclass_svm
 from .models import MODELS, build_model, count_parameters

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import MNISTUnavailable, ensure_mnist, load_splits
+from .data import load_splits
+from .mnist import MNISTUnavailable, ensure_mnist
 from .events import describe
 from .runs import CHECKPOINT, EVENTS, RunWriter
 from .config import TrainConfig

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from .config import TrainConfig
-from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PROCESS, hold_lock, lock_held, process_record, recorded_process, write_json
+from .process import hold_lock, lock_held, process_record, verified_pid
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PROCESS, read_json, write_json
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
@@ -95,6 +96,11 @@ def lower_priority(pid: int, nice: int = 19) -> None:
             os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass
+
+
+def recorded_process(run_dir: Path | str) -> int | None:
+    """The pid in the run's process.json, if that process is still the one recorded (digits.process)."""
+    return verified_pid(read_json(Path(run_dir) / PROCESS))
 
 
 def stop_run(run_dir: Path | str) -> bool:

@@ -9,14 +9,13 @@ it ends, so a stale pid or a reboot can never make a dead run look alive.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 from .events import FINAL_KINDS, Event, from_dict
+from .process import hold_lock, lock_held, process_record
 
 EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
 INHERITED_LOCK = "DIGITS_RUN_LOCKED"  # set by the launcher: the training process inherited the run's lock
@@ -82,76 +81,6 @@ def read_json(path: Path, limit: int = 100_000) -> dict | None:
     finally:
         os.close(fd)
     return data if isinstance(data, dict) else None
-
-
-# ---------- the lock: held by the training process for its whole life ----------
-
-def hold_lock(path: Path) -> int | bool:
-    """Take `path`'s exclusive flock without waiting: the open fd (keep it open to hold the lock),
-    or False when another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return False
-    return fd
-
-
-def lock_held(path: Path) -> bool:
-    """Whether a live process holds `path`'s lock (a shared test lock never blocks another tester)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
-        return False
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return False
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-# ---------- which process ----------
-
-PID_MAX = 4_194_304  # Linux's largest pid (2**22)
-
-
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _start_ticks(pid: int) -> int | None:
-    """When the process started, in clock ticks since boot (/proc/PID/stat, field 22); None without /proc."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def process_record(pid: int) -> dict:
-    """What process.json holds: enough to tell later that a pid is still this very process."""
-    return {"pid": pid, "started": time.time(), "boot": _boot_id(), "ticks": _start_ticks(pid)}
-
-
-def recorded_process(run_dir: Path | str) -> int | None:
-    """The pid in process.json if it is a plausible pid of this boot and that process is the one recorded."""
-    record = read_json(Path(run_dir) / PROCESS)
-    pid = record.get("pid") if record else None
-    if not (isinstance(pid, int) and not isinstance(pid, bool) and 1 < pid <= PID_MAX):
-        return None
-    if Path("/proc/self/stat").exists():  # Linux: the same boot and the same start time, or a reused pid
-        if record.get("boot") != _boot_id() or record.get("ticks") is None or record.get("ticks") != _start_ticks(pid):
-            return None
-    return pid
 
 
 # ---------- reading ----------

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torchvision.datasets import MNIST
 
-from digits import data
+from digits import mnist as data
 from digits.augment import random_affine
 from digits.data import Split, batches, normalize, split_indices
 from tests.conftest import WritesMarker

@@ -15,7 +15,9 @@ from digits import CheckpointError, load_checkpoint
 from digits import uploads
 from digits.checkpoint import list_checkpoints
 from digits.launch import RunActive, start_run, stop_run
-from digits.runs import LOCK, EventReader, hold_lock, read_events, recorded_process, run_state
+from digits.launch import recorded_process
+from digits.process import hold_lock
+from digits.runs import LOCK, EventReader, read_events, run_state
 from digits.uploads import import_checkpoint
 from tests.hostile import LEAK, hostile_checkpoints, hostile_runs, valid_checkpoint
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from digits import load_checkpoint, load_splits
-from digits.data import verify
+from digits.mnist import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
