@@ -21,7 +21,7 @@ import torch
 from streamlit.runtime.pages_manager import PagesManager
 
 from digits import CheckpointError, load_checkpoint, resolve_device
-from digits.checkpoint import checkpoint_info, list_checkpoints
+from digits.catalog import checkpoint_info, list_checkpoints
 from digits.data import load_test
 from digits.mnist import MNISTUnavailable, ready as mnist_ready
 from digits.runs import CHECKPOINT, EventReader, list_runs, run_state

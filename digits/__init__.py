@@ -1,6 +1,7 @@
 """digits: train, watch and use handwritten-digit classifiers on MNIST. Never imports Streamlit."""
 
-from .checkpoint import CheckpointError, list_checkpoints, load_checkpoint, save_checkpoint
+from .catalog import list_checkpoints
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import load_splits
 from .mnist import MNISTUnavailable, ensure_mnist
 from .evaluate import evaluate, predict_batch

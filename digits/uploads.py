@@ -12,7 +12,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from .checkpoint import SHIPPED, CheckpointError, load_checkpoint
+from .catalog import SHIPPED
+from .checkpoint import CheckpointError, load_checkpoint
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024   # one file; these networks' checkpoints are ~0.25 MB
 MAX_UPLOADS = 50                     # files in the folder besides the shipped ones

@@ -13,7 +13,7 @@ import pytest
 
 from digits import CheckpointError, load_checkpoint
 from digits import uploads
-from digits.checkpoint import list_checkpoints
+from digits.catalog import list_checkpoints
 from digits.launch import RunActive, start_run, stop_run
 from digits.launch import recorded_process
 from digits.process import hold_lock

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from digits import load_checkpoint
+from digits import catalog, load_checkpoint
 from digits.handdrawn import drawn_accuracy, drawn_digits
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = [ROOT / "checkpoints" / "lenet5.pt", ROOT / "checkpoints" / "cnn.pt"]
+SHIPPED = [ROOT / "checkpoints" / name for name in catalog.SHIPPED]
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
