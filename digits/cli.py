@@ -1,4 +1,8 @@
-"""`python -m digits data | train | evaluate | predict`: the core's verbs, printed for a terminal."""
+"""`python -m digits data | train | evaluate | drawn | predict`: the core's verbs, printed for a terminal.
+
+One module for the command line (~220 lines): the parser, built from TrainConfig's metadata, and one
+short function a verb; the work itself is in the library.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,13 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .checkpoint import CheckpointError, load_checkpoint
-from .data import load_splits
-from .mnist import MNISTUnavailable, ensure_mnist
-from .events import describe
-from .runs import CHECKPOINT, EVENTS, RunWriter
 from .config import TrainConfig
+from .data import load_splits
+from .events import describe
+from .mnist import MNISTUnavailable, ensure_mnist
+from .runs import CHECKPOINT, EVENTS, RunWriter
 from .train import fit
-
-MAX_IMAGE_PIXELS = 4096 * 4096  # `predict` refuses larger images from their header, before decoding
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,22 +90,51 @@ def _data(args) -> int:
     return 0
 
 
-def _train(args, argv: list[str]) -> int:
-    import torch
-    from tqdm import tqdm
-
-    wall = time.perf_counter()
+def _train_config(args) -> TrainConfig:
+    """The config from --config and the flags (flags win); ValueError if invalid or the run folder is taken."""
     flags = {name: getattr(args, name) for name in TrainConfig.field_names() if getattr(args, name) is not None}
-    try:
-        base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
-        config = TrainConfig.from_dict({**base, **flags})
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
+    config = TrainConfig.from_dict({**base, **flags})
     events = args.run_dir / EVENTS if args.run_dir else None
     if events and ((events.is_file() and events.stat().st_size) or (args.run_dir / CHECKPOINT).exists()):
-        print(f"error: {args.run_dir} already holds a run; choose a new or empty folder", file=sys.stderr)
-        return 2
+        raise ValueError(f"{args.run_dir} already holds a run; choose a new or empty folder")
+    return config
+
+
+def _report(events, writer: RunWriter | None, quiet: bool, wall: float) -> int:
+    """Print the events (a progress bar for steps) and write them to the run folder; the exit code."""
+    from tqdm import tqdm
+
+    bar, code = None, 0
+    for event in events:
+        if writer:
+            writer.write(event)
+        kind = event.kind
+        if kind == "step":
+            bar.update(1)
+            bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.4f}", refresh=False)
+        elif kind == "started":
+            print(describe(event))
+            bar = tqdm(total=event.total_iterations, unit="it", disable=quiet, file=sys.stderr, leave=False)
+        elif kind in ("evaluation", "epoch"):
+            tqdm.write(describe(event))
+        else:
+            if bar:
+                bar.close()
+            print(describe(event), file=sys.stderr if kind == "failed" else sys.stdout)
+            code = 1 if kind == "failed" else 0
+            if kind != "failed":
+                print(f"Wall time with start-up and data loading: {time.perf_counter() - wall:.1f} s")
+            if event.checkpoint:
+                print(f"Checkpoint: {event.checkpoint}")
+    return code
+
+
+def _train(args, argv: list[str]) -> int:
+    import torch
+
+    wall = time.perf_counter()
+    config = _train_config(args)  # a ValueError is a one-line error, exit code 2 (main)
     if args.threads:
         torch.set_num_threads(args.threads)
     checkpoint = args.checkpoint or (args.run_dir / CHECKPOINT if args.run_dir
@@ -118,43 +147,19 @@ def _train(args, argv: list[str]) -> int:
     except OSError as e:
         print(f"error: cannot write the run folder {args.run_dir}: {e.strerror or e}", file=sys.stderr)
         return 2
-    command = "python -m digits " + shlex.join(argv)
-    bar = None
-    code = 0
     try:
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
-        for event in fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": command}):
-            if writer:
-                writer.write(event)
-            kind = event.kind
-            if kind == "step":
-                bar.update(1)
-                bar.set_postfix(epoch=event.epoch, loss=f"{event.loss:.4f}", refresh=False)
-                continue
-            if kind == "started":
-                print(describe(event))
-                bar = tqdm(total=event.total_iterations, unit="it", disable=args.quiet, file=sys.stderr, leave=False)
-            elif kind in ("evaluation", "epoch"):
-                tqdm.write(describe(event))
-            else:
-                if bar:
-                    bar.close()
-                print(describe(event), file=sys.stderr if kind == "failed" else sys.stdout)
-                code = 1 if kind == "failed" else 0
-                if kind != "failed":
-                    print(f"Wall time with start-up and data loading: {time.perf_counter() - wall:.1f} s")
-                if event.checkpoint:
-                    print(f"Checkpoint: {event.checkpoint}")
+        events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)})
+        return _report(events, writer, args.quiet, wall)
     except (MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
-        code = 2
+        return 2
     except OSError as e:  # e.g. the disk filled up under events.jsonl: the best checkpoint stays as it was
         print(f"error: training stopped, cannot write to disk: {e.strerror or e}", file=sys.stderr)
-        code = 1
+        return 1
     finally:
         if writer:
             writer.close()
-    return code
 
 
 def _evaluate(args) -> int:
@@ -183,19 +188,13 @@ def _drawn(args) -> int:
 
 
 def _predict(args) -> int:
-    from PIL import Image
-
-    from .preprocess import classify
+    from .preprocess import classify, read_image
 
     model, _ = load_checkpoint(args.checkpoint)
     try:
-        with Image.open(args.image) as im:  # reads the header only
-            if im.width * im.height > MAX_IMAGE_PIXELS:
-                print(f"error: {args.image} is {im.width}×{im.height} pixels; the most accepted is 4096×4096", file=sys.stderr)
-                return 2
-            image = np.asarray(im.convert("RGBA"))
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        print(f"error: cannot read {args.image}: {str(e)[:200]}", file=sys.stderr)
+        image = read_image(args.image)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     p = classify(model, image)
     if p.digit is None:

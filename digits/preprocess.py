@@ -9,6 +9,7 @@ into MNIST's range, so that a tiny digit drawn with a fat brush does not become 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -166,6 +167,20 @@ def to_mnist(image) -> np.ndarray | None:
     out = np.zeros((28, 28), np.float32)
     out[top:top + small.shape[0], left:left + small.shape[1]] = small
     return out
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """An image file as an RGBA array; ValueError with a one-line reason. The size is checked from the
+    header before any pixel is decoded, so a huge image costs nothing."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:  # reads the header only
+            if im.width > MAX_SIDE or im.height > MAX_SIDE:
+                raise ValueError(f"{path} is {im.width}×{im.height} pixels; the most accepted is {MAX_SIDE}×{MAX_SIDE}")
+            return np.asarray(im.convert("RGBA"))
+    except (OSError, Image.DecompressionBombError) as e:
+        raise ValueError(f"cannot read {path}: {str(e)[:200]}") from None
 
 
 def classify(model: nn.Module, image) -> Prediction:
