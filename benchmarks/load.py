@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +47,23 @@ from benchmarks import load_browser, load_protocol  # noqa: E402  (the two kinds
 from benchmarks.load_cpu import CpuMeter  # noqa: E402
 from digits.launch import start_run, stop_run  # noqa: E402
 from digits.runs import run_state  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, nargs="+", default=[20], help="concurrent pages (several: one row each)")
+    ap.add_argument("--drawings", type=int, default=5, help="drawings per page")
+    ap.add_argument("--think", type=float, default=2.0, help="seconds a person looks at the answer before Clear")
+    ap.add_argument("--stroke-speed", type=float, default=500,
+                    help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
+    ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
+    ap.add_argument("--no-training", action="store_true", help="no training run in the background")
+    ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
+                    help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
+                         "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    return ap.parse_args(argv)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -69,71 +87,86 @@ def start_server(port: int, runs: Path) -> subprocess.Popen:
     raise RuntimeError("streamlit did not start")
 
 
+def measure(drive, n: int, args, server_pid: int, runs: Path) -> tuple[dict, dict | None, str]:
+    """One row: a training run (unless --no-training), N people at once, the CPU used while they draw.
+
+    Returns the people's results, the CPU seconds (None off Linux) and the table's "training" cell.
+    """
+    run = None
+    if not args.no_training:  # the Train page's own launcher
+        run = start_run({"model": "lenet5", "epochs": 50, "eval_every": 200}, runs)
+    training_pid = json.loads((run / "process.json").read_text())["pid"] if run else None
+    meters = []
+
+    def all_open():
+        if sys.platform.startswith("linux"):
+            meters.append(CpuMeter(server_pid, training_pid))
+
+    results = asyncio.run(drive(n, on_all_open=all_open))
+    cpu = meters[0].stop() if meters else None
+    training = "no"
+    if run is not None:
+        training = "yes" if run_state(run) == "running" else f"yes ({run_state(run)})"
+        stop_run(run)
+        time.sleep(2)
+    return results, cpu, training
+
+
 def percentile(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pages", type=int, nargs="+", default=[20], help="concurrent pages (several: one row each)")
-    ap.add_argument("--drawings", type=int, default=5, help="drawings per page")
-    ap.add_argument("--think", type=float, default=2.0, help="seconds a person looks at the answer before Clear")
-    ap.add_argument("--stroke-speed", type=float, default=500,
-                    help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
-    ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
-    ap.add_argument("--no-training", action="store_true", help="no training run in the background")
-    ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
-                    help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
-                         "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
-    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
-    args = ap.parse_args()
+def header(args) -> list[str]:
+    """The lines above the rows: the pace, then the table's head."""
+    pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
+    browsers = args.clients == "browser"
+    who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
+    return [f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
+            + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"),
+            f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
+            f"CPU s while drawing: server / training / {clients} (wall) |",
+            "|---|---|---|---|---|---|---|---|---|"]
 
+
+def row(n: int, training: str, r: dict, cpu: dict | None, drawings: int) -> str:
+    """One table row: N, training, open times, drawings classified, errors, latencies, CPU seconds (wall)."""
+    lat, errors = r["latencies"], r["errors"]
+
+    def ms(v):
+        return f"{v * 1000:.0f} ms"
+
+    def s(v):
+        return f"{v:.1f} s"
+
+    return (f"| {n} | {training} | "
+            + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
+            + f" | {len(lat)} / {n * drawings} | {len(errors)} | "
+            + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
+            + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
+            + f" ({r['wall']:.0f} s) |")
+
+
+def main() -> int:
+    args = parse_args()
     runs = Path(tempfile.mkdtemp(prefix="digits-load-"))
     port = free_port()
     server = start_server(port, runs)
     url = f"http://127.0.0.1:{port}"
-    pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
-    browsers = args.clients == "browser"
-    who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
-    print(f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
-          + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"))
-    print(f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
-          f"CPU s while drawing: server / training / {clients} (wall) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    for line in header(args):
+        print(line)
     failed = False
     try:
-        captured = None if browsers else asyncio.run(load_protocol.capture_messages(url, args))
+        if args.clients == "browser":
+            drive = partial(load_browser.drive, url, args=args)
+        else:  # one real page's messages, recorded once, replayed for every row
+            captured = asyncio.run(load_protocol.capture_messages(url, args))
+            drive = partial(load_protocol.drive, url, args=args, captured=captured)
         for n in args.pages:
-            run = None
-            if not args.no_training:  # the Train page's own launcher
-                run = start_run({"model": "lenet5", "epochs": 50, "eval_every": 200}, runs)
-            training_pid = json.loads((run / "process.json").read_text())["pid"] if run else None
-            meters = []
-
-            def all_open():
-                if sys.platform.startswith("linux"):
-                    meters.append(CpuMeter(server.pid, training_pid))
-
-            r = asyncio.run(load_browser.drive(url, n, args, on_all_open=all_open) if browsers
-                            else load_protocol.drive(url, n, args, captured, on_all_open=all_open))
-            cpu = meters[0].stop() if meters else None
-            training = "no"
-            if run is not None:
-                training = "yes" if run_state(run) == "running" else f"yes ({run_state(run)})"
-                stop_run(run)
-                time.sleep(2)
-            lat, errors = r["latencies"], r["errors"]
-            ms = lambda v: f"{v * 1000:.0f} ms"
-            s = lambda v: f"{v:.1f} s"
-            print(f"| {n} | {training} | "
-                  + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
-                  + f" | {len(lat)} / {n * args.drawings} | {len(errors)} | "
-                  + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
-                  + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
-                  + f" ({r['wall']:.0f} s) |", flush=True)
-            failed |= bool(errors) or not lat
-            for e in errors[:5]:
+            r, cpu, training = measure(drive, n, args, server.pid, runs)
+            print(row(n, training, r, cpu, args.drawings), flush=True)
+            failed |= bool(r["errors"]) or not r["latencies"]
+            for e in r["errors"][:5]:
                 print(f"  error: {e}", file=sys.stderr)
     finally:
         server.send_signal(signal.SIGTERM)
