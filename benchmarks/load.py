@@ -35,41 +35,34 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import load_browser, load_protocol  # noqa: E402  (the two kinds of clients)
+from benchmarks.load_cpu import CpuMeter  # noqa: E402
 from digits.launch import start_run, stop_run  # noqa: E402
 from digits.runs import run_state  # noqa: E402
 
-STROKES = {  # canvas pixels (280×280)
-    "1": [(140, 50), (140, 230)],
-    "7": [(80, 60), (200, 60), (120, 235)],
-    "0": [(140, 45), (95, 75), (80, 140), (95, 205), (140, 235), (185, 205), (200, 140), (185, 75), (140, 45)],
-}
-AFTER_CLEAR_S = 0.5  # from the fresh canvas appearing to the pen going down
-# Timed inside the page, on the page's own clock: from the mouse button going up to the first
-# animation frame after the prediction is in the DOM. (Timing it from here with Playwright's
-# wait_for adds its polling interval, up to 500 ms, to every figure.)
-ARM_TIMER = """() => {
-  window.__lifted = null;
-  window.addEventListener('mouseup', () => { window.__lifted = performance.now(); }, {capture: true, once: true});
-  window.__shown = new Promise(resolve => {
-    const seen = () => {
-      if (!document.querySelector('.digit')) return;
-      observer.disconnect();
-      requestAnimationFrame(() => resolve(performance.now() - window.__lifted));
-    };
-    const observer = new MutationObserver(seen);
-    observer.observe(document.body, {childList: true, subtree: true});
-    seen();
-  });
-}"""
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, nargs="+", default=[20], help="concurrent pages (several: one row each)")
+    ap.add_argument("--drawings", type=int, default=5, help="drawings per page")
+    ap.add_argument("--think", type=float, default=2.0, help="seconds a person looks at the answer before Clear")
+    ap.add_argument("--stroke-speed", type=float, default=500,
+                    help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
+    ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
+    ap.add_argument("--no-training", action="store_true", help="no training run in the background")
+    ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
+                    help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
+                         "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    return ap.parse_args(argv)
 
 
 def free_port() -> int:
@@ -94,304 +87,29 @@ def start_server(port: int, runs: Path) -> subprocess.Popen:
     raise RuntimeError("streamlit did not start")
 
 
-async def open_draw_page(page, url: str, timeout_ms: int = 120_000) -> None:
-    await page.goto(f"{url}/draw", timeout=timeout_ms)
-    await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
+def measure(drive, n: int, args, server_pid: int, runs: Path) -> tuple[dict, dict | None, str]:
+    """One row: a training run (unless --no-training), N people at once, the CPU used while they draw.
 
-
-def stroke_path(points, speed: float):
-    """Mouse positions along the polyline, one per 1/60 s at `speed` px/s (a mouse reports ~60 Hz)."""
-    if speed <= 0:  # as fast as Playwright sends them: 6 events a segment, no pause
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            for k in range(1, 7):
-                yield x0 + (x1 - x0) * k / 6, y0 + (y1 - y0) * k / 6
-        return
-    step = speed / 60
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        n = max(1, round(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 / step))
-        for k in range(1, n + 1):
-            yield x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
-
-
-async def draw(page, points, speed: float, timeout_ms: int) -> None:
-    box = await page.locator("canvas.upper-canvas").first.bounding_box(timeout=timeout_ms)
-    await page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-    await page.mouse.down()
-    next_at = time.perf_counter()
-    for x, y in stroke_path(points, speed):
-        if speed > 0:
-            next_at += 1 / 60
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-        await page.mouse.move(box["x"] + x, box["y"] + y)
-    await page.mouse.up()
-
-
-class Person:
-    """One participant: opens the Draw page, then draws, reads the answer, clears, draws again."""
-
-    def __init__(self, browser, url: str, args, results: dict):
-        self.browser, self.url, self.args, self.results = browser, url, args, results
-        self.timeout_ms = int(args.timeout * 1000)
-        self.page = None
-
-    async def open(self) -> bool:
-        self.page = await self.browser.new_page(viewport={"width": 1200, "height": 900})
-        started = time.perf_counter()
-        try:
-            await open_draw_page(self.page, self.url)
-        except Exception as e:
-            self.results["errors"].extend([f"page did not open: {type(e).__name__}"] * self.args.drawings)
-            return False
-        self.results["open"].append(time.perf_counter() - started)
-        return True
-
-    async def draw_digits(self, rng) -> None:
-        page, errors, timeout_ms = self.page, self.results["errors"], self.timeout_ms
-        await asyncio.sleep(rng.uniform(0, self.args.think))  # people do not start in step
-        for i in range(self.args.drawings):
-            digit, points = list(STROKES.items())[i % len(STROKES)]
-            try:
-                await page.evaluate(ARM_TIMER)
-                await draw(page, points, self.args.stroke_speed, timeout_ms)
-                shown_ms = await asyncio.wait_for(page.evaluate("window.__shown"), timeout_ms / 1000)
-                self.results["latencies"].append(shown_ms / 1000)
-                await asyncio.sleep(self.args.think)  # reads the answer
-                old = await page.locator("canvas.upper-canvas").first.element_handle(timeout=timeout_ms)
-                await page.get_by_role("button", name="Clear").click(timeout=timeout_ms)
-                await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=timeout_ms)
-                await page.wait_for_function("e => !e.isConnected", arg=old, timeout=timeout_ms)  # a fresh canvas
-                await asyncio.sleep(AFTER_CLEAR_S)
-            except Exception as e:  # a timeout or a broken page: count it, reload, go on
-                errors.append(f"{digit}: {type(e).__name__}: {(str(e).splitlines() or [''])[0][:150]} "
-                              f"(page shows: {await page_state(page)})")
-                try:
-                    await open_draw_page(page, self.url, timeout_ms)
-                except Exception as e:
-                    errors.extend([f"page did not reopen: {type(e).__name__}"] * (self.args.drawings - i - 1))
-                    return
-
-
-async def page_state(page) -> str:
-    """What a person would see when a drawing got no answer, for the error report."""
-    try:
-        return await asyncio.wait_for(page.evaluate("""() => {
-          const status = document.querySelector('[data-testid=stStatusWidget]');
-          const lower = document.querySelector('canvas.lower-canvas');
-          let ink = 'no canvas';
-          if (lower) {  // is the stroke on the canvas? (if so, its value went missing on the way)
-            const d = lower.getContext('2d').getImageData(0, 0, lower.width, lower.height).data;
-            let n = 0;
-            for (let i = 0; i < d.length; i += 4) n += d[i] > 128;
-            ink = n + ' ink pixels on the canvas';
-          }
-          return [document.querySelector('.digit') ? 'a digit' : 'no digit',
-                  document.body.innerText.includes('Draw a digit on the canvas.') ? '"Draw a digit"' : '',
-                  status ? 'status: ' + status.innerText.replace(/\\s+/g, ' ') : '',
-                  document.querySelector('[data-testid=stConnectionStatus]') ? 'connection status shown' : '',
-                  ink].filter(Boolean).join(', ');
-        }"""), 5)
-    except Exception as e:
-        return f"unreadable ({type(e).__name__})"
-
-
-async def drive(url: str, n: int, args, on_all_open=None) -> dict:
-    """All N pages open at once (as when a presenter says "open the link"), then all draw."""
-    from playwright.async_api import async_playwright
-
-    results = {"open": [], "latencies": [], "errors": []}
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        await open_then_draw([Person(browser, url, args, results) for _ in range(n)], results, on_all_open)
-        await browser.close()
-    return results
-
-
-async def open_then_draw(people: list, results: dict, on_all_open=None) -> None:
-    """Everyone opens the page at once; when all are in, everyone draws (the timed part: "wall")."""
-    import random
-
-    opened = await asyncio.gather(*(person.open() for person in people))
-    if on_all_open:
-        on_all_open()
-    started = time.perf_counter()
-    rng = random.Random(0)
-    await asyncio.gather(*(person.draw_digits(rng) for person, ok in zip(people, opened) if ok))
-    results["wall"] = time.perf_counter() - started
-
-
-async def capture_messages(url: str, args) -> dict:
-    """What a real page sends: open the Draw page in Chromium, draw each digit, Clear after each.
-
-    Returns the page's websocket messages (Streamlit BackMsg bytes): the first run, one rerun per
-    drawn digit (the canvas's own value: its drawing and PNG) and one per Clear. The canvas's widget
-    id changes with every Clear, so Session._run puts the session's current one in.
+    Returns the people's results, the CPU seconds (None off Linux) and the table's "training" cell.
     """
-    from playwright.async_api import async_playwright
+    run = None
+    if not args.no_training:  # the Train page's own launcher
+        run = start_run({"model": "lenet5", "epochs": 50, "eval_every": 200}, runs)
+    training_pid = json.loads((run / "process.json").read_text())["pid"] if run else None
+    meters = []
 
-    sent = []
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        page = await browser.new_page(viewport={"width": 1200, "height": 900})
-        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-        await open_draw_page(page, url)
-        captured = {"open": sent[-1], "draw": {}, "clear": None}
-        for digit, points in STROKES.items():
-            await page.evaluate(ARM_TIMER)
-            await draw(page, points, 0, 30_000)
-            await asyncio.wait_for(page.evaluate("window.__shown"), 30)
-            captured["draw"][digit] = sent[-1]
-            old = await page.locator("canvas.upper-canvas").first.element_handle()
-            await page.get_by_role("button", name="Clear").click()
-            await page.wait_for_function("e => !e.isConnected", arg=old)
-            await page.get_by_text("Draw a digit on the canvas.").wait_for()
-            captured["clear"] = sent[-1]
-        await browser.close()
-    return captured
+    def all_open():
+        if sys.platform.startswith("linux"):
+            meters.append(CpuMeter(server_pid, training_pid))
 
-
-class Session:
-    """One participant as the server sees them: a websocket session that sends what the page sends.
-
-    No browser: it measures the server alone, from the drawing's message going out to the message
-    with the answer coming back, with the same pace as Person (time to draw, reading, Clear).
-    """
-
-    def __init__(self, url: str, captured: dict, args, results: dict):
-        self.url, self.captured, self.args, self.results = url, captured, args, results
-        self.ws, self.canvas_id = None, None
-
-    async def _run(self, message: bytes, wait_for_digit: bool = False) -> float | None:
-        """Sends one rerun and reads until the run ends; seconds until the answer's element, if asked."""
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        back = BackMsg.FromString(message)
-        for widget in back.rerun_script.widget_states.widgets:
-            if "-canvas-" in widget.id:
-                widget.id = self.canvas_id
-        started, shown, problems = time.perf_counter(), None, []
-        await self.ws.send(back.SerializeToString())
-        while True:
-            msg = ForwardMsg.FromString(await self.ws.recv())
-            kind = msg.WhichOneof("type")
-            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                element = msg.delta.new_element
-                which = element.WhichOneof("type")
-                if which == "bidi_component" and "-canvas-" in element.bidi_component.id:
-                    self.canvas_id = element.bidi_component.id
-                elif which in ("html", "markdown") and "class='digit'" in getattr(element, which).body and shown is None:
-                    shown = time.perf_counter() - started
-                elif which == "exception":
-                    problems.append(f"exception: {element.exception.message[:120]}")
-            elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                break  # (a run that ends in st.rerun() goes on with the next run)
-        if problems:
-            raise RuntimeError("; ".join(problems))
-        if wait_for_digit and shown is None:
-            raise RuntimeError("the run ended without an answer")
-        return shown
-
-    async def open(self, left: int | None = None) -> bool:
-        """Connects and runs the page once; on failure, the `left` drawings count as errors."""
-        import websockets
-
-        started = time.perf_counter()
-        try:
-            self.ws = await websockets.connect(self.url.replace("http", "ws", 1) + "/_stcore/stream",
-                                               subprotocols=["streamlit"], max_size=None)
-            await asyncio.wait_for(self._run(self.captured["open"]), self.args.timeout)
-        except Exception as e:
-            left = self.args.drawings if left is None else left
-            self.results["errors"].extend([f"session did not open: {type(e).__name__}: {e}"] * left)
-            return False
-        self.results["open"].append(time.perf_counter() - started)
-        return True
-
-    async def draw_digits(self, rng) -> None:
-        errors = self.results["errors"]
-        await asyncio.sleep(rng.uniform(0, self.args.think))
-        for i in range(self.args.drawings):
-            digit, points = list(STROKES.items())[i % len(STROKES)]
-            if self.args.stroke_speed > 0:  # as long as drawing it takes
-                await asyncio.sleep(sum(1 for _ in stroke_path(points, self.args.stroke_speed)) / 60)
-            try:
-                shown = await asyncio.wait_for(self._run(self.captured["draw"][digit], True), self.args.timeout)
-                self.results["latencies"].append(shown)
-                await asyncio.sleep(self.args.think)
-                await asyncio.wait_for(self._run(self.captured["clear"]), self.args.timeout)
-                await asyncio.sleep(AFTER_CLEAR_S)
-            except Exception as e:
-                errors.append(f"{digit}: {type(e).__name__}: {e}")
-                await self.ws.close()
-                if not await self.open(left=self.args.drawings - i - 1):
-                    return
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-
-
-async def drive_sessions(url: str, n: int, args, captured: dict, on_all_open=None) -> dict:
-    results = {"open": [], "latencies": [], "errors": []}
-    people = [Session(url, captured, args, results) for _ in range(n)]
-    await open_then_draw(people, results, on_all_open)
-    await asyncio.gather(*(person.close() for person in people))
-    return results
-
-
-class CpuMeter:
-    """CPU seconds used, while it runs, by the server, the training run and the browsers (Linux /proc).
-
-    Samples every process below this one twice a second, so processes that end (closed pages) still
-    count. "browsers" is Chromium and the Playwright driver: on a real workshop day they are the
-    participants' laptops, not the server.
-    """
-
-    def __init__(self, server_pid: int, training_pid: int | None):
-        self.roots = {server_pid: "server", os.getpid(): "browsers"}
-        if training_pid:
-            self.roots[training_pid] = "training"
-        self.seen: dict[int, tuple[str, float]] = {}
-        self.start = self._sample()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def _table() -> dict[int, tuple[int, float]]:
-        tick, out = os.sysconf("SC_CLK_TCK"), {}
-        for name in os.listdir("/proc"):
-            if name.isdigit():
-                try:
-                    fields = open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                out[int(name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-        return out
-
-    def _sample(self) -> dict[str, float]:
-        table = self._table()
-        for pid, (ppid, cpu) in table.items():
-            walk, category = pid, None
-            while walk > 1 and category is None:
-                category = self.roots.get(walk)
-                walk = table.get(walk, (0, 0))[0]
-            if category is not None:
-                self.seen[pid] = (category, cpu)
-        totals = dict.fromkeys(["server", "training", "browsers"], 0.0)
-        for category, cpu in self.seen.values():
-            totals[category] += cpu
-        return totals
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.5):
-            self._sample()
-
-    def stop(self) -> dict[str, float]:
-        self._stop.set()
-        self._thread.join()
-        end = self._sample()
-        return {k: end[k] - self.start[k] for k in end}
+    results = asyncio.run(drive(n, on_all_open=all_open))
+    cpu = meters[0].stop() if meters else None
+    training = "no"
+    if run is not None:
+        training = "yes" if run_state(run) == "running" else f"yes ({run_state(run)})"
+        stop_run(run)
+        time.sleep(2)
+    return results, cpu, training
 
 
 def percentile(values, q):
@@ -399,66 +117,56 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pages", type=int, nargs="+", default=[20], help="concurrent pages (several: one row each)")
-    ap.add_argument("--drawings", type=int, default=5, help="drawings per page")
-    ap.add_argument("--think", type=float, default=2.0, help="seconds a person looks at the answer before Clear")
-    ap.add_argument("--stroke-speed", type=float, default=500,
-                    help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
-    ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
-    ap.add_argument("--no-training", action="store_true", help="no training run in the background")
-    ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
-                    help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
-                         "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
-    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
-    args = ap.parse_args()
+def header(args) -> list[str]:
+    """The lines above the rows: the pace, then the table's head."""
+    pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
+    browsers = args.clients == "browser"
+    who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
+    return [f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
+            + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"),
+            f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
+            f"CPU s while drawing: server / training / {clients} (wall) |",
+            "|---|---|---|---|---|---|---|---|---|"]
 
+
+def row(n: int, training: str, r: dict, cpu: dict | None, drawings: int) -> str:
+    """One table row: N, training, open times, drawings classified, errors, latencies, CPU seconds (wall)."""
+    lat, errors = r["latencies"], r["errors"]
+
+    def ms(v):
+        return f"{v * 1000:.0f} ms"
+
+    def s(v):
+        return f"{v:.1f} s"
+
+    return (f"| {n} | {training} | "
+            + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
+            + f" | {len(lat)} / {n * drawings} | {len(errors)} | "
+            + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
+            + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
+            + f" ({r['wall']:.0f} s) |")
+
+
+def main() -> int:
+    args = parse_args()
     runs = Path(tempfile.mkdtemp(prefix="digits-load-"))
     port = free_port()
     server = start_server(port, runs)
     url = f"http://127.0.0.1:{port}"
-    pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
-    browsers = args.clients == "browser"
-    who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
-    print(f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
-          + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"))
-    print(f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
-          f"CPU s while drawing: server / training / {clients} (wall) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    for line in header(args):
+        print(line)
     failed = False
     try:
-        captured = None if browsers else asyncio.run(capture_messages(url, args))
+        if args.clients == "browser":
+            drive = partial(load_browser.drive, url, args=args)
+        else:  # one real page's messages, recorded once, replayed for every row
+            captured = asyncio.run(load_protocol.capture_messages(url, args))
+            drive = partial(load_protocol.drive, url, args=args, captured=captured)
         for n in args.pages:
-            run = None
-            if not args.no_training:  # the Train page's own launcher
-                run = start_run({"model": "lenet5", "epochs": 50, "eval_every": 200}, runs)
-            training_pid = json.loads((run / "process.json").read_text())["pid"] if run else None
-            meters = []
-
-            def all_open():
-                if sys.platform.startswith("linux"):
-                    meters.append(CpuMeter(server.pid, training_pid))
-
-            r = asyncio.run(drive(url, n, args, on_all_open=all_open) if browsers
-                            else drive_sessions(url, n, args, captured, on_all_open=all_open))
-            cpu = meters[0].stop() if meters else None
-            training = "no"
-            if run is not None:
-                training = "yes" if run_state(run) == "running" else f"yes ({run_state(run)})"
-                stop_run(run)
-                time.sleep(2)
-            lat, errors = r["latencies"], r["errors"]
-            ms = lambda v: f"{v * 1000:.0f} ms"
-            s = lambda v: f"{v:.1f} s"
-            print(f"| {n} | {training} | "
-                  + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
-                  + f" | {len(lat)} / {n * args.drawings} | {len(errors)} | "
-                  + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
-                  + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
-                  + f" ({r['wall']:.0f} s) |", flush=True)
-            failed |= bool(errors) or not lat
-            for e in errors[:5]:
+            r, cpu, training = measure(drive, n, args, server.pid, runs)
+            print(row(n, training, r, cpu, args.drawings), flush=True)
+            failed |= bool(r["errors"]) or not r["latencies"]
+            for e in r["errors"][:5]:
                 print(f"  error: {e}", file=sys.stderr)
     finally:
         server.send_signal(signal.SIGTERM)
