@@ -3,7 +3,7 @@
     python benchmarks/bench.py                 # CPU or GPU, whichever "auto" picks
     python benchmarks/bench.py --device cpu --batch-size 256 --iterations 150
 
-Compares training throughput of this project's tensor-resident pipeline with the seeds'
+Compares training throughput of this project's tensor-resident pipeline with the tutorials'
 pipeline (torchvision.datasets.MNIST + ToTensor + Normalize + DataLoader), same model, same
 batch size, same optimizer; then times a whole LeNet-5 epoch and `classify` on a drawing.
 """
@@ -57,7 +57,7 @@ def tensor_pipeline(model_name, device, batch_size, iterations):
 
 
 def seed_pipeline(model_name, device, batch_size, iterations):
-    """samples/s of the seeds' loop: per-image PIL → ToTensor → Normalize in a DataLoader, then .to(device)."""
+    """samples/s of the tutorials' loop: per-image PIL → ToTensor → Normalize in a DataLoader, then .to(device)."""
     from torchvision import datasets, transforms
 
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
@@ -134,7 +134,7 @@ def main():
     ours = {m: median3(tensor_pipeline, m) for m in ("lenet5", "cnn")}
     seeds = {m: median3(seed_pipeline, m) for m in ("lenet5", "cnn")}
     print(f"| training samples/s, digits pipeline | {ours['lenet5']:,.0f} | {ours['cnn']:,.0f} |")
-    print(f"| training samples/s, seeds' pipeline | {seeds['lenet5']:,.0f} | {seeds['cnn']:,.0f} |")
+    print(f"| training samples/s, DataLoader pipeline | {seeds['lenet5']:,.0f} | {seeds['cnn']:,.0f} |")
     print(f"| speed-up | {ours['lenet5'] / seeds['lenet5']:.1f}× | {ours['cnn'] / seeds['cnn']:.1f}× |")
     print(f"| seconds per LeNet-5 epoch (digits.fit, 50,000 images + validation) | {epoch_seconds(device, bs):.1f} | |")
     p50, p99 = classify_latency(device)

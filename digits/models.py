@@ -13,7 +13,7 @@ from .data import MNIST_MEAN, MNIST_STD
 
 
 class LeNet5(nn.Module):
-    """LeNet-5 (LeCun et al. 1998), as in the seed "CNN from scratch".
+    """LeNet-5 (LeCun et al. 1998), as in the tutorial "CNN from scratch" this project started from.
 
     | layer | operation                         | output      | params |
     |-------|-----------------------------------|-------------|--------|
@@ -55,7 +55,7 @@ class LeNet5(nn.Module):
 
 
 class SmallCNN(nn.Module):
-    """The small CNN of the seed "Dataloading…" (57,790 parameters).
+    """The small CNN of the tutorial "Dataloading…" this project started from (57,790 parameters).
 
     | layer    | operation                          | output       | params |
     |----------|------------------------------------|--------------|--------|

@@ -31,7 +31,7 @@ def _stopping(stop: StopFlag) -> bool:
 
 def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
                augment: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step of the seeds' flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
+    """One step of the tutorials' training flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
     x = images.unsqueeze(1).float().div_(255)            # (B, 1, 28, 28) in [0, 1]
     if augment is not None:
         x = random_affine(x, augment)                    # distort before normalising: background stays 0
@@ -136,7 +136,7 @@ def _optimizer(config: TrainConfig, model: torch.nn.Module, total_steps: int):
 
 def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | str | None = None,
         stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None) -> Iterator[ev.Event]:
-    """Train as the seeds do — epochs → batches → device → forward, loss → zero grads → backward, step —
+    """Train as the tutorials this project started from do — epochs → batches → device → forward, loss → zero grads → backward, step —
     yielding events. `checkpoint` receives the best model (by validation accuracy) whenever it improves.
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch)."""
     t0 = time.perf_counter()
