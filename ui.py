@@ -14,8 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
@@ -286,59 +284,6 @@ def active_run() -> Path | None:
         if run_state(run) == "running":
             return run
     return None
-
-
-# ---------- charts ----------
-
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=300, uirevision="keep",
-              legend=dict(orientation="h", y=1.12, x=0), hovermode="x unified")
-
-
-def loss_chart(s) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=s.loss_x, y=s.loss_y, name="batch loss", mode="lines", line=dict(width=1, color="#9ecae1"))
-    fig.add_scatter(x=s.loss_x, y=s.loss_smooth, name="smoothed", mode="lines", line=dict(width=2.5, color="#08519c"))
-    fig.update_layout(title="Training loss per iteration", xaxis_title="iteration", yaxis_type="log", **LAYOUT)
-    return fig
-
-
-def accuracy_chart(s, others: dict | None = None) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(x=s.eval_x, y=s.train_acc, name="train", mode="lines+markers", line=dict(color="#fd8d3c"))
-    fig.add_scatter(x=s.eval_x, y=s.val_acc, name="validation", mode="lines+markers", line=dict(color="#31a354"))
-    for name, o in (others or {}).items():
-        fig.add_scatter(x=o.eval_x, y=o.val_acc, name=f"val · {name}", mode="lines", line=dict(dash="dot"))
-    fig.update_layout(title="Accuracy at each evaluation", xaxis_title="iteration", yaxis_tickformat=".1%", **LAYOUT)
-    return fig
-
-
-def epoch_chart(s) -> go.Figure:
-    mean, std = np.array(s.epoch_mean), np.array(s.epoch_std)
-    fig = go.Figure()
-    fig.add_scatter(x=s.epoch_x + s.epoch_x[::-1], y=list(mean + std) + list(np.maximum(mean - std, 0))[::-1],
-                    fill="toself", fillcolor="rgba(107,174,214,0.3)", line=dict(width=0), name="± std", hoverinfo="skip")
-    fig.add_scatter(x=s.epoch_x, y=s.epoch_mean, name="mean loss", mode="lines+markers", line=dict(color="#08519c"))
-    fig.update_layout(title="Loss per epoch: mean ± std", xaxis_title="epoch", xaxis_dtick=1, **LAYOUT)
-    return fig
-
-
-def probability_bars(probs: np.ndarray, height: int = 150) -> str:
-    """Ten vertical bars as plain HTML: the Draw page's chart, cheap for a browser to draw on every
-    stroke (a plotly chart costs a busy laptop far more). Built from our own numbers only."""
-    top = int(np.argmax(probs))
-    bars = "".join(
-        f"<div style='flex:1;text-align:center;font-size:13px'>"
-        f"<div style='height:{height}px;display:flex;flex-direction:column;justify-content:flex-end'>"
-        f"<div style='font-size:11px;color:#555'>{p:.0%}</div>"
-        f"<div style='height:{max(float(p) * height, 1):.0f}px;background:{'#31a354' if i == top else '#9ecae1'};"
-        f"border-radius:3px 3px 0 0'></div></div><div>{i}</div></div>"
-        for i, p in enumerate(probs))
-    return f"<div class='probs' style='display:flex;gap:6px;align-items:flex-end'>{bars}</div>"
-
-
-def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:
-    """Nearest-neighbour enlargement, so each network pixel stays a visible square."""
-    return np.kron(image, np.ones((factor, factor), dtype=image.dtype))
 
 
 # ---------- the training form ----------

@@ -4,7 +4,7 @@ from .catalog import list_checkpoints
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import load_splits
 from .mnist import MNISTUnavailable, ensure_mnist
-from .evaluate import evaluate, predict_batch
+from .evaluate import evaluate, predict
 from .losses import cross_entropy, multiclass_svm
 from .models import MODELS, build_model, count_parameters
 from .preprocess import Prediction, classify, to_mnist
@@ -15,7 +15,7 @@ from .train import fit
 __all__ = [
     "CheckpointError", "list_checkpoints", "load_checkpoint", "save_checkpoint",
     "MNISTUnavailable", "ensure_mnist", "load_splits",
-    "evaluate", "predict_batch", "cross_entropy", "multiclass_svm",
+    "evaluate", "predict", "cross_entropy", "multiclass_svm",
     "MODELS", "build_model", "count_parameters",
     "Prediction", "classify", "to_mnist",
     "TrainConfig", "fit", "resolve_device",

@@ -23,12 +23,16 @@ class Metrics:
 
 
 @dataclass(frozen=True)
-class BatchPredictions:
-    images: np.ndarray         # (n, 28, 28) uint8
-    labels: np.ndarray         # (n,) true labels
-    predicted: np.ndarray      # (n,) predicted labels
+class Predictions:
+    """A model's answers for every image of a split, from one pass."""
     probs: np.ndarray          # (n, 10) softmax probabilities
-    indices: np.ndarray        # (n,) positions in the split
+    predicted: np.ndarray      # (n,) predicted labels
+    labels: np.ndarray         # (n,) true labels
+    metrics: Metrics
+
+    @property
+    def correct(self) -> np.ndarray:
+        return self.predicted == self.labels
 
 
 @torch.inference_mode()
@@ -63,15 +67,8 @@ def metrics_of(logits: torch.Tensor, labels: torch.Tensor) -> Metrics:
     )
 
 
-def predict_batch(model: nn.Module, split: Split, indices) -> BatchPredictions:
-    """Predictions for the given positions of a split (a page of the gallery)."""
-    idx = torch.as_tensor(np.asarray(indices, dtype=np.int64))
-    sub = Split(split.images[idx.to(split.images.device)], split.labels[idx.to(split.labels.device)])
-    probs = torch.softmax(logits_of(model, sub), dim=1).cpu()
-    return BatchPredictions(
-        images=sub.images.cpu().numpy(),
-        labels=sub.labels.cpu().numpy(),
-        predicted=probs.argmax(1).numpy(),
-        probs=probs.numpy(),
-        indices=idx.numpy(),
-    )
+def predict(model: nn.Module, split: Split, batch_size: int = 2000) -> Predictions:
+    """Probabilities, predictions and metrics for a whole split (the Predictions page's one pass)."""
+    logits = logits_of(model, split, batch_size)
+    probs = logits.softmax(1).cpu().numpy()
+    return Predictions(probs, probs.argmax(1), split.labels.cpu().numpy(), metrics_of(logits, split.labels))

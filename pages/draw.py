@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
+import charts
 import ui
 from digits import classify
 
@@ -38,10 +39,10 @@ def show(path: Path, image) -> None:
     # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
     big.html(f"<div class='digit' style='font-size:140px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
              f"<p style='text-align:center;margin-top:8px'>{p.confidence:.1%} sure</p>")
-    small.image(ui.upscale((p.input * 255).astype(np.uint8), 5), caption="What the network saw (28×28)")
+    small.image(charts.upscale((p.input * 255).astype(np.uint8), 5), caption="What the network saw (28×28)")
     if p.unsure:
         st.warning(f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing larger or clearer.")
-    st.html(ui.probability_bars(p.probs))
+    st.html(charts.probability_bars(p.probs))
     st.caption(f"{meta['model']} on {ui.device_label()} · {ms:.1f} ms")
 
 

@@ -1,11 +1,12 @@
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
+import charts
 import ui
-from digits.evaluate import Metrics, logits_of, metrics_of
+from digits.evaluate import Predictions, predict
+from digits.models import title
 
 ui.use_app_navigation()
 
@@ -18,24 +19,20 @@ test = ui.mnist_or_stop()
 
 
 @st.cache_data(show_spinner="Classifying the 10,000 test images…", max_entries=8)
-def predictions(path: str, mtime: float) -> tuple[np.ndarray, Metrics]:
-    """(probabilities for every test image, their metrics), from one pass over the test set."""
-    model, _ = ui.load_model(Path(path))
-    logits = logits_of(model, test)
-    return logits.softmax(1).cpu().numpy(), metrics_of(logits, test.labels)
+def predictions(path: str, mtime: float) -> Predictions:
+    """Every test image's probabilities and the metrics, from one pass over the test set."""
+    return predict(ui.load_model(Path(path))[0], test)
 
 
-probs, metrics = predictions(str(path), path.stat().st_mtime)
-predicted = probs.argmax(1)
-labels = test.labels.numpy()
-correct = predicted == labels
-confusion, per_class = metrics.confusion, metrics.per_class
+answers = predictions(str(path), path.stat().st_mtime)
+probs, predicted, labels, correct, metrics = answers.probs, answers.predicted, answers.labels, answers.correct, answers.metrics
+per_class = metrics.per_class
 
 c = st.columns(4)
 c[0].metric("Test accuracy", f"{metrics.accuracy:.2%}")
 c[1].metric("Mistakes", f"{(~correct).sum():,} of {len(labels):,}")
 c[2].metric("Hardest digit", f"{per_class.argmin()} ({per_class.min():.1%})")
-c[3].metric("Model", ui.checkpoint_label(path).split(" · ")[0])
+c[3].metric("Model", title(ui.load_model(path)[1]["model"]))
 
 f1, f2, f3 = st.columns([1, 1, 1])
 only_mistakes = f1.toggle("Only mistakes", key="only_mistakes")
@@ -61,35 +58,14 @@ batch = min(st.session_state["batch"], pages - 1)
 b3.caption(f"Batch {batch + 1} of {pages} · {len(shown):,} images match")
 
 
-def tile(i: int) -> np.ndarray:
-    """The test image, 4× larger, framed green when right and red when wrong."""
-    img = ui.upscale(test.images[i].numpy(), 3)
-    rgb = np.stack([img] * 3, axis=-1)
-    framed = np.zeros((rgb.shape[0] + 8, rgb.shape[1] + 8, 3), np.uint8)
-    framed[:] = (46, 160, 67) if correct[i] else (220, 38, 38)
-    framed[4:-4, 4:-4] = rgb
-    return framed
-
-
 page_idx = shown[batch * PAGE:(batch + 1) * PAGE]
 if len(page_idx):
     captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({probs[i].max():.0%})" for i in page_idx]
-    st.image([tile(i) for i in page_idx], caption=captions, width=120)
+    st.image([charts.framed(test.images[i].numpy(), correct[i]) for i in page_idx], caption=captions, width=120)
 else:
     st.info("No test image matches these filters.")
 
 st.subheader("Where the model goes wrong")
 c1, c2 = st.columns([3, 2])
-text = [[f"{v}" for v in row] for row in confusion]
-off = confusion.astype(float)
-np.fill_diagonal(off, np.nan)  # colour the mistakes; the diagonal would drown them
-heat = go.Figure(go.Heatmap(z=off, x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}",
-                            colorscale="Reds", showscale=False, hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>"))
-heat.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), title="Confusion matrix (choose a pair above to see those images)",
-                   xaxis=dict(title="predicted", dtick=1), yaxis=dict(title="true", dtick=1, autorange="reversed"))
-c1.plotly_chart(heat, key="confusion")
-bars = go.Figure(go.Bar(x=list(range(10)), y=per_class, text=[f"{a:.1%}" for a in per_class], textposition="outside",
-                        marker_color="#3182bd"))
-bars.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), title="Accuracy per digit",
-                   yaxis=dict(range=[min(0.9, per_class.min() - 0.02), 1.005], tickformat=".0%"), xaxis=dict(dtick=1))
-c2.plotly_chart(bars, key="per-class")
+c1.plotly_chart(charts.confusion_chart(metrics.confusion), key="confusion")
+c2.plotly_chart(charts.per_class_chart(per_class), key="per-class")

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import charts
 import ui
 from digits import TrainConfig
 from digits.config import choice_words
@@ -98,11 +99,11 @@ def show(run_dir: Path, compare: list[str]) -> None:
     m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
     others = {n: summarize(ui.run_events(ui.RUNS / n)) for n in compare}
     c1, c2 = st.columns(2)
-    c1.plotly_chart(ui.loss_chart(s), key=f"loss-{run_dir.name}", config={"displaylogo": False})
-    c2.plotly_chart(ui.accuracy_chart(s, others), key=f"acc-{run_dir.name}", config={"displaylogo": False})
+    c1.plotly_chart(charts.loss_chart(s), key=f"loss-{run_dir.name}", config={"displaylogo": False})
+    c2.plotly_chart(charts.accuracy_chart(s, others), key=f"acc-{run_dir.name}", config={"displaylogo": False})
     c1, c2 = st.columns(2)
     if s.epoch_x:
-        c1.plotly_chart(ui.epoch_chart(s), key=f"epoch-{run_dir.name}", config={"displaylogo": False})
+        c1.plotly_chart(charts.epoch_chart(s), key=f"epoch-{run_dir.name}", config={"displaylogo": False})
     with c2:
         st.markdown("**Event log**")
         st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None)

@@ -135,7 +135,7 @@ def test_an_unwritable_checkpoint_stops_training_with_a_clear_message(tiny_split
 
 
 def test_evaluate_and_batch_predictions_agree_with_a_direct_count(tiny_splits):
-    from digits import evaluate, predict_batch
+    from digits import evaluate, predict
     from digits.evaluate import logits_of
 
     torch.manual_seed(0)
@@ -149,6 +149,7 @@ def test_evaluate_and_batch_predictions_agree_with_a_direct_count(tiny_splits):
         mine = labels == digit
         if mine.any():
             assert m.per_class[digit] == pytest.approx((predicted[mine] == digit).float().mean().item())
-    page = predict_batch(model, tiny_splits.test, [5, 0, 7])
-    assert page.indices.tolist() == [5, 0, 7] and page.labels.tolist() == labels[[5, 0, 7]].tolist()
-    assert page.predicted.tolist() == predicted[[5, 0, 7]].tolist() and page.probs.shape == (3, 10)
+    every = predict(model, tiny_splits.test)
+    assert every.labels.tolist() == labels.tolist() and every.probs.shape == (len(labels), 10)
+    assert every.predicted.tolist() == predicted.tolist() and every.correct.sum() == m.confusion.trace()
+    assert every.metrics.accuracy == m.accuracy
