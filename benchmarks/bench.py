@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,6 +28,7 @@ from digits.data import MNIST_MEAN, MNIST_STD, batches  # noqa: E402
 from digits.mnist import default_root, ensure_mnist  # noqa: E402
 from digits.models import to_device  # noqa: E402
 from digits.device import device_name  # noqa: E402
+from digits.handdrawn import draw  # noqa: E402
 from digits.train import train_step  # noqa: E402
 
 
@@ -95,16 +95,9 @@ def epoch_seconds(device, batch_size):
     return epoch.elapsed - start.elapsed
 
 
-def drawing(size=280):
-    img = Image.new("RGBA", (size, size), (0, 0, 0, 255))
-    d = ImageDraw.Draw(img)
-    d.line([(90, 60), (190, 60), (120, 230)], fill=(255, 255, 255, 255), width=18, joint="curve")  # a "7"
-    return np.asarray(img)
-
-
 def classify_latency(device, n=300):
     model = build_model("lenet5").to(device).eval()
-    image = drawing()
+    image = draw(7, np.random.default_rng(0)).image  # a "7" in one hand of digits.handdrawn
     for _ in range(20):
         classify(model, image)
     times = []

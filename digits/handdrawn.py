@@ -76,15 +76,21 @@ def draw(digit: int, rng: np.random.Generator, style: str = "white-on-black", ca
         d.line(pts, fill=255, width=width, joint="curve")
         for x, y in (pts[0], pts[-1]):              # round caps, as a canvas brush draws
             d.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
-    a = np.asarray(ink)
-    rgba = np.zeros((canvas, canvas, 4), np.uint8)
+    return Drawing(as_canvas(np.asarray(ink), style), digit, style)
+
+
+def as_canvas(ink: np.ndarray, style: str = "white-on-black") -> np.ndarray:
+    """Ink (H×W uint8, 255 = full ink) as the canvas returns it: RGBA in one of the three STYLES."""
+    rgba = np.zeros((*ink.shape, 4), np.uint8)
     if style == "white-on-black":
-        rgba[..., :3], rgba[..., 3] = a[..., None], 255
+        rgba[..., :3], rgba[..., 3] = ink[..., None], 255
     elif style == "black-on-white":
-        rgba[..., :3], rgba[..., 3] = 255 - a[..., None], 255
-    else:                                            # transparent paper: ink colour with alpha
-        rgba[..., :3], rgba[..., 3] = (20, 20, 20), a
-    return Drawing(rgba, digit, style)
+        rgba[..., :3], rgba[..., 3] = 255 - ink[..., None], 255
+    elif style == "transparent":                     # transparent paper: ink colour with alpha
+        rgba[..., :3], rgba[..., 3] = (20, 20, 20), ink
+    else:
+        raise ValueError(f"unknown style {style!r}; one of {', '.join(STYLES)}")
+    return rgba
 
 
 def drawn_digits(per_digit: int = 30, seed: int = 0) -> list[Drawing]:

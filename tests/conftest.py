@@ -1,66 +1,11 @@
-import pickle
+"""Fixtures shared by the tests; the helpers they use are in tests/helpers.py."""
 
-import numpy as np
 import pytest
-import torch
 
-from digits.data import Split, Splits
-
-
-def synthetic_split(n: int, seed: int) -> Split:
-    """Learnable fake digits: class k is a bright bar at row 2 + 2k on a noisy background."""
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 10, (n,), generator=g)
-    images = torch.randint(0, 40, (n, 28, 28), generator=g, dtype=torch.uint8)
-    for i, k in enumerate(labels.tolist()):
-        images[i, 2 + 2 * k: 4 + 2 * k, 4:24] = 255
-    return Split(images, labels)
-
-
-class WritesMarker:
-    """Unpickling this object would run code (create a file): a stand-in for a malicious pickle."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (open, (str(self.path), "w"))
-
-
-def evil_checkpoint(tmp_path):
-    """A checkpoint-shaped pickle whose loading would create a marker file: (file, marker)."""
-    marker, evil = tmp_path / "code-ran", tmp_path / "evil.pt"
-    torch.save({"format": "digits-checkpoint-v1", "model": "cnn", "state_dict": WritesMarker(marker)}, evil,
-               pickle_module=pickle)
-    return evil, marker
+from digits.data import Splits
+from tests.helpers import synthetic_split
 
 
 @pytest.fixture
 def tiny_splits() -> Splits:
     return Splits(train=synthetic_split(512, 1), val=synthetic_split(128, 2), test=synthetic_split(128, 3))
-
-
-def draw_digit(kind: str = "ring", size: int = 280, box=(60, 60, 220, 220), width: int = 18,
-               style: str = "white-on-black") -> np.ndarray:
-    """An RGBA canvas image (size×size×4 uint8) with a shape drawn in the given box, like st_canvas returns."""
-    from PIL import Image, ImageDraw
-
-    ink = Image.new("L", (size, size), 0)
-    d = ImageDraw.Draw(ink)
-    if kind == "ring":
-        d.ellipse(box, outline=255, width=width)
-    elif kind == "bar":
-        x0, y0, x1, y1 = box
-        d.line([((x0 + x1) // 2, y0), ((x0 + x1) // 2, y1)], fill=255, width=width)
-    a = np.asarray(ink)
-    rgba = np.zeros((size, size, 4), np.uint8)
-    if style == "white-on-black":
-        rgba[..., :3] = a[..., None]
-        rgba[..., 3] = 255
-    elif style == "black-on-white":
-        rgba[..., :3] = 255 - a[..., None]
-        rgba[..., 3] = 255
-    elif style == "transparent":
-        rgba[..., :3] = 0
-        rgba[..., 3] = a
-    return rgba

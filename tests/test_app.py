@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from digits import build_model, classify, save_checkpoint
-from tests.conftest import draw_digit, synthetic_split
+from tests.helpers import draw_digit, synthetic_split
 
 APP = str(ui.ROOT / "app.py")
 

@@ -202,7 +202,7 @@ def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page
     good file named like a shipped checkpoint is stored under a new name, the shipped one untouched."""
     import hashlib
 
-    from tests.conftest import evil_checkpoint
+    from tests.helpers import evil_checkpoint
 
     folder = tmp_path / "checkpoints"
     folder.mkdir()

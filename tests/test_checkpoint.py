@@ -3,7 +3,7 @@ import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
 from digits.uploads import import_checkpoint
-from tests.conftest import evil_checkpoint
+from tests.helpers import evil_checkpoint
 
 
 def saved(tmp_path, name="lenet5", file="model.pt"):

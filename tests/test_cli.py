@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from digits import build_model, save_checkpoint
-from tests.conftest import draw_digit
+from tests.helpers import draw_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 

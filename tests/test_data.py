@@ -11,7 +11,7 @@ from torchvision.datasets import MNIST
 from digits import mnist as data
 from digits.augment import random_affine
 from digits.data import Split, batches, normalize, split_indices
-from tests.conftest import WritesMarker
+from tests.helpers import WritesMarker
 
 
 def test_split_is_disjoint_complete_and_seeded():

@@ -4,7 +4,7 @@ import torch
 
 from digits import build_model, classify, to_mnist
 from digits.preprocess import STROKE_RANGE, _stroke_width
-from tests.conftest import draw_digit
+from tests.helpers import draw_digit
 
 
 def centre_of_mass(x):

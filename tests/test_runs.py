@@ -65,5 +65,6 @@ def test_a_full_disk_under_events_is_an_error_on_write_and_a_quiet_close(tmp_pat
     assert read_events(tmp_path) == []
     assert run_state(tmp_path) == "running"  # no final event, and the writer (this process) holds the run's lock
     writer.close()  # and not raised again from close(): the CLI's message is the last word
-    assert writer._file.closed
+    with pytest.raises(ValueError):  # closed: a later write is refused, not written anywhere
+        writer.write(Step(elapsed=0.2, epoch=1, iteration=2, loss=2.3, lr=0.1, samples_per_s=1000.0))
     assert run_state(tmp_path) == "crashed"  # the writer let go without a final event

@@ -63,7 +63,7 @@ def test_epoch_statistics_are_those_of_the_batch_losses(tiny_splits):
 
 
 def test_overfits_a_tiny_batch():
-    from tests.conftest import synthetic_split
+    from tests.helpers import synthetic_split
     from digits.data import Splits
 
     few = synthetic_split(16, 7)
