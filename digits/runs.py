@@ -63,23 +63,31 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def read_json(path: Path, limit: int = 100_000) -> dict | None:
-    """A small JSON object from a plain file, or None (missing, not a plain file, too big, not an object)."""
+def read_plain(path: Path, size: int, offset: int | None = None) -> bytes:
+    """Up to `size` bytes of a plain file from `offset` (None: the last `size` bytes); b"" if missing or
+    unreadable. A fifo or a device would block or never end, so anything but a plain file reads as b""."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
-        return None
+        return b""
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        raw = os.read(fd, limit + 1)
-        if len(raw) > limit:
-            return None
-        data = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
-        return None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        return os.pread(fd, size, max(0, info.st_size - size) if offset is None else offset)
+    except OSError:
+        return b""
     finally:
         os.close(fd)
+
+
+def read_json(path: Path, limit: int = 100_000) -> dict | None:
+    """A small JSON object from a plain file, or None (missing, not a plain file, too big, not an object)."""
+    raw = read_plain(path, limit + 1, 0)
+    try:
+        data = json.loads(raw) if len(raw) <= limit else None
+    except (ValueError, RecursionError):
+        return None
     return data if isinstance(data, dict) else None
 
 
@@ -125,16 +133,7 @@ class EventReader:
         return new
 
     def _chunk(self) -> bytes:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
-        except OSError:
-            return b""
-        try:  # a fifo or a device would block or never end: plain files only
-            return os.pread(fd, READ_CHUNK, self.offset) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-        except OSError:
-            return b""
-        finally:
-            os.close(fd)
+        return read_plain(self.path, READ_CHUNK, self.offset)
 
     def _parse(self, line: bytes) -> Event | None:
         if len(line) > MAX_LINE:
@@ -157,20 +156,7 @@ def read_events(run_dir: Path | str) -> list[Event]:
 
 def _last_event(run_dir: Path) -> Event | None:
     """The last valid event, reading only the end of the file (runs are listed on every page load)."""
-    path = run_dir / EVENTS
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        size = os.fstat(fd).st_size
-        tail = os.pread(fd, 8192, max(0, size - 8192))
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    tail = read_plain(run_dir / EVENTS, 8192)
     for line in reversed(tail.split(b"\n")[:-1]):  # a torn last line has no newline yet
         try:
             return from_dict(json.loads(line))
