@@ -5,29 +5,24 @@ Pages stay thin: widgets → one core call → rendering with what is here.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import hmac
 import os
 import re
 import threading
-import time
 from pathlib import Path
 
 import streamlit as st
 import torch
 from streamlit.runtime.pages_manager import PagesManager
 
+import presenter
 from digits import CheckpointError, load_checkpoint, resolve_device
 from digits.catalog import checkpoint_info, list_checkpoints
 from digits.data import load_test
+from digits.device import cpu_threads, device_name
 from digits.mnist import MNISTUnavailable, ready as mnist_ready
-from digits.runs import CHECKPOINT, EventReader, list_runs, run_state
-from digits.uploads import import_checkpoint
-from digits import MODELS, TrainConfig, build_model, count_parameters
-from digits.config import choice_words, fields as config_fields, label as config_label
-from digits.device import available_devices, cpu_threads, device_name
 from digits.models import title
+from digits.runs import CHECKPOINT, list_runs
+from digits.uploads import import_checkpoint
 
 
 _this_run = threading.local()  # Streamlit runs each script run in its own thread
@@ -97,39 +92,6 @@ def plain(text) -> str:
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
-# ---------- the presenter key ----------
-
-def presenter_key() -> str | None:
-    """DIGITS_PRESENTER_KEY, else `presenter_key` in .streamlit/secrets.toml, else None (everything open)."""
-    key = os.environ.get("DIGITS_PRESENTER_KEY")
-    if not key and st.secrets.load_if_toml_exists():
-        key = st.secrets.get("presenter_key")
-    return str(key) if key else None
-
-
-def is_presenter() -> bool:
-    key = presenter_key()
-    return key is None or st.session_state.get("_presenter") == hashlib.sha256(key.encode()).hexdigest()
-
-
-def presenter_gate(what: str, where: str) -> bool:
-    """Whether this browser session may do a room-wide action (start or stop training, upload).
-
-    With a presenter key set, a session asks for it once; drawing, browsing and looking stay open."""
-    if is_presenter():
-        return True
-    key = presenter_key()
-    st.caption(f":material/lock: {what} is for the presenter in this room.")
-    given = st.text_input("Presenter key", type="password", key=f"_presenter_try_{where}")
-    if given:
-        if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(key.encode()).digest()):
-            st.session_state["_presenter"] = hashlib.sha256(key.encode()).hexdigest()
-            st.rerun()
-        time.sleep(1)  # slows guessing down
-        st.error("That is not the presenter key.")
-    return False
-
-
 # ---------- checkpoints ----------
 
 def _checkpoints():
@@ -189,7 +151,7 @@ def invalid_checkpoints() -> dict[Path, str]:
 def upload_checkpoint() -> None:
     """Add a checkpoint file from the user's computer (checked before it is stored; see digits.uploads)."""
     with st.expander("Upload a checkpoint"):
-        if not presenter_gate("Uploading a checkpoint", "upload"):
+        if not presenter.presenter_gate("Uploading a checkpoint", "upload"):
             return
         f = st.file_uploader("A .pt file saved by digits", type=["pt"], key="upload")
         if f is None or st.session_state.get("_uploaded") == f.file_id:
@@ -250,72 +212,3 @@ def sidebar() -> None:
                     st.caption(plain(reason.replace(str(path), path.name)))
         st.caption(f"Compute: {device_label()}")
         st.caption("MNIST: verified ✓" if mnist_ready() else "MNIST: fetched on first use")
-
-
-# ---------- runs ----------
-
-def run_reader(run_dir: Path) -> EventReader:
-    """The run's events so far, read incrementally: each call reads only the lines added since the last."""
-    readers = st.session_state.setdefault("_readers", {})
-    reader = readers.setdefault(str(run_dir), EventReader(run_dir))
-    reader.read()
-    return reader
-
-
-def run_events(run_dir: Path) -> list:
-    return run_reader(run_dir).events
-
-
-def log_tail(path: Path, size: int = 1500) -> str:
-    """The end of a run's train.log as text (shown with st.code, never as markdown)."""
-    if not path.is_file():  # a fifo would block
-        return ""
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, path.stat().st_size - size))
-            return f.read(size).decode("utf-8", "replace").strip()
-    except OSError:
-        return ""
-
-
-def active_run() -> Path | None:
-    """The run that is training now, whoever started it (one job per server)."""
-    for run in list_runs(RUNS)[:20]:
-        if run_state(run) == "running":
-            return run
-    return None
-
-
-# ---------- the training form ----------
-
-@functools.lru_cache(maxsize=None)
-def _parameters(model: str) -> int:
-    return count_parameters(build_model(model))
-
-
-def _config_input(where, f, default):
-    """The input for one TrainConfig field, from its metadata: label, help, choices or bounds and step."""
-    m = f.metadata
-    args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:])
-    if f.name == "model":
-        args["help"] = "  \n".join(r.description for r in MODELS.values())
-        options, words = list(MODELS), lambda v: f"{MODELS[v].title} · {_parameters(v):,} params"
-        return where.selectbox(options=options, index=options.index(default), format_func=words, **args)
-    if m["choices"] is not None:
-        options = available_devices() if f.name == "device" else list(m["choices"])
-        return where.selectbox(options=options, index=options.index(default) if default in options else 0,
-                               format_func=lambda v: choice_words(f.name, v), **args)
-    if f.type in (bool, "bool"):
-        return where.toggle(value=default, **args)
-    if f.type in (int, "int"):
-        return where.number_input(min_value=m["low"], max_value=m["high"], value=default, step=m["step"] or 1, **args)
-    return where.number_input(min_value=float(m["low"]), max_value=float(m["high"]), value=float(default),
-                              step=m["step"] or 0.01, format="%g", **args)
-
-
-def config_form(defaults: TrainConfig, columns: int = 4) -> dict:
-    """One input per TrainConfig field, laid out in rows of `columns`; the values entered, by field name.
-    Validation is TrainConfig's own: build it from the result and show its ValueError."""
-    where = st.columns(columns)
-    return {f.name: _config_input(where[i % columns], f, getattr(defaults, f.name))
-            for i, f in enumerate(config_fields())}

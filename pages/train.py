@@ -4,6 +4,8 @@ from pathlib import Path
 import streamlit as st
 
 import charts
+import presenter
+import train_view
 import ui
 from digits import TrainConfig
 from digits.config import choice_words
@@ -15,17 +17,17 @@ from digits.runs import CHECKPOINT, LOG, list_runs, run_state
 ui.use_app_navigation()
 
 st.title("Train")
-running = ui.active_run()
+running = train_view.active_run()
 
-if not ui.is_presenter():
+if not presenter.is_presenter():
     with st.expander(":material/lock: Presenter"):
-        ui.presenter_gate("Starting and stopping training", "train")
+        presenter.presenter_gate("Starting and stopping training", "train")
 
 with st.form("config", border=True):
-    values = ui.config_form(TrainConfig())
+    values = train_view.config_form(TrainConfig())
     submitted = st.form_submit_button(":material/play_arrow: Start training", type="primary")
 
-if submitted and not ui.is_presenter():
+if submitted and not presenter.is_presenter():
     st.warning("Starting training is for the presenter: enter the presenter key above.")
 elif submitted:
     try:
@@ -40,7 +42,7 @@ elif submitted:
                 running = start_run(config, ui.RUNS)
             except RunActive as e:  # another session pressed Start at the same moment
                 st.warning(f"{e} It is shown below.")
-                running = ui.active_run()
+                running = train_view.active_run()
             except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
                 st.error(ui.plain(f"{e}. Nothing was started: free some space or fix the folder's permissions, then Start again."))
             else:
@@ -63,7 +65,7 @@ compare = c2.multiselect("Compare validation accuracy with", [n for n in names i
 
 
 def show(run_dir: Path, compare: list[str]) -> None:
-    events = ui.run_events(run_dir)
+    events = train_view.run_events(run_dir)
     state = run_state(run_dir, events)
     s = summarize(events)
     if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
@@ -73,7 +75,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
         eta = f" · ETA {s.eta:.0f} s" if s.eta is not None else ""
         st.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
                                      f" · {s.elapsed:.0f} s elapsed{eta} · {s.samples_per_s:,.0f} samples/s")
-        if ui.is_presenter() and st.button(":material/stop: Stop training", type="secondary"):
+        if presenter.is_presenter() and st.button(":material/stop: Stop training", type="secondary"):
             if stop_run(run_dir):
                 st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
             else:
@@ -81,7 +83,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
     elif state == "crashed":
         st.error("This run's process ended without a final event: it crashed or was killed. "
                  "Its best checkpoint so far (if any) is intact.")
-        if log := ui.log_tail(run_dir / LOG):
+        if log := train_view.log_tail(run_dir / LOG):
             st.code(log, language=None)
     elif state == "failed":
         st.error(ui.plain(s.message))
@@ -89,7 +91,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
         st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
-    if skipped := ui.run_reader(run_dir).skipped:
+    if skipped := train_view.run_reader(run_dir).skipped:
         st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
     m = st.columns(5)
     m[0].metric("Model", title(s.model))
@@ -97,7 +99,7 @@ def show(run_dir: Path, compare: list[str]) -> None:
     m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
     m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")
     m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
-    others = {n: summarize(ui.run_events(ui.RUNS / n)) for n in compare}
+    others = {n: summarize(train_view.run_events(ui.RUNS / n)) for n in compare}
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.loss_chart(s), key=f"loss-{run_dir.name}", config={"displaylogo": False})
     c2.plotly_chart(charts.accuracy_chart(s, others), key=f"acc-{run_dir.name}", config={"displaylogo": False})
