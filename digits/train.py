@@ -19,6 +19,7 @@ from .data import Splits, batches, load_splits, standardize
 from .device import device_name, resolve_device
 from .evaluate import accuracy
 from .models import build_model, count_parameters, to_device
+from .optim import optimizer
 
 StopFlag = threading.Event | Callable[[], bool] | None
 
@@ -42,15 +43,6 @@ def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
     loss.backward()
     opt.step()
     return loss, logits
-
-
-def one_cycle(step: int, total: int, warmup: float = 0.25) -> float:
-    """Learning-rate factor: linear warm-up from 4% to 100% over the first quarter, then cosine to 0
-    (the one-cycle policy of Smith & Topin 2018, without its momentum cycling)."""
-    up = max(1, round(warmup * total))
-    if step < up:
-        return 0.04 + 0.96 * step / up
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - up) / max(1, total - up))))
 
 
 class _Window:
@@ -122,23 +114,29 @@ class _EpochLosses:
         return round(v.mean().item(), 6), round(v.std().item() if self.count > 1 else 0.0, 6)
 
 
-def _optimizer(config: TrainConfig, model: torch.nn.Module, total_steps: int):
-    """The optimizer and, for the one-cycle schedule, its per-step learning-rate scheduler (else None)."""
-    if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              weight_decay=config.weight_decay, nesterov=config.momentum > 0)
-    if config.schedule == "constant":
-        return opt, None
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda step: one_cycle(step, total_steps))
+def _steps(losses: _EpochLosses, epoch: int, iteration: int, lr: float, peak_lr: float, elapsed: float,
+           checkpoint: str | None) -> list[ev.Event]:
+    """Step events for the losses not read yet (the last one is `iteration`'s); at the first loss that is
+    not a number they end with a Failed event instead: training diverged."""
+    values, rate = losses.take()
+    events: list[ev.Event] = []
+    for i, value in enumerate(values, start=iteration - len(values) + 1):
+        if not math.isfinite(value):
+            events.append(ev.Failed(elapsed, i, f"The loss became {value} at iteration {i}: training diverged. "
+                                    f"Try a lower learning rate (this run used {peak_lr:g}).", checkpoint))
+            break
+        events.append(ev.Step(elapsed, epoch, i, round(value, 6), lr, round(rate, 1)))
+    return events
 
 
 def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | str | None = None,
         stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None) -> Iterator[ev.Event]:
     """Train as the tutorials this project started from do — epochs → batches → device → forward, loss → zero grads → backward, step —
     yielding events. `checkpoint` receives the best model (by validation accuracy) whenever it improves.
-    Losses are read back from the device every `log_every` iterations (one sync, not one per batch)."""
+    Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
+
+    ~80 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
+    the final event) and the loop, read top to bottom in the tutorials' order."""
     t0 = time.perf_counter()
     elapsed = lambda: round(time.perf_counter() - t0, 3)
     device = resolve_device(config.device)
@@ -149,7 +147,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     train, val, test = (s.to(device) for s in (splits.train, splits.val, splits.test))
     model = to_device(build_model(config.model), device)
     per_epoch = math.ceil(len(train) / config.batch_size)
-    opt, sched = _optimizer(config, model, per_epoch * config.epochs)
+    opt, sched = optimizer(config, model, per_epoch * config.epochs)
     gen = torch.Generator().manual_seed(config.seed)
     ckpt = str(checkpoint) if checkpoint else None
     best, window, it, last_val = _Best(), _Window(device), 0, float("nan")
@@ -193,14 +191,10 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                 # Read the losses back every few batches, and always before a validation, so that a
                 # diverged model is never evaluated or saved as the best.
                 if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping:
-                    values, rate = losses.take()
-                    lr = opt.param_groups[0]["lr"]
-                    for i, value in enumerate(values, start=it - len(values) + 1):
-                        if not math.isfinite(value):
-                            yield ev.Failed(elapsed(), i, f"The loss became {value} at iteration {i}: training diverged. "
-                                            f"Try a lower learning rate (this run used {config.lr:g}).", kept())
-                            return
-                        yield ev.Step(elapsed(), epoch, i, round(value, 6), lr, round(rate, 1))
+                    steps = _steps(losses, epoch, it, opt.param_groups[0]["lr"], config.lr, elapsed(), kept())
+                    yield from steps
+                    if steps and steps[-1].kind == "failed":
+                        return
                 if stopping:
                     yield final(ev.Stopped)
                     return
