@@ -1,5 +1,6 @@
 """Every page through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
+import ast
 import base64
 import io
 import re
@@ -17,18 +18,18 @@ from digits import build_model, classify, save_checkpoint
 from tests.helpers import draw_digit, synthetic_split
 
 APP = str(ui.ROOT / "app.py")
+STREAMLIT_INIT = PagesManager.__init__
 
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     """The app with its own checkpoints and runs folders, and a small stand-in for the MNIST test set."""
-    # AppTest puts Streamlit back into its legacy pages-folder mode before every run; a real server
-    # leaves that mode for good after the first run (see ui.use_app_navigation). Do as the server does,
-    # or every page run would be run twice and a button press lost in between.
-    init = PagesManager.__init__
-
+    # AppTest puts Streamlit back into its pages-folder mode before every run (app_test.py resets
+    # PagesManager.uses_pages_directory); a real server leaves that mode for good at its first
+    # st.navigation (see ui.use_app_navigation). Do as the server does, or every page run would be run
+    # twice and a button press lost in between. The test below runs pages in that mode on purpose.
     def leave_legacy_mode(self, *args, **kwargs):
-        init(self, *args, **kwargs)
+        STREAMLIT_INIT(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", leave_legacy_mode)
@@ -55,6 +56,21 @@ def open_page(at, page):
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def test_every_file_in_pages_asks_for_the_app_navigation_first():
+    """Streamlit's pages-folder mode can run any pages/*.py on its own (see ui.use_app_navigation)."""
+    for path in sorted((ui.ROOT / "pages").glob("*.py")):
+        body = [n for n in ast.parse(path.read_text()).body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert body and ast.unparse(body[0]) == "ui.use_app_navigation()", path.name
+
+
+def test_a_page_run_on_its_own_by_the_pages_folder_mode_comes_back_through_app_py(app, monkeypatch):
+    monkeypatch.setattr(PagesManager, "__init__", STREAMLIT_INIT)  # the mode a fresh server starts in
+    at = open_page(app, "draw")
+    assert at.title[0].value == "Draw a digit"
+    assert at.sidebar.selectbox(key="checkpoint").value.endswith("cnn.pt")
+    assert any("Compute:" in c.value for c in at.sidebar.caption)
 
 
 def test_home_and_sidebar(app):
