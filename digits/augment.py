@@ -1,4 +1,9 @@
-"""Batched random affine distortions on the device: the "distorted training data" of the LeNet-5 paper."""
+"""Batched random affine distortions on the device: the "distorted training data" of the LeNet-5 paper.
+
+Written by hand on purpose: torchvision's v2 transforms draw one set of parameters per call, so a
+batch would be rotated, scaled and shifted all alike; here every image gets its own, in one
+`affine_grid` + `grid_sample` on the device, with no per-image Python loop.
+"""
 
 from __future__ import annotations
 

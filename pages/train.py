@@ -10,7 +10,7 @@ import ui
 from digits import TrainConfig
 from digits.config import choice_words
 from digits.models import title
-from digits.monitor import summarize
+from digits.summary import summarize
 from digits.launch import RunActive, start_run, stop_run
 from digits.runs import CHECKPOINT, LOG, list_runs, run_state
 
