@@ -155,8 +155,8 @@ def progress_text(page) -> str:
 def test_train_live_and_stop(server, page):
     url, runs = server
     open_page(page, url, "train", "Train")
-    page.get_by_label("Epochs").fill("3")
-    page.get_by_label("Evaluate every (iterations)").fill("40")
+    page.get_by_label("Epochs", exact=True).fill("3")
+    page.get_by_label("Evaluate every (iterations)", exact=True).fill("40")
     page.get_by_role("button", name="Start training").click()
     page.locator("[data-testid='stProgress']").wait_for(timeout=90_000)
     first = progress_text(page)
@@ -256,8 +256,8 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     url, first = launch(env)
     try:
         open_page(page, url, "train", "Train")
-        page.get_by_label("Epochs").fill("30")
-        page.get_by_label("Evaluate every (iterations)").fill("40")
+        page.get_by_label("Epochs", exact=True).fill("30")
+        page.get_by_label("Evaluate every (iterations)", exact=True).fill("40")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Updated the best model!").first.wait_for(timeout=90_000)
     finally:
