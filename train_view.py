@@ -67,6 +67,8 @@ def _config_input(where, f, default):
 def config_form(defaults: TrainConfig, columns: int = 4) -> dict:
     """One input per TrainConfig field, laid out in rows of `columns`; the values entered, by field name.
     Validation is TrainConfig's own: build it from the result and show its ValueError."""
-    where = st.columns(columns)
-    return {f.name: _config_input(where[i % columns], f, getattr(defaults, f.name))
-            for i, f in enumerate(config_fields())}
+    values, settings = {}, config_fields()
+    for start in range(0, len(settings), columns):  # a row at a time: on a phone they stack in order
+        for where, f in zip(st.columns(columns), settings[start:start + columns]):
+            values[f.name] = _config_input(where, f, getattr(defaults, f.name))
+    return values
