@@ -20,7 +20,7 @@ from .config import TrainConfig
 from .data import load_splits
 from .events import describe
 from .mnist import MNISTUnavailable, ensure_mnist
-from .runs import CHECKPOINT, EVENTS, RunWriter
+from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter
 from .train import fit
 
 
@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model")
     _add_config_flags(t)
     t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
-    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl and best.pt here (a new or empty folder)")
+    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
     t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
@@ -149,7 +149,8 @@ def _train(args, argv: list[str]) -> int:
         return 2
     try:
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
-        events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)})
+        events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
+                     snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None)
         return _report(events, writer, args.quiet, wall)
     except (MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

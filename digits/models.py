@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import NamedTuple
+from functools import partial
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
+
+
+class Stage(NamedTuple):
+    """One step of a model's forward pass. A model's `stages()` lists them in order and its `forward`
+    runs exactly those, so what digits.inside records is, by construction, the forward pass."""
+    layer: str                                  # the row of the class docstring's table it belongs to: "C1"
+    operation: str                              # what it does; a layer's steps joined by ", " are the table's words
+    fn: Callable[[torch.Tensor], torch.Tensor]  # a module of the model, or a function without weights
+
+
+def run_stages(stages: list[Stage], x: torch.Tensor) -> torch.Tensor:
+    for stage in stages:
+        x = stage.fn(x)
+    return x
 
 
 class LeNet5(nn.Module):
@@ -23,9 +38,11 @@ class LeNet5(nn.Module):
     | C3    | conv 16 @ 5×5, tanh               | 16 × 10 × 10|  2,416 |
     | S4    | average pool 2×2 stride 2, tanh   | 16 × 5 × 5  |      0 |
     | C5    | conv 120 @ 5×5, tanh              | 120 × 1 × 1 | 48,120 |
-    | F6    | fully connected 84, tanh          | 84          | 10,164 |
-    | out   | fully connected 10 (softmax at inference) | 10  |    850 |
+    | F6    | flatten, fully connected 84, tanh | 84          | 10,164 |
+    | out   | fully connected 10                | 10          |    850 |
     |       | total                             |             | 61,706 |
+
+    The output is logits; softmax turns them into probabilities at inference.
     """
 
     # The paper feeds 32×32 images with the digit in the central 28×28 (so that stroke ends can
@@ -43,15 +60,28 @@ class LeNet5(nn.Module):
         self.f6 = nn.Linear(120, 84)
         self.out = nn.Linear(84, 10)
 
+    def stages(self) -> list[Stage]:
+        """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
+        return [
+            Stage("input", "28×28 padded to 32×32", partial(F.pad, pad=(2, 2, 2, 2), value=self.BACKGROUND)),  # (N, 1, 32, 32)
+            Stage("C1", "conv 6 @ 5×5", self.c1),                            # (N, 6, 28, 28)
+            Stage("C1", "tanh", torch.tanh),
+            Stage("S2", "average pool 2×2 stride 2", partial(F.avg_pool2d, kernel_size=2)),  # (N, 6, 14, 14)
+            Stage("S2", "tanh", torch.tanh),
+            Stage("C3", "conv 16 @ 5×5", self.c3),                           # (N, 16, 10, 10)
+            Stage("C3", "tanh", torch.tanh),
+            Stage("S4", "average pool 2×2 stride 2", partial(F.avg_pool2d, kernel_size=2)),  # (N, 16, 5, 5)
+            Stage("S4", "tanh", torch.tanh),
+            Stage("C5", "conv 120 @ 5×5", self.c5),                          # (N, 120, 1, 1)
+            Stage("C5", "tanh", torch.tanh),
+            Stage("F6", "flatten", partial(torch.flatten, start_dim=1)),     # (N, 120)
+            Stage("F6", "fully connected 84", self.f6),                      # (N, 84)
+            Stage("F6", "tanh", torch.tanh),
+            Stage("out", "fully connected 10", self.out),                    # (N, 10) logits (softmax at inference)
+        ]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, (2, 2, 2, 2), value=self.BACKGROUND)  # (N, 1, 32, 32)
-        x = torch.tanh(self.c1(x))                          # (N, 6, 28, 28)
-        x = torch.tanh(F.avg_pool2d(x, 2))                  # (N, 6, 14, 14)
-        x = torch.tanh(self.c3(x))                          # (N, 16, 10, 10)
-        x = torch.tanh(F.avg_pool2d(x, 2))                  # (N, 16, 5, 5)
-        x = torch.tanh(self.c5(x)).flatten(1)               # (N, 120)
-        x = torch.tanh(self.f6(x))                          # (N, 84)
-        return self.out(x)                                  # (N, 10) logits
+        return run_stages(self.stages(), x)
 
 
 class SmallCNN(nn.Module):
@@ -60,10 +90,10 @@ class SmallCNN(nn.Module):
     | layer    | operation                          | output       | params |
     |----------|------------------------------------|--------------|--------|
     | Conv2d-1 | conv 6 @ 3×3, ReLU                 | 6 × 26 × 26  |     60 |
-    |          | max pool 2×2                       | 6 × 13 × 13  |      0 |
+    | Pool-1   | max pool 2×2                       | 6 × 13 × 13  |      0 |
     | Conv2d-2 | conv 12 @ 3×3, ReLU                | 12 × 11 × 11 |    660 |
-    |          | max pool 2×2                       | 12 × 5 × 5   |      0 |
-    | Linear-1 | 300 → 140, ReLU                    | 140          | 42,140 |
+    | Pool-2   | max pool 2×2                       | 12 × 5 × 5   |      0 |
+    | Linear-1 | flatten, 300 → 140, ReLU           | 140          | 42,140 |
     | Linear-2 | 140 → 80, ReLU                     | 80           | 11,280 |
     | Linear-3 | 80 → 40, ReLU                      | 40           |  3,240 |
     | Linear-4 | 40 → 10                            | 10           |    410 |
@@ -81,14 +111,27 @@ class SmallCNN(nn.Module):
         self.fc3 = nn.Linear(80, 40)
         self.fc4 = nn.Linear(40, 10)
 
+    def stages(self) -> list[Stage]:
+        """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
+        return [
+            Stage("Conv2d-1", "conv 6 @ 3×3", self.conv1),                   # (N, 6, 26, 26)
+            Stage("Conv2d-1", "ReLU", F.relu),
+            Stage("Pool-1", "max pool 2×2", partial(F.max_pool2d, kernel_size=2)),  # (N, 6, 13, 13)
+            Stage("Conv2d-2", "conv 12 @ 3×3", self.conv2),                  # (N, 12, 11, 11)
+            Stage("Conv2d-2", "ReLU", F.relu),
+            Stage("Pool-2", "max pool 2×2", partial(F.max_pool2d, kernel_size=2)),  # (N, 12, 5, 5)
+            Stage("Linear-1", "flatten", partial(torch.flatten, start_dim=1)),  # (N, 300)
+            Stage("Linear-1", "300 → 140", self.fc1),                        # (N, 140)
+            Stage("Linear-1", "ReLU", F.relu),
+            Stage("Linear-2", "140 → 80", self.fc2),                         # (N, 80)
+            Stage("Linear-2", "ReLU", F.relu),
+            Stage("Linear-3", "80 → 40", self.fc3),                          # (N, 40)
+            Stage("Linear-3", "ReLU", F.relu),
+            Stage("Linear-4", "40 → 10", self.fc4),                          # (N, 10) logits
+        ]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)  # (N, 6, 13, 13)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)  # (N, 12, 5, 5)
-        x = x.flatten(1)                            # (N, 300)
-        x = F.relu(self.fc1(x))                     # (N, 140)
-        x = F.relu(self.fc2(x))                     # (N, 80)
-        x = F.relu(self.fc3(x))                     # (N, 40)
-        return self.fc4(x)                          # (N, 10) logits
+        return run_stages(self.stages(), x)
 
 
 class Registered(NamedTuple):

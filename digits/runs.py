@@ -1,4 +1,5 @@
-"""A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, lock, best.pt.
+"""A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, lock, best.pt,
+and snapshots/ (the weights at its evaluations, a bounded series: digits.snapshots).
 
 Another process (the app) follows a run live by reading events.jsonl as it grows. Everything in a run
 folder is read as data from outside: lines that are not events are skipped and counted, lines are
@@ -18,6 +19,7 @@ from .events import FINAL_KINDS, Event, from_dict
 from .process import hold_lock, lock_held, process_record
 
 EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
+SNAPSHOTS = "snapshots"  # a folder
 INHERITED_LOCK = "DIGITS_RUN_LOCKED"  # set by the launcher: the training process inherited the run's lock
 MAX_LINE = 64 * 1024           # bytes; an event is ~150 B, a started event ~1 KB
 READ_CHUNK = 4 * 1024 * 1024   # bytes read from events.jsonl per chunk; at most 4 chunks per call

@@ -19,6 +19,7 @@ from .data import Splits, batches, load_splits, standardize
 from .device import device_name, resolve_device
 from .evaluate import accuracy
 from .models import build_model, count_parameters, to_device
+from .snapshots import SnapshotWriter
 from .optim import optimizer
 
 StopFlag = threading.Event | Callable[[], bool] | None
@@ -130,9 +131,12 @@ def _steps(losses: _EpochLosses, epoch: int, iteration: int, lr: float, peak_lr:
 
 
 def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | str | None = None,
-        stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None) -> Iterator[ev.Event]:
+        stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None,
+        snapshots: Path | str | None = None) -> Iterator[ev.Event]:
     """Train as the tutorials this project started from do — epochs → batches → device → forward, loss → zero grads → backward, step —
-    yielding events. `checkpoint` receives the best model (by validation accuracy) whenever it improves.
+    yielding events. `checkpoint` receives the best model (by validation accuracy) whenever it improves;
+    the folder `snapshots` (the CLI's is RUN_DIR/snapshots) the untrained model and the model at every
+    evaluation, a bounded series (digits.snapshots) that the Inside page steps through.
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
 
     ~80 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
@@ -152,6 +156,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     ckpt = str(checkpoint) if checkpoint else None
     best, window, it, last_val = _Best(), _Window(device), 0, float("nan")
     kept = lambda: ckpt if best.state is not None else None  # the checkpoint path, once there is a best model
+    frames = SnapshotWriter(snapshots) if snapshots else None
 
     def save(metrics: dict) -> None:
         if ckpt:
@@ -163,6 +168,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
         improved = best.offer(acc, it, model)
         if improved:
             save({"val_acc": acc, "iteration": it, "epoch": epoch})
+        if frames:
+            frames.save(config.model, model, it, config=config.to_dict(), metrics={"val_acc": acc, "epoch": epoch})
         return ev.Evaluation(elapsed(), epoch, it, train_acc, train_loss, acc, improved)
 
     def final(kind: type[ev.Finished] | type[ev.Stopped]):
@@ -177,6 +184,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     yield ev.Started(elapsed(), config.model, count_parameters(model), device.type, device_name(device),
                      len(train), len(val), len(test), per_epoch, per_epoch * config.epochs, config.to_dict())
     try:
+        if frames:  # the untrained model, for contrast: the first frame of the series
+            frames.save(config.model, model, 0, config=config.to_dict(), metrics={"epoch": 0})
         for epoch in range(1, config.epochs + 1):
             model.train()
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
