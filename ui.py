@@ -46,6 +46,7 @@ def pages() -> list:
         st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
         st.Page("pages/predictions.py", title="Predictions", icon=":material/grid_view:"),
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("pages/inside.py", title="Inside", icon=":material/visibility:"),
         st.Page("pages/losses.py", title="Losses", icon=":material/functions:"),
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),
     ]
@@ -135,19 +136,21 @@ def checkpoint_label(path: Path) -> str:
     return f"{title(info.model)} · {where}{acc}"
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=32)  # ~250 KB a model: a run's snapshots fit
 def _model(path: str, size: int, mtime_ns: int):
     model, meta = load_checkpoint(path)
     return model.to(device()).eval(), meta
 
 
-def load_model(path: Path):
+def load_model(path: Path, stop: bool = True):
     """(model on the inference device, metadata), loaded once per file version. A file that went bad
-    since it was listed ends the page with its reason."""
+    since it was listed ends the page with its reason (or, with stop=False, gives None)."""
     try:
         st_ = path.stat()
         return _model(str(path), st_.st_size, st_.st_mtime_ns)
     except (CheckpointError, OSError) as e:
+        if not stop:
+            return None
         st.error(plain(f"This checkpoint cannot be used: {e}"))
         st.stop()
 

@@ -14,6 +14,7 @@ ui.use_app_navigation()
 
 def _clear() -> None:
     st.session_state["canvas_id"] += 1
+    st.session_state.pop("drawing", None)
 
 
 st.title("Draw a digit")
@@ -64,6 +65,8 @@ def board(path: Path) -> None:
                                       default=next((p for p in ui.valid_checkpoints() if p != path), None)) if compare else None
 
     image = canvas.image_data
+    if image is not None and image[..., :3].any():
+        st.session_state["drawing"] = image  # the Inside page looks inside the network at this drawing
     with right:
         if image is None:
             st.info("Draw a digit on the canvas.")

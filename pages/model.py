@@ -2,10 +2,11 @@ import inspect
 
 import pandas as pd
 import streamlit as st
-from torchinfo import summary
 
 import ui
 from digits import MODELS, count_parameters
+from digits.config import choice_words, fields, label
+from digits.inside import operations
 
 ui.use_app_navigation()
 
@@ -14,16 +15,41 @@ path = ui.checkpoint_or_stop()
 model, meta = ui.load_model(path)
 name = meta["model"]
 st.subheader(MODELS[name].description)
-info = summary(model, input_size=(1, 1, 28, 28), verbose=0, depth=1, device=ui.device())
-rows = [{"layer": f"{l.class_name}-{l.depth_index}", "output shape": str([-1, *l.output_size[1:]]), "parameters": l.num_params}
-        for l in info.summary_list if l.depth == 1]
-st.table(pd.DataFrame(rows).set_index("layer"))
+
 params = count_parameters(model)
 c = st.columns(3)
 c[0].metric("Parameters", f"{params:,}")
 c[1].metric("Size (float32)", f"{params * 4 / 1024:.0f} KB")
 c[2].metric("Test accuracy", f"{meta['metrics']['test_acc']:.2%}" if meta.get("metrics", {}).get("test_acc") is not None else "–")
+
+st.markdown("**Every step of the forward pass**, for one 28×28 image: padding, pooling, activations and flattening "
+            "included, so each shape follows from the one before. The Inside page shows what each step computes.")
+rows = [{"layer": op.layer, "operation": op.operation, "output": " × ".join(map(str, op.shape)), "parameters": op.params}
+        for op in operations(model)]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"parameters": st.column_config.NumberColumn(format="localized")})
+
 with st.expander("Architecture (from the class docstring)"):
-    st.markdown(inspect.cleandoc(type(model).__doc__).split("\n", 2)[2])
-with st.expander("How this checkpoint was made"):
-    st.json({"command": meta.get("command"), "config": meta.get("config"), "metrics": meta.get("metrics"), "created": meta.get("created")})
+    doc = inspect.cleandoc(type(model).__doc__)
+    st.markdown(doc[doc.index("|"):] if "|" in doc else doc)  # the table and what follows; the title is above
+
+st.markdown("**How this checkpoint was made**")
+metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accuracy", "iteration": "Best at iteration",
+                "epoch": "Best in epoch", "train_seconds": "Training time", "device": "Trained on"}
+metrics = meta.get("metrics", {})
+shown = {"File": path.name, "Created": meta.get("created", "–")}
+for key, words in metric_words.items():
+    if key in metrics:
+        v = metrics[key]
+        shown[words] = (f"{v:.2%}" if key.endswith("acc") else f"{v:.0f} s" if key == "train_seconds"
+                        else f"{v:,}" if isinstance(v, int) else str(v))
+config = meta.get("config", {})
+for f in fields():
+    if f.name in config:
+        v = config[f.name]
+        shown[label(f)] = choice_words(f.name, v) if f.metadata["choices"] else str(v)
+# Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.
+st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True, width="stretch")
+if meta.get("command"):
+    st.caption("The command that trained it:")
+    st.code(meta["command"], language="bash", wrap_lines=True)

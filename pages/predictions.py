@@ -62,6 +62,10 @@ page_idx = shown[batch * PAGE:(batch + 1) * PAGE]
 if len(page_idx):
     captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({probs[i].max():.0%})" for i in page_idx]
     st.image([charts.framed(test.images[i].numpy(), correct[i]) for i in page_idx], caption=captions, width=120)
+    l1, l2 = st.columns([2, 1], vertical_alignment="bottom")
+    look = l1.selectbox("Look inside the network at one of these", page_idx, key="look_inside",
+                        format_func=lambda i: f"test image {i}: true {labels[i]}, predicted {predicted[i]}")
+    l2.page_link("pages/inside.py", label="Look inside", icon=":material/visibility:", query_params={"test": int(look)})
 else:
     st.info("No test image matches these filters.")
 

@@ -174,6 +174,15 @@ def hostile_runs(root: Path, live_pid: int | None = None, long_line_mb: int = 8)
         "20261101-000016-[x](http:--127.0.0.1:9-leak)": _run(root, "20261101-000016-[x](http:--127.0.0.1:9-leak)", good),
     }
     (made["20261101-000015-config-garbage"] / "config.json").write_bytes(b"[1, 2")
+    # Snapshots (the Inside page's slider): a link out of the folder, junk, a folder, then one good file.
+    made["20261101-000018-snapshots"] = _run(root, "20261101-000018-snapshots", good)
+    snaps = made["20261101-000018-snapshots"] / "snapshots"
+    snaps.mkdir()
+    (snaps / "it-000000000.pt").symlink_to("/etc/passwd")
+    (snaps / "it-000000100.pt").write_bytes(b"\x00junk" * 1000)
+    (snaps / "it-000000200.pt").mkdir()
+    (snaps / "it-000000250.pt").write_bytes(b"PK\x03\x04" + b"\xff" * 100)
+    valid_checkpoint(snaps / "it-000000300.pt", "lenet5")
     if live_pid is not None:  # a stale process.json naming a live process that is not ours
         made["20261101-000017-stale-pid"] = _run(root, "20261101-000017-stale-pid", good,
                                                  json.dumps({"pid": live_pid, "started": 0}).encode())

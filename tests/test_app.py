@@ -174,9 +174,74 @@ def test_losses_page_matches_torch(app):
 
 def test_model_page_shows_the_layer_table(app):
     at = open_page(app, "model")
-    table = at.table[0].value
+    table = at.dataframe[0].value
     assert table["parameters"].sum() == 57_790
     assert at.metric[0].value == "57,790"
+    # Every step, pooling and activations included, so the shapes follow one from another.
+    assert list(table["operation"][:3]) == ["conv 6 @ 3×3", "ReLU", "max pool 2×2"]
+    assert list(table["output"][:3]) == ["6 × 26 × 26", "6 × 26 × 26", "6 × 13 × 13"]
+    provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
+    assert provenance["Test accuracy"] == "10.00%" and provenance["File"] == "cnn.pt"
+
+
+def inside_layers(at) -> list[str]:
+    """The layer names the Inside page shows in its activation rows, in order."""
+    return [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**") and "  \n" in m.value]
+
+
+def test_inside_page_shows_every_layer_of_a_test_image_from_a_link(app):
+    app.query_params["test"] = "3"
+    at = open_page(app, "inside")
+    assert inside_layers(at) == ["Conv2d-1", "Pool-1", "Conv2d-2", "Pool-2", "Linear-1", "Linear-2", "Linear-3", "Linear-4"]
+    model = ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0]
+    image = ui.test_split().images[3].numpy().astype(np.float32) / 255
+    expected = int(model(((torch.from_numpy(image) - 0.1307) / 0.3081).view(1, 1, 28, 28)).argmax())
+    digits = [h.proto.body for h in at.get("html") if "inside-digit" in h.proto.body]
+    assert digits and f">{expected}</div>" in digits[0]
+    assert [h for h in at.get("html") if "class='sweep'" in h.proto.body]  # the robustness grid
+    assert any("✓" in m.value for m in at.markdown)  # the one-number arithmetic lands on the shown value
+
+
+def test_inside_page_reads_the_draw_pages_drawing_and_an_untrained_network(app):
+    at = open_page(app, "inside")
+    assert any("Draw a digit" in i.value for i in at.info)  # nothing drawn yet
+    at.session_state["drawing"] = draw_digit("ring")
+    at.run()
+    assert not at.exception
+    assert len(inside_layers(at)) == 8
+    at.segmented_control(key="inside_source").set_value("untrained").run()
+    at.selectbox(key="inside_untrained").set_value("lenet5").run()
+    assert not at.exception
+    assert inside_layers(at) == ["C1", "S2", "C3", "S4", "C5", "F6", "out"]
+
+
+def test_inside_page_steps_through_a_runs_snapshots_and_skips_broken_ones(app, tmp_path):
+    from digits.runs import CONFIG, SNAPSHOTS, write_json
+    from digits.snapshots import SnapshotWriter
+
+    run = ui.RUNS / "20261123-120000"
+    run.mkdir(parents=True)
+    write_json(run / CONFIG, {"model": "lenet5"})
+    writer = SnapshotWriter(run / SNAPSHOTS)
+    torch.manual_seed(1)
+    model = build_model("lenet5")
+    writer.save("lenet5", model, 0, config={}, metrics={"epoch": 0})
+    with torch.no_grad():
+        model.c1.weight.mul_(2)
+    writer.save("lenet5", model, 500, config={}, metrics={"val_acc": 0.5, "epoch": 1})
+    (run / SNAPSHOTS / "it-000000250.pt").write_bytes(b"not a checkpoint")
+    at = open_page(app, "inside")
+    at.session_state["drawing"] = draw_digit("ring")
+    at.segmented_control(key="inside_source").set_value("run").run()
+    assert not at.exception
+    slider = at.select_slider(key="inside_snapshot-20261123-120000")
+    assert slider.value == 2  # the latest first
+    assert any("iteration 500" in c.value for c in at.caption)
+    slider.set_value(0).run()
+    assert not at.exception
+    assert any("iteration 0 (untrained)" in shown(c.value) for c in at.caption)
+    slider.set_value(1).run()  # the broken file: a message, the page still there
+    assert any("cannot be used" in e.value for e in at.error)
 
 
 @pytest.mark.slow
@@ -256,7 +321,7 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
 
     hostile_checkpoints(ui.CHECKPOINTS)
     runs = hostile_runs(ui.RUNS, long_line_mb=1)
-    for page in ("home", "train", "predictions", "draw", "losses", "model"):
+    for page in ("home", "train", "predictions", "draw", "inside", "losses", "model"):
         at = open_page(app, page)
         assert not _unescaped_links(at), page
         reasons = " ".join(shown(c.value) for c in at.sidebar.expander[0].caption)
@@ -268,6 +333,16 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
         assert not _unescaped_links(at), name
     at.selectbox(key="run").set_value("20261101-000005-markdown-message").run()
     assert any(LEAK in shown(e.value) for e in at.error)  # the message is shown, as text
+    # The Inside page steps through a run folder's snapshots: only plain files count, bad ones are a message.
+    at = open_page(at, "inside")
+    at.session_state["drawing"] = draw_digit("ring")
+    at.segmented_control(key="inside_source").set_value("run").run()
+    at.selectbox(key="inside_run").set_value("20261101-000018-snapshots").run()
+    slider = at.select_slider(key="inside_snapshot-20261101-000018-snapshots")
+    assert slider.options == ["iteration 100", "iteration 250", "iteration 300"]  # plain files only: no link, no folder
+    for i in range(len(slider.options)):
+        at.select_slider(key="inside_snapshot-20261101-000018-snapshots").set_value(i).run()
+        assert not at.exception and not _unescaped_links(at)
     # Every usable checkpoint of the corpus opens on the Model page.
     for path in ui.valid_checkpoints():
         at.session_state["open_checkpoint"] = str(path)
