@@ -10,6 +10,7 @@ element per map, and a stroke redraws them all); and a numeric legend for every 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 
 import numpy as np
@@ -114,11 +115,24 @@ def legend(top: float, signed: bool, what: str = "") -> str:
             f"{words}</div>")
 
 
+def png_bytes(picture: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)  # fast: these pictures are small
+    return buffer.getvalue()
+
+
 def png_data(picture: np.ndarray) -> str:
     """A picture as a data: URL, for an <img> inside HTML that we build."""
-    buffer = io.BytesIO()
-    Image.fromarray(picture).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(png_bytes(picture)).decode("ascii")
+
+
+def fingerprint(model) -> str:
+    """A short hash of a network's weights: what a picture of its filters depends on."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(type(model).__name__.encode())
+    for p in model.parameters():
+        h.update(p.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
 
 
 # The digits' colours in the robustness grid: Tableau 10, so that neighbouring digits differ.

@@ -102,13 +102,21 @@ def choose_image():
     return drawing, None, "your last drawing"
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def filter_pictures(weights: str, _model) -> list:
+    """[(Filters, PNG bytes)] for each convolution: they depend only on the weights (`weights` is their
+    fingerprint), so a stroke does not redraw them (C5's 1,920 kernels take ~40 ms to draw and encode)."""
+    return [(f, view.png_bytes(view.kernels_picture(f.weights, None if f.weights.shape[0] <= 32 else 2)))
+            for f in filters(_model)]
+
+
 def section(number: int, heading: str, words: str) -> None:
     st.subheader(f"{number}. {heading}")
     st.caption(words)
 
 
 def png(picture: np.ndarray, **kw):
-    st.image(picture, output_format="PNG", **kw)
+    st.image(view.png_bytes(picture), **kw)  # PNG keeps the pixel blocks sharp; encoded fast (view.png_bytes)
 
 
 def signed(activation, last: bool) -> bool:
@@ -176,13 +184,12 @@ def body() -> None:
     # 3. Filters
     section(3, "The learned filters", "Each convolution's kernels: a column per output map, a row per input map it reads. "
             "Red weights add what lies under them, blue ones subtract it.")
-    for f in filters(model):
+    for f, kernels in filter_pictures(view.fingerprint(model), model):
         out, inputs, k, _ = f.weights.shape
-        kernels = view.kernels_picture(f.weights, None if out <= 32 else 2)
         where = st.expander(f"{f.layer}: all {out * inputs:,} kernels") if out * inputs > 200 else st.container()
         with where:
             st.markdown(f"**{f.layer}** · {out} × {inputs} kernels of {k}×{k}")
-            png(kernels)
+            st.image(kernels)
             st.html(view.legend(view.limit(f.weights), True, "weight"))
 
     # 4. One number
