@@ -21,7 +21,7 @@ from .device import model_device
 from .inside import network_input
 from .models import eval_mode
 
-IG_STEPS = 16          # integration steps (Gauss–Legendre): one batched forward and backward of this many images
+IG_STEPS = 32          # integration steps (Gauss–Legendre), one batched pass; 16 left LeNet-5 a 12% median completeness gap, 32 leaves 3%
 OCCLUSION_PATCH = 7    # px: the square of blank paper slid over the 28×28 image…
 OCCLUSION_STRIDE = 3   # px: …in steps of 3: 8 × 8 = 64 positions that cover it exactly (7 + 7 × 3 = 28)
 
@@ -50,7 +50,7 @@ class Occlusion:
 def _pixels(model: nn.Module, image: np.ndarray) -> torch.Tensor:
     """The image as (1, 1, 28, 28) pixels in [0, 1] on the model's device (checked by network_input)."""
     network_input(image)
-    return torch.from_numpy(np.asarray(image, np.float32)).view(1, 1, 28, 28).to(model_device(model))
+    return torch.tensor(np.asarray(image, np.float32)).view(1, 1, 28, 28).to(model_device(model))  # a copy, never the caller's
 
 
 def _digit(target: int | None, scores: torch.Tensor) -> int:

@@ -87,7 +87,7 @@ def network_input(image: np.ndarray) -> torch.Tensor:
     a = np.asarray(image, dtype=np.float32)
     if a.shape != (28, 28) or not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
         raise ValueError(f"expected a 28×28 image with values in [0, 1], got shape {a.shape}")
-    return standardize(torch.from_numpy(a)).view(1, 1, 28, 28)
+    return standardize(torch.tensor(a)).view(1, 1, 28, 28)  # a copy: the caller's array may be read-only
 
 
 @torch.no_grad()
@@ -118,7 +118,7 @@ def trace(model: nn.Module, image: np.ndarray) -> Trace:
     layers = [Activation(name, ", ".join(s.operation for s, _, _ in steps), steps[-1][2][0].numpy().copy())
               for name, steps in _layers(_run(model, x))]
     logits = torch.from_numpy(layers[-1].values)
-    return Trace(np.asarray(image, np.float32), x[0].numpy().copy(), layers, torch.softmax(logits, 0).numpy())
+    return Trace(np.array(image, np.float32), x[0].numpy().copy(), layers, torch.softmax(logits, 0).numpy())  # its own copy
 
 
 def operations(model: nn.Module) -> list[Operation]:
