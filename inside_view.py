@@ -73,7 +73,7 @@ def maps_picture(maps: np.ndarray, signed: bool, top: float | None) -> np.ndarra
 
 def units_picture(units: np.ndarray, signed: bool, top: float | None, per_row: int = 42, size: int = 16) -> np.ndarray:
     """A vector of units (n,) as a strip of squares, wrapped every `per_row` units, one image."""
-    n, columns = len(units), min(len(units), per_row)
+    columns = min(len(units), per_row)
     scaled = units / (top if top is not None else limit(units))
     return colour(tile(scaled.reshape(-1, 1, 1), columns, size), signed)
 

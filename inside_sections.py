@@ -1,0 +1,217 @@
+"""The Inside page's sections, one function each, in the page's order (pages/inside.py chooses the model
+and the image and calls them). Numbers come from digits.inside, digits.explain and digits.robustness;
+pictures from inside_view. Every section reads the same trace, so all of them show the same forward pass.
+"""
+
+import numpy as np
+import streamlit as st
+
+import charts
+import inside_view as view
+import ui
+from digits.explain import IG_STEPS, OCCLUSION_PATCH, gradient_x_input, integrated_gradients, occlusion
+from digits.inside import INPUT, explain_number, filters
+from digits.robustness import robustness
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def filter_pictures(weights: str, _model) -> list:
+    """[(Filters, PNG bytes)] for each convolution: they depend only on the weights (`weights` is their
+    fingerprint), so a stroke does not redraw them (C5's 1,920 kernels take ~40 ms to draw and encode)."""
+    return [(f, view.png_bytes(view.kernels_picture(f.weights, None if f.weights.shape[0] <= 32 else 2)))
+            for f in filters(_model)]
+
+
+def section(number: int, heading: str, words: str) -> None:
+    st.subheader(f"{number}. {heading}")
+    st.caption(words)
+
+
+def png(picture: np.ndarray, **kw):
+    st.image(view.png_bytes(picture), **kw)  # PNG keeps the pixel blocks sharp; encoded fast (view.png_bytes)
+
+
+def signed(activation, last: bool) -> bool:
+    """Colours for signed values (diverging) unless the layer cannot go below 0 (ReLU, and pooling of it)."""
+    return last or bool((activation.values < 0).any()) or "tanh" in activation.operation
+
+
+
+def received(cols, seen, image, words: str) -> None:
+    """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
+    cols[1].html(f"<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>{seen.digit}</div>"
+                 f"<p style='text-align:center'>{seen.probs.max():.1%} sure</p>")
+    cols[1].caption(f"{ui.plain(words)}")
+    with cols[2]:
+        png(view.grey(image, 5), caption="28×28, as the network sees it")
+    if seen.layers[0].layer == INPUT:  # LeNet-5's padding is a step of its forward pass
+        padded = seen.layers[0].values[0]
+        with cols[3]:
+            png(view.grey((padded - padded.min()) / max(float(np.ptp(padded)), 1e-6), 4),
+                caption="32×32: LeNet-5 adds 2 px of paper on each side")
+
+
+def layers(seen) -> None:
+    hidden = [a for a in seen.layers if a.layer != INPUT]
+    section(2, "What each layer sees", "One row per layer in forward order. Blue is below 0, white 0, red above; "
+            "purple rows cannot go below 0 (ReLU). Each map is one output channel.")
+    scale = st.segmented_control("Colour scale", view.SCALES, default=view.SCALES[0], required=True, key="inside_scale",
+                                 help="How far the colours stretch: one scale for each layer, each map its own, or one for "
+                                      "the whole network (the output's logits keep their own).")
+    network_top = max(view.limit(a.values) for a in hidden[:-1]) if len(hidden) > 1 else 1.0
+    for i, act in enumerate(hidden):
+        last = i == len(hidden) - 1
+        top = None if scale == "per map" and act.values.ndim == 3 and act.values.shape[-1] > 1 else (
+            network_top if scale == "whole network" and not last else view.limit(act.values))
+        name, picture = st.columns([1, 4])
+        name.markdown(f"**{act.layer}**  \n{act.operation}  \n{' × '.join(map(str, act.shape))}")
+        with picture:
+            if act.values.ndim == 3 and act.values.shape[-1] > 1:
+                png(view.maps_picture(act.values, signed(act, last), top))
+            else:  # a vector, or maps of 1×1 (LeNet-5's C5): a strip of units
+                png(view.units_picture(act.values.reshape(-1), signed(act, last), top))
+            if last:
+                st.html(charts.probability_bars(seen.probs, height=80))
+            st.html(view.legend(top if top is not None else 1.0, signed(act, last),
+                                "each map scaled to its own largest value" if top is None else ("logits" if last else "")))
+
+
+def learned_filters(model) -> None:
+    section(3, "The learned filters", "Each convolution's kernels: a column per output map, a row per input map it reads. "
+            "Red weights add what lies under them, blue ones subtract it.")
+    for f, kernels in filter_pictures(view.fingerprint(model), model):
+        out, inputs, k, _ = f.weights.shape
+        where = st.expander(f"{f.layer}: all {out * inputs:,} kernels") if out * inputs > 200 else st.container()
+        with where:
+            st.markdown(f"**{f.layer}** · {out} × {inputs} kernels of {k}×{k}")
+            st.image(kernels)
+            st.html(view.legend(view.limit(f.weights), True, "weight"))
+
+
+def one_number(model, image, seen) -> None:
+    section(4, "How one number is computed", "Pick a layer and a position: the numbers it reads, the weights, "
+            "their products summed with the bias, and the activation function — equal to the value above.")
+    hidden = [a for a in seen.layers if a.layer != INPUT]
+    readable = [a for a in hidden if any(w in a.operation for w in ("conv", "pool", "fully connected", "→"))]
+    c1, c2, c3, c4 = st.columns(4)
+    act = next(a for a in readable if a.layer == c1.selectbox("Layer", [a.layer for a in readable], key="inside_layer"))
+    if act.values.ndim == 3:
+        channels, rows, columns = act.shape
+        chosen = c2.number_input("Map", 0, channels - 1, key=f"inside_map-{act.layer}")
+        # Start where the map responds most: the middle of a drawing is often blank paper.
+        row, column = np.unravel_index(np.abs(act.values[chosen]).argmax(), (rows, columns))
+        position = (chosen, c3.number_input("Row", 0, rows - 1, value=int(row), key=f"inside_row-{act.layer}"),
+                    c4.number_input("Column", 0, columns - 1, value=int(column), key=f"inside_col-{act.layer}"))
+    else:
+        unit = int(np.abs(act.values.reshape(-1)).argmax())
+        position = (c2.number_input("Unit", 0, act.shape[0] - 1, value=unit, key=f"inside_unit-{act.layer}"),)
+    number(model, image, act, position)
+
+
+def why(model, image, seen) -> None:
+    section(5, "Why this answer", "Which pixels pushed the answer up (red) or down (blue), and how much covering "
+            f"a {OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch with blank paper lowers the answer's probability.")
+    m1, m2 = st.columns(2)
+    method = m1.segmented_control("Attribution", ["gradient × input", "integrated gradients"], default="integrated gradients",
+                                  required=True, key="inside_method",
+                                  help="Gradient × input: each pixel times how fast the digit's score changes with it. "
+                                       "Integrated gradients: the same, averaged on the way from a blank image (Captum).")
+    target = m2.selectbox("Explain the digit", range(10), index=seen.digit, key=f"inside_target-{seen.digit}")
+    attribution = (integrated_gradients if method == "integrated gradients" else gradient_x_input)(model, image, target)
+    covered = occlusion(model, image, target)
+    a1, a2 = st.columns(2)
+    with a1:
+        png(view.overlay(image, attribution.values, True), caption=f"{method} for {target}")
+        st.html(view.legend(view.limit(attribution.values), True, "share of the score"))
+        if attribution.gap is not None:
+            st.caption(f"Completeness: the shares sum to {attribution.values.sum():.3f}; the score rose by "
+                       f"{attribution.values.sum() - attribution.gap:.3f} from a blank image (the difference is the "
+                       f"error of integrating in {IG_STEPS} steps).")
+    with a2:
+        png(view.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {covered.probability:.1%}, falls when a "
+                                                         f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
+        st.html(view.legend(view.limit(covered.drop), True, "probability lost when covered"))
+
+
+def robust(model, drawing, image) -> None:
+    section(6, "How robust", "The same drawing moved, turned and resized. Each cell: the version the network read, "
+            "its answer and confidence; a red frame where the answer changes. Left: with the MNIST centring step; "
+            "right: the whole canvas simply resized to 28×28.")
+    grid = robustness(model, drawing if drawing is not None else np.kron((image * 255).astype(np.uint8), np.ones((10, 10), np.uint8)))
+    if grid is not None:
+        expected = int(grid.rotation.centred.digit[0, list(grid.rotation.columns).index(0)])
+        for sweep, rows, columns in ((grid.shift, "px down", "px right"), (grid.rotation, "", "degrees anticlockwise"),
+                                     (grid.scale, "", "size")):
+            left, right = st.columns(2)
+            if sweep is grid.shift:
+                left.markdown("**With the MNIST centring**")
+                right.markdown("**Without: the canvas resized to 28×28**")
+            left.html(view.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected))
+            right.html(view.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected))
+
+
+def how_it_learned(run) -> None:
+    section(7, "How it learned", "The first convolution's kernels at each snapshot a run kept, untrained at the top.")
+    if run is None:
+        st.info("Choose \"A run's snapshots\" under Model at the top: the slider steps through the run's snapshots, "
+                "and everything on this page follows.")
+    else:
+        learned(*run)
+
+
+def number(model, image, act, position) -> None:
+    try:
+        c = explain_number(model, image, act.layer, position)
+    except ValueError as e:
+        st.error(ui.plain(e))
+        return
+    shown = float(act.values[position])
+    left, right = st.columns([1, 2])
+    with left:
+        top, lft, bottom, rgt = c.field
+        png(view.boxed(view.grey(image, 6), c.field, 6),
+            caption=f"The {bottom - top}×{rgt - lft} input pixels it depends on" + (" (part of it is padding)" if min(c.field) < 0 or max(c.field) > 28 else ""))
+    with right:
+        if c.weights is not None and c.inputs.ndim == 3:
+            k = c.inputs.shape[-1]
+            factor = max(3, 30 // k)
+            for what, values in (("inputs read", c.inputs), ("kernels", c.weights), ("products", c.products)):
+                png(view.colour(view.tile(values / view.limit(values), len(values), factor), True), caption=what)
+            per_map = c.products.reshape(len(c.products), -1).sum(1)
+            sums = " + ".join(f"{s:.3f}" for s in per_map[:16]) + (" + …" if len(per_map) > 16 else "")
+            st.markdown(f"Σ of {c.products.size} products, map by map: {sums} = **{c.products.sum():.4f}**")
+        elif c.weights is not None:
+            order = np.argsort(-np.abs(c.products))[:8]
+            st.markdown(f"{len(c.products)} inputs × their weights; the largest products: " +
+                        ", ".join(f"{c.inputs[i]:.3f} × {c.weights[i]:.3f}" for i in order) +
+                        f"; all {len(c.products)} summed: **{c.products.sum():.4f}**")
+        else:
+            png(view.colour(view.tile(c.inputs[None] / view.limit(c.inputs), 1, 30 // c.inputs.shape[-1]), True),
+                caption="the window pooled")
+            st.markdown(f"{c.reduce} of the {c.inputs.size} numbers in the window: **{c.pre_activation:.4f}**")
+        steps = [f"{c.pre_activation - c.bias:.4f} + bias {c.bias:.4f} = {c.pre_activation:.4f}"] if c.reduce == "sum + bias" else []
+        if c.function:
+            steps.append(f"{c.function}({c.pre_activation:.4f}) = **{c.value:.4f}**")
+        steps.append(f"value shown above at {act.layer} {tuple(int(p) for p in position)}: **{shown:.4f}** "
+                     + ("✓" if abs(shown - c.value) < 1e-3 else "(differs: the arithmetic above is in float64)"))
+        st.markdown("  \n".join(steps))
+
+
+def learned(snapshots, index) -> None:
+    rows, accuracy = [], []
+    for s in snapshots:
+        if (loaded := ui.load_model(s.path, stop=False)) is None:  # a snapshot that went bad: leave its row out
+            continue
+        model, meta = loaded
+        first = filters(model)[0].weights
+        rows.append(first[:, 0] / view.limit(first))
+        accuracy.append(meta["metrics"].get("val_acc"))
+    if not rows:
+        return
+    maps = np.concatenate(rows)
+    k = maps.shape[-1]
+    png(view.colour(view.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True), width=min(720, 60 * len(rows[0])),
+        caption="Rows: snapshots, first to last (each row scaled to its own largest weight)")
+    words = ", ".join(f"{s.iteration:,}: {a:.1%}" if a is not None else f"{s.iteration:,}: untrained"
+                      for s, a in zip(snapshots, accuracy))
+    st.caption(f"Validation accuracy by iteration — {words}. Showing snapshot {index + 1} of {len(snapshots)}.")
