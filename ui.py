@@ -226,7 +226,7 @@ def sidebar() -> None:
     with st.sidebar:
         if warning := unreachable_room():
             st.warning(warning, icon=":material/wifi_off:")
-        checkpoint_select("Model", key="checkpoint")
+        checkpoint_select("Checkpoint", key="checkpoint")
         if not valid_checkpoints():
             st.caption("No checkpoint yet: train one on the Train page.")
         if bad := invalid_checkpoints():

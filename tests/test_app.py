@@ -190,7 +190,7 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     at.selectbox[0].set_value("cnn")
     field = {n.label: n for n in at.number_input}
     field["Epochs"].set_value(5)
-    field["Evaluate every (iterations)"].set_value(50)
+    field["Evaluate every (0 = auto)"].set_value(50)
     at.button[0].click().run()
     (run,) = list_runs(ui.RUNS)
     deadline = time.time() + 120
@@ -288,3 +288,16 @@ def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch)
     at.text_input(key="_presenter_try_train").set_value("room-42").run()
     at = open_page(at, "draw")
     assert at.get("file_uploader")  # unlocked for this browser session
+
+
+def test_the_new_run_panel_follows_each_choice_at_once(app):
+    at = open_page(app, "train")
+    labels = lambda: [n.label for n in at.number_input]
+    assert "Momentum" not in labels()  # Adam keeps its own momentum terms
+    assert any("LeNet-5 (1998)" in c.value for c in at.caption)
+    at.selectbox(key="cfg_optimizer").set_value("sgd").run()
+    assert "Momentum" in labels()
+    at.selectbox(key="cfg_model").set_value("cnn").run()  # no form to submit: the caption follows at once
+    assert any(c.value.startswith("Small CNN: two 3×3") for c in at.caption)
+    assert not any("LeNet-5 (1998)" in c.value for c in at.caption)
+    assert not list(ui.RUNS.glob("*"))  # and nothing started on the way
