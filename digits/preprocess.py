@@ -105,6 +105,18 @@ def _bbox(mask: np.ndarray):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
+def ink_extent(image) -> float:
+    """How much of the picture the ink spans: its bounding box's longer side over the picture's shorter
+    side (0 without ink). A small drawing is worth redrawing larger; a large one that puzzles the model
+    is more likely not a digit."""
+    x = ink(image)
+    mask = x > 0.5 * INK_CONTRAST
+    if not mask.any():
+        return 0.0
+    r0, r1, c0, c1 = _bbox(mask)
+    return min(1.0, max(r1 - r0, c1 - c0) / min(x.shape))
+
+
 def _stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width ≈ area / (half the boundary length): a stroke of width w, length L has area wL, boundary 2L."""
     padded = np.pad(mask, 1)

@@ -301,3 +301,14 @@ def test_the_new_run_panel_follows_each_choice_at_once(app):
     assert any(c.value.startswith("Small CNN: two 3×3") for c in at.caption)
     assert not any("LeNet-5 (1998)" in c.value for c in at.caption)
     assert not list(ui.RUNS.glob("*"))  # and nothing started on the way
+
+
+@pytest.mark.parametrize("box, advice", [((120, 120, 160, 160), "drawing the digit larger"),
+                                         ((20, 20, 260, 260), "still has to choose one of 0–9")])
+def test_an_unsure_answer_gives_advice_that_fits_the_drawing(app, box, advice):
+    at = open_page(app, "draw")  # the fixture's model is untrained: unsure of everything
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring", box=box))
+    at.run()
+    assert not at.exception
+    (warning,) = at.warning
+    assert warning.value.startswith("Not sure") and advice in warning.value

@@ -108,3 +108,36 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
         assert page.get_by_label("Epochs", exact=True).is_visible()  # the panel opened again when the run ended
     finally:
         context.close()
+
+
+def touch_stroke(context, page, canvas, points, steps=10):
+    """A finger drawing: touch events through the DevTools protocol (Playwright's touchscreen only taps)."""
+    box = canvas.bounding_box()
+    at = lambda x, y: [{"x": box["x"] + x, "y": box["y"] + y}]
+    cdp = context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for i in range(1, steps + 1):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                                  "touchPoints": at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)})
+            time.sleep(0.01)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_the_answer_to_a_finger_drawing_is_in_view_without_scrolling(server, browser):
+    url, _ = server
+    context, page = new_page(browser, PHONE, phone=True)
+    try:
+        open_page(page, url, "draw", "Draw a digit")
+        page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
+        time.sleep(1)  # the canvas's script sets up its touch handlers
+        touch_stroke(context, page, page.locator("canvas.upper-canvas").first, [(80, 60), (200, 60), (120, 235)])
+        shown = page.locator(".digit").first
+        shown.wait_for(timeout=30_000)
+        wait_idle(page)
+        page.screenshot(path=str(SHOTS / "ux-draw-phone.png"))
+        assert shown.inner_text().strip() == "7"
+        assert page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0  # nothing scrolled
+        assert in_view(shown.bounding_box(), PHONE), shown.bounding_box()
+    finally:
+        context.close()
