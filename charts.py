@@ -152,3 +152,15 @@ def per_class_chart(per_class: np.ndarray) -> go.Figure:
     fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), title="Accuracy per digit",
                       yaxis=dict(range=[min(0.9, per_class.min() - 0.02), 1.005], tickformat=".0%"), xaxis=dict(dtick=1))
     return fig
+
+
+def qr_png(text: str, scale: int = 12) -> bytes:
+    """A QR code of `text` as PNG bytes (segno), dark on white with the standard quiet zone, large
+    enough to read from the back of a room when shown on a projector."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=scale, border=4)
+    return out.getvalue()

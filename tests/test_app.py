@@ -166,10 +166,18 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
 
 
-def test_losses_page_matches_torch(app):
+def test_losses_page_matches_torch_to_rounding_and_starts_untrained_near_ln_10(app):
     at = open_page(app, "losses")
-    values = at.table[0].value["value"].tolist()
-    assert abs(float(values[0]) - float(values[1])) < 1e-9
+    table = at.table[0].value
+    for column, digits in (("float32 (training's precision)", 7), ("float64", 16)):
+        hand, torch_value, difference, step, _ = table[column].tolist()
+        assert float(difference) <= 8 * float(step)  # a few rounding steps at most
+        assert len(hand.replace("0.", "").lstrip("0").replace(".", "")) <= digits  # no more digits than the type holds
+    at.radio(key="loss_weights").set_value("untrained").run()
+    at.number_input(key="loss_batch").set_value(2).run()
+    assert not at.exception
+    start = float(at.table[0].value["float64"].iloc[0])
+    assert abs(start - 2.3026) < 0.1  # ln 10: the untrained network finds every class about equally likely
 
 
 def test_model_page_shows_the_layer_table(app):
@@ -312,3 +320,32 @@ def test_an_unsure_answer_gives_advice_that_fits_the_drawing(app, box, advice):
     assert not at.exception
     (warning,) = at.warning
     assert warning.value.startswith("Not sure") and advice in warning.value
+
+
+def test_home_says_where_to_start_and_shows_the_rooms_address_when_the_room_can_connect(app):
+    from streamlit import config
+
+    assert [l.proto.label for l in app.get("page_link")][:2] == ["1 · Draw a digit", "2 · Train your own"]
+    assert not app.get("image")  # listening on this machine only: no room to invite
+    before = config.get_option("server.address"), config.get_option("server.allowedHosts")
+    try:
+        config.set_option("server.address", "0.0.0.0")
+        config.set_option("server.allowedHosts", ["localhost", "192.168.1.20"])
+        app.run()
+        assert not app.exception
+        assert any("http://192.168.1.20:" in h.proto.body for h in app.get("html"))
+        assert app.get("image")  # its QR code
+    finally:
+        config.set_option("server.address", before[0])
+        config.set_option("server.allowedHosts", before[1])
+
+
+def test_the_qr_code_reads_back_as_the_address():
+    import segno
+
+    import charts
+
+    png = charts.qr_png("http://192.168.1.20:8501")
+    assert png.startswith(b"\x89PNG")
+    code = segno.make("http://192.168.1.20:8501", error="m")
+    assert Image.open(io.BytesIO(png)).size[0] == 12 * (code.symbol_size(scale=1)[0])  # 12 px a module, quiet zone included
