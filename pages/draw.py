@@ -17,6 +17,7 @@ SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger
 
 def _clear() -> None:
     st.session_state["canvas_id"] += 1
+    st.session_state.pop("drawing", None)
 
 
 st.title("Draw a digit")
@@ -101,6 +102,8 @@ def board(path: Path) -> None:
         # A new key gives a fresh canvas; set in the callback, so Clear costs one run, not two.
         st.button(":material/ink_eraser: Clear", width=280, on_click=_clear)
     image = canvas.image_data
+    if image is not None and image[..., :3].any():
+        st.session_state["drawing"] = image  # the Inside page looks inside the network at this drawing
     with right:
         if image is None:
             st.info("Draw a digit on the canvas.")
