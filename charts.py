@@ -134,15 +134,20 @@ def framed(image: np.ndarray, right: bool, factor: int = 3) -> np.ndarray:
 
 
 def confusion_chart(confusion: np.ndarray) -> go.Figure:
-    """Counts of true → predicted, the mistakes coloured (the diagonal would drown them)."""
+    """Counts of true → predicted, the mistakes coloured (the diagonal would drown them). A transparent
+    square marker on each cell makes it clickable: plotly reports clicks on points, not on heatmap cells."""
     off = confusion.astype(float)
     np.fill_diagonal(off, np.nan)
     fig = go.Figure(go.Heatmap(z=off, x=list(range(10)), y=list(range(10)), text=[[f"{v}" for v in row] for row in confusion],
-                               texttemplate="%{text}", colorscale="Reds", showscale=False,
-                               hovertemplate="true %{y} → predicted %{x}: %{text}<extra></extra>"))
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10),
-                      title="Confusion matrix (choose a pair above to see those images)",
-                      xaxis=dict(title="predicted", dtick=1), yaxis=dict(title="true", dtick=1, autorange="reversed"))
+                               texttemplate="%{text}", colorscale="Reds", showscale=False, hoverinfo="skip"))
+    true, pred = np.divmod(np.arange(100), 10)
+    fig.add_scatter(x=pred, y=true, mode="markers", customdata=confusion.ravel(), showlegend=False,
+                    marker=dict(symbol="square", size=30, color="rgba(0,0,0,0)"),
+                    hovertemplate="true %{y} → predicted %{x}: %{customdata} images (click to see them)<extra></extra>")
+    fig.update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select", dragmode=False,
+                      title="Confusion matrix: click a cell to see its images",
+                      xaxis=dict(title="predicted", dtick=1, range=[-0.5, 9.5]),
+                      yaxis=dict(title="true", dtick=1, range=[9.5, -0.5]))
     return fig
 
 

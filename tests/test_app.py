@@ -349,3 +349,19 @@ def test_the_qr_code_reads_back_as_the_address():
     assert png.startswith(b"\x89PNG")
     code = segno.make("http://192.168.1.20:8501", error="m")
     assert Image.open(io.BytesIO(png)).size[0] == 12 * (code.symbol_size(scale=1)[0])  # 12 px a module, quiet zone included
+
+
+def test_a_confusion_matrix_cell_shows_its_images_and_one_closer(app):
+    at = open_page(app, "predictions")
+    true, pred = map(int, re.search(r"true (\d), predicted (\d)", at.selectbox(key="closer-batch").options[0]).groups())
+    at.session_state["cell"] = (true, pred)  # what a click on that cell of the matrix leaves
+    at.run()
+    assert not at.exception
+    heading = next(m.value for m in at.markdown if m.value.startswith(f"**True {true}, predicted {pred}:"))
+    count = int(re.search(r": ([\d,]+) test", heading).group(1).replace(",", ""))
+    options = at.selectbox(key="closer-cell").options
+    assert count == len(options) and all(f"true {true}, predicted {pred}" in o for o in options)
+    bars = [h.proto.body for h in at.get("html") if "class='probs'" in h.proto.body]
+    assert len(bars) == 2  # one image closer under the batch, one under the cell
+    next(b for b in at.button if "Close" in b.label).click().run()
+    assert "cell" not in at.session_state and not at.exception

@@ -141,3 +141,40 @@ def test_on_a_phone_the_answer_to_a_finger_drawing_is_in_view_without_scrolling(
         assert in_view(shown.bounding_box(), PHONE), shown.bounding_box()
     finally:
         context.close()
+
+
+def test_a_click_on_a_confusion_matrix_cell_shows_its_images(server, browser):
+    url, _ = server
+    context, page = new_page(browser, DESKTOP)
+    try:
+        open_page(page, url, "predictions", "Predictions on the test set")
+        page.get_by_text("Test accuracy").wait_for(timeout=90_000)
+        matrix = page.locator(".js-plotly-plot").first
+        matrix.scroll_into_view_if_needed()
+        wait_idle(page)
+        plot = matrix.locator(".nsewdrag").first.bounding_box()  # the plotting area: 10 × 10 cells
+        true, pred = 4, 9  # a mistake the shipped LeNet-5 makes
+        page.mouse.click(plot["x"] + plot["width"] * (pred + 0.5) / 10, plot["y"] + plot["height"] * (true + 0.5) / 10)
+        heading = page.get_by_text(re.compile(r"True 4, predicted 9: \d+ test images?"))
+        heading.wait_for(timeout=30_000)
+        wait_idle(page)
+        count = int(re.search(r": (\d+) test", heading.inner_text()).group(1))
+        shown = page.get_by_text("true 4 · pred 9")
+        assert count >= 1 and shown.count() == min(count, 56)
+        page.screenshot(path=str(SHOTS / "ux-confusion-click.png"))
+    finally:
+        context.close()
+
+
+def test_no_page_asks_an_outside_host_for_anything(server, browser):
+    url, _ = server
+    context, page = new_page(browser, DESKTOP)
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        for name, heading in (("", "digits"), ("draw", "Draw a digit"), ("losses", "Losses")):
+            open_page(page, url, name, heading)
+        assert requested and all(u.startswith(url) or u.startswith("data:") for u in requested), \
+            sorted({u for u in requested if not u.startswith(url)})
+    finally:
+        context.close()
