@@ -37,7 +37,7 @@ class Step(Event):
     epoch: int
     iteration: int          # 1-based, counted over the whole run
     loss: float             # this batch's training loss
-    lr: float
+    lr: float               # the learning rate this batch was trained with
     samples_per_s: float    # training throughput over the last few iterations
     acc: float | None = None  # this batch's training accuracy (None in runs written before it was logged)
 

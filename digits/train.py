@@ -101,38 +101,41 @@ class _EpochLosses:
     def __init__(self, batches: int, batch_size: int, device: torch.device):
         self.values = torch.empty(batches, device=device)
         self.accs = torch.empty(batches, device=device)
+        self.lrs: list[float] = []  # the learning rate each batch was trained with (a float: no sync)
         self.count = self.read = 0
         self.batch_size, self.since = batch_size, time.perf_counter()
 
-    def add(self, loss: torch.Tensor, correct: torch.Tensor, samples: int) -> None:
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, samples: int, lr: float) -> None:
         self.values[self.count] = loss.detach()
         self.accs[self.count] = correct / samples
+        self.lrs.append(lr)
         self.count += 1
 
     @property
     def unread(self) -> int:
         return self.count - self.read
 
-    def take(self) -> tuple[list[float], list[float], float]:
-        """The losses and accuracies not read yet, and the samples per second since the last take."""
+    def take(self) -> tuple[list[float], list[float], list[float], float]:
+        """The losses, accuracies and learning rates not read yet, and the samples per second since the last take."""
         now = time.perf_counter()
         rate = self.unread * self.batch_size / max(now - self.since, 1e-9)
-        values, accs = self.values[self.read:self.count].tolist(), self.accs[self.read:self.count].tolist()
+        span = slice(self.read, self.count)
+        values, accs, lrs = self.values[span].tolist(), self.accs[span].tolist(), self.lrs[span]
         self.read, self.since = self.count, now
-        return values, accs, rate
+        return values, accs, lrs, rate
 
     def mean_std(self) -> tuple[float, float]:
         v = self.values[:self.count]
         return round(v.mean().item(), 6), round(v.std().item() if self.count > 1 else 0.0, 6)
 
 
-def _steps(losses: _EpochLosses, epoch: int, iteration: int, lr: float, peak_lr: float, elapsed: float,
+def _steps(losses: _EpochLosses, epoch: int, iteration: int, peak_lr: float, elapsed: float,
            checkpoint: str | None) -> list[ev.Event]:
     """Step events for the losses not read yet (the last one is `iteration`'s); at the first loss that is
     not a number they end with a Failed event instead: training diverged."""
-    values, accs, rate = losses.take()
+    values, accs, lrs, rate = losses.take()
     events: list[ev.Event] = []
-    for i, value, acc in zip(range(iteration - len(values) + 1, iteration + 1), values, accs):
+    for i, value, acc, lr in zip(range(iteration - len(values) + 1, iteration + 1), values, accs, lrs):
         if not math.isfinite(value):
             events.append(ev.Failed(elapsed, i, f"The loss became {value} at iteration {i}: training diverged. "
                                     f"Try a lower learning rate (this run used {peak_lr:g}).", checkpoint))
@@ -203,19 +206,20 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             model.train()
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
             for images, labels in batches(train, config.batch_size, gen):
+                lr = opt.param_groups[0]["lr"]  # the rate this batch is trained with
                 loss, logits = train_step(model, opt, images, labels, gen if config.augment else None)
                 if sched:
                     sched.step()
                 it += 1
                 correct = (logits.argmax(1) == labels).sum()
-                losses.add(loss, correct, len(labels))
+                losses.add(loss, correct, len(labels), lr)
                 window.add(loss, correct, len(labels))
                 validate_now, stopping = it % every == 0, _stopping(stop)
                 pausing = not stopping and pause is not None and pause()
                 # Read the losses back every few batches, and always before a validation, so that a
                 # diverged model is never evaluated or saved as the best.
                 if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping or pausing:
-                    steps = _steps(losses, epoch, it, opt.param_groups[0]["lr"], config.lr, elapsed(), kept())
+                    steps = _steps(losses, epoch, it, config.lr, elapsed(), kept())
                     yield from steps
                     if steps and steps[-1].kind == "failed":
                         return

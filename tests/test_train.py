@@ -199,3 +199,11 @@ def test_a_stop_request_ends_a_pause(tiny_splits):
         if event.kind == "paused":
             threading.Timer(0.3, stop.set).start()
     assert [e.kind for e in events][-2:] == ["paused", "stopped"]
+
+
+def test_each_step_reports_the_learning_rate_its_batch_was_trained_with(tiny_splits):
+    from digits.optim import one_cycle
+
+    config = TrainConfig(model="cnn", epochs=2, batch_size=64, device="cpu")
+    steps = [e for e in run(config, tiny_splits) if e.kind == "step"]
+    assert [e.lr for e in steps] == pytest.approx([config.lr * one_cycle(i, 16) for i in range(16)])
