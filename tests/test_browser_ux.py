@@ -88,7 +88,7 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
         page.screenshot(path=str(SHOTS / "ux-train-live.png"))
 
         page.get_by_role("button", name="Pause").click()
-        page.get_by_text("Paused after iteration").wait_for(timeout=30_000)
+        page.get_by_text("Paused after iteration").first.wait_for(timeout=30_000)
         held = iteration(page)
         time.sleep(4)
         assert iteration(page) == held  # nothing trains while paused
