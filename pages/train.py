@@ -40,13 +40,23 @@ labels = train_view.run_labels(names, running)
 chosen = st.selectbox("Run", names, key="run", format_func=labels.get)
 
 
+def duration(seconds: float) -> str:
+    """45 s, 3 min 20 s, 1 h 37 min: as a person reads a clock."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def progress(run_dir: Path, state: str, s) -> None:
     """Where the run is: a progress bar with its pace, Pause/Resume and Stop; or how it ended."""
     if state == "running":
         bar, buttons = st.columns([2, 1], vertical_alignment="bottom")
-        eta = " · paused" if s.paused else f" · ETA {s.eta:.0f} s" if s.eta is not None else ""
+        eta = " · paused" if s.paused else f" · {duration(s.eta)} to go" if s.eta is not None else ""
         bar.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
-                                      f" · {s.elapsed:.0f} s of training{eta} · {s.samples_per_s:,.0f} samples/s")
+                                      f" · {duration(s.elapsed)} of training{eta} · {s.samples_per_s:,.0f} samples/s")
         with buttons:
             train_view.run_controls(run_dir, s.paused)
         if s.paused:
@@ -62,7 +72,7 @@ def progress(run_dir: Path, state: str, s) -> None:
     else:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
-        st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
+        st.success(f"{verb} after {s.iteration} iterations in {duration(s.elapsed)}.{test}")
 
 
 def curves(run_dir: Path, s) -> None:

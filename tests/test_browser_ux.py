@@ -79,12 +79,14 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
         open_page(page, url, "train", "Train")
         page.get_by_label("Epochs", exact=True).fill("20")
         page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("40")
+        page.get_by_label("Name (optional)", exact=True).fill("pause test")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Updated the best model!").first.wait_for(timeout=120_000)
         wait_idle(page)
         chart = page.locator(".js-plotly-plot").first
         assert in_view(chart.bounding_box(), DESKTOP), chart.bounding_box()  # the run's chart, without scrolling
         assert page.get_by_role("button", name="Stop training").is_visible()
+        assert "LeNet-5 · 20 epochs · lr 0.005 · pause test" in page.get_by_role("combobox", name="Run").input_value()
         page.screenshot(path=str(SHOTS / "ux-train-live.png"))
 
         page.get_by_role("button", name="Pause").click()
