@@ -195,14 +195,23 @@ def read_image(path: Path | str) -> np.ndarray:
         raise ValueError(f"cannot read {path}: {str(e)[:200]}") from None
 
 
-def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] | None:
+    """(the 28×28 input, the model's (1, 10) float32 logits) for a drawing, or None without ink."""
     x = to_mnist(image)
     if x is None:
-        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
+        return None
     t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
     with torch.inference_mode(), eval_mode(model):
-        probs = torch.softmax(model(t).float(), dim=1)[0].cpu().double().numpy()
+        return x, model(t).float().cpu()
+
+
+def classify(model: nn.Module, image) -> Prediction:
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+    read = drawing_logits(model, image)
+    if read is None:
+        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
+    x, logits = read
+    probs = torch.softmax(logits, dim=1)[0].double().numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
     return Prediction(int(probs.argmax()), probs / probs.sum(), x)

@@ -365,3 +365,19 @@ def test_a_confusion_matrix_cell_shows_its_images_and_one_closer(app):
     assert len(bars) == 2  # one image closer under the batch, one under the cell
     next(b for b in at.button if "Close" in b.label).click().run()
     assert "cell" not in at.session_state and not at.exception
+
+
+def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
+    from digits.preprocess import drawing_logits
+
+    at = open_page(app, "losses")
+    image = draw_digit("ring")
+    at.session_state["drawing"] = image  # what the Draw page keeps
+    at.run()
+    at.radio(key="loss_source").set_value("drawing").run()
+    at.number_input(key="loss_label").set_value(3).run()
+    assert not at.exception
+    logits = drawing_logits(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)[1].double()
+    expected = -torch.log_softmax(logits, dim=1)[0, 3].item()
+    assert float(at.table[0].value["float64"].iloc[0]) == pytest.approx(expected, rel=1e-9)
+    assert any("your drawing, labelled **3**" in m.value for m in at.markdown)
