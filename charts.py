@@ -1,7 +1,9 @@
 """The app's figures and pictures: plotly charts of a run and of a model's test predictions, the Draw
-page's probability bars, enlarged images. Plain functions of numbers; no Streamlit here."""
+page's probability bars, enlarged images, the room's QR code. Plain functions; no Streamlit here."""
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -88,9 +90,11 @@ def epoch_chart(s) -> go.Figure:
 
 
 def compare_chart(summaries: dict, what: str) -> go.Figure:
-    """Several runs on one plot: "loss" (smoothed training loss) or "accuracy" (validation), legend below."""
+    """Several runs on one plot: "loss" (smoothed training loss) or "accuracy" (validation), legend below.
+    Run names are text from files and people: escaped, since plotly reads tags (a link too) in trace names."""
     fig = go.Figure()
     for (name, s), colour in zip(summaries.items(), RUN_COLOURS):
+        name = html.escape(name)
         if what == "loss":
             fig.add_scatter(x=s.loss_x, y=s.loss_smooth, name=name, mode="lines", line=dict(color=colour))
         else:

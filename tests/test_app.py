@@ -381,3 +381,11 @@ def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
     expected = -torch.log_softmax(logits, dim=1)[0, 3].item()
     assert float(at.table[0].value["float64"].iloc[0]) == pytest.approx(expected, rel=1e-9)
     assert any("your drawing, labelled **3**" in m.value for m in at.markdown)
+
+
+def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
+    import charts
+    from digits.summary import RunSummary
+
+    fig = charts.compare_chart({"<a href='http://127.0.0.1:9/leak'>x</a> · mine": RunSummary()}, "loss")
+    assert fig.data[0].name == "&lt;a href=&#x27;http://127.0.0.1:9/leak&#x27;&gt;x&lt;/a&gt; · mine"
