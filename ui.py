@@ -196,7 +196,7 @@ def selected_checkpoint() -> Path | None:
 
 
 def checkpoint_or_stop() -> Path:
-    """The model chosen in the sidebar; without one, say how to get one and end the page here."""
+    """The checkpoint chosen in the sidebar; without one, say how to get one and end the page here."""
     path = selected_checkpoint()
     if path is None:
         st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")

@@ -55,7 +55,7 @@ c = st.columns(4)
 c[0].metric("Test accuracy", f"{metrics.accuracy:.2%}")
 c[1].metric("Mistakes", f"{(~correct).sum():,} of {len(labels):,}")
 c[2].metric("Hardest digit", f"{per_class.argmin()} ({per_class.min():.1%})")
-c[3].metric("Model", title(ui.load_model(path)[1]["model"]))
+c[3].metric("Architecture", title(ui.load_model(path)[1]["model"]))
 
 f1, f2, f3 = st.columns([1, 1, 1])
 only_mistakes = f1.toggle("Only mistakes", key="only_mistakes")
