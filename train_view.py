@@ -1,17 +1,25 @@
-"""The Train page's helpers: following runs as they grow, and the settings form built from TrainConfig."""
+"""The Train page's helpers: following runs as they grow, the New-run panel built from TrainConfig, and
+the controls of a live run."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
+import presenter
 import ui
 from digits import MODELS, TrainConfig, build_model, count_parameters
 from digits.config import choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
-from digits.runs import EventReader, list_runs, read_plain, run_state
+from digits.launch import RunActive, pause_run, resume_run, start_run, stop_run
+from digits.runs import MAX_NAME, EventReader, list_runs, pause_requested, read_name, read_plain, run_state
+from digits.models import title
+from digits.summary import run_title
+
+KEY = "cfg_"  # session_state keys of the form's fields: cfg_epochs, cfg_lr, ...
 
 
 def run_reader(run_dir: Path) -> EventReader:
@@ -39,19 +47,55 @@ def active_run() -> Path | None:
     return None
 
 
+def run_labels(names: list[str], live: Path | None) -> dict[str, str]:
+    """Each run's words in the selectors: what it is (digits.summary.run_title), marked while it trains,
+    and its folder's name added where two would read the same (a selectbox tells options by their words)."""
+    labels = {n: ("● training · " if ui.RUNS / n == live else "") + run_title(ui.RUNS / n) for n in names}
+    seen = list(labels.values())
+    return {n: f"{t} · {n}" if seen.count(t) > 1 else t for n, t in labels.items()}
+
+
+def runs_table(names: list[str], summaries: dict) -> pd.DataFrame:
+    """Runs side by side, one row each (by given name, else folder): their settings, then their results
+    (TensorBoard's hparams view)."""
+    def pct(v):
+        return f"{v:.2%}" if v is not None else "–"
+
+    rows = []
+    for n in names:
+        s, c = summaries[n], summaries[n].config
+        rows.append({"run": read_name(ui.RUNS / n) or n, "architecture": title(s.model) if s.model else "–",
+                     "epochs": c.get("epochs"), "batch": c.get("batch_size"),
+                     "optimizer": choice_words("optimizer", c["optimizer"]) if "optimizer" in c else "–",
+                     "learning rate": f"{c['lr']:g}" if "lr" in c else "–",
+                     "schedule": choice_words("schedule", c["schedule"]) if "schedule" in c else "–",
+                     "augment": "yes" if c.get("augment") else "no",
+                     "iterations": f"{s.iteration:,} / {s.total_iterations:,}", "seconds": f"{s.elapsed:.0f}",
+                     "best validation": pct(s.best_val_acc), "test": pct(s.test_acc)})
+    return pd.DataFrame(rows)
+
+
+# ---------- the New-run panel ----------
+
 @functools.lru_cache(maxsize=None)
 def _parameters(model: str) -> int:
     return count_parameters(build_model(model))
 
 
+def _shown(f, optimizer: str) -> bool:
+    return not (f.name == "momentum" and optimizer != "sgd")  # Adam has its own momentum terms
+
+
 def _config_input(where, f, default):
     """The input for one TrainConfig field, from its metadata: label, help, choices or bounds and step."""
     m = f.metadata
-    args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:])
+    args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:], key=KEY + f.name)
     if f.name == "model":
         args["help"] = "  \n".join(r.description for r in MODELS.values())
         options, words = list(MODELS), lambda v: f"{MODELS[v].title} · {_parameters(v):,} params"
-        return where.selectbox(options=options, index=options.index(default), format_func=words, **args)
+        value = where.selectbox(options=options, index=options.index(default), format_func=words, **args)
+        where.caption(MODELS[value].description)  # follows the choice at once: there is no form to submit
+        return value
     if m["choices"] is not None:
         options = available_devices() if f.name == "device" else list(m["choices"])
         return where.selectbox(options=options, index=options.index(default) if default in options else 0,
@@ -64,11 +108,88 @@ def _config_input(where, f, default):
                               step=m["step"] or 0.01, format="%g", **args)
 
 
-def config_form(defaults: TrainConfig, columns: int = 4) -> dict:
-    """One input per TrainConfig field, laid out in rows of `columns`; the values entered, by field name.
-    Validation is TrainConfig's own: build it from the result and show its ValueError."""
-    values, settings = {}, config_fields()
-    for start in range(0, len(settings), columns):  # a row at a time: on a phone they stack in order
+def config_inputs(defaults: TrainConfig, columns: int = 4) -> None:
+    """One input per TrainConfig field, laid out in rows of `columns` (on a phone they stack in order).
+    No st.form: a form submits on Enter, and every change shows at once (Momentum only for SGD)."""
+    optimizer = st.session_state.get(KEY + "optimizer", defaults.optimizer)
+    settings = [f for f in config_fields() if _shown(f, optimizer)]
+    for start in range(0, len(settings), columns):
         for where, f in zip(st.columns(columns), settings[start:start + columns]):
-            values[f.name] = _config_input(where, f, getattr(defaults, f.name))
-    return values
+            _config_input(where, f, getattr(defaults, f.name))
+
+
+def config_values(defaults: TrainConfig) -> dict:
+    """The settings entered in the panel, by field name (a hidden field keeps its default)."""
+    return {f.name: st.session_state.get(KEY + f.name, getattr(defaults, f.name)) for f in config_fields()
+            if _shown(f, st.session_state.get(KEY + "optimizer", defaults.optimizer))}
+
+
+def _start() -> None:
+    """The Start button's callback: runs before the page, so the page that follows already shows the run."""
+    if not presenter.is_presenter():
+        st.session_state["_start_said"] = ("warning", "Starting training is for the presenter: enter the presenter key above.")
+        return
+    try:
+        config = TrainConfig.from_dict(config_values(TrainConfig()))
+    except ValueError as e:
+        st.session_state["_start_said"] = ("error", f"Cannot start: {e}")
+        return
+    try:
+        run = start_run(config, ui.RUNS, name=st.session_state.get("run_name", ""))
+    except RunActive as e:  # another session pressed Start at the same moment
+        st.session_state["_start_said"] = ("warning", f"{e} It is shown above.")
+    except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
+        st.session_state["_start_said"] = ("error", f"{e}. Nothing was started: free some space or fix the folder's "
+                                                    "permissions, then Start again.")
+    else:
+        st.session_state["run"] = run.name
+        st.session_state["run_name"] = ""
+        st.session_state["_start_said"] = ("toast", f"Started {run.name}")
+
+
+def new_run_panel(running: Path | None) -> None:
+    """The settings and Start, in a panel that is open while nothing trains and folds away while a run
+    goes (the run is what people watch then); it opens again when the run ends."""
+    if st.session_state.get("_panel_for") != (running is not None):  # the run started or ended: refold
+        st.session_state["_panel_for"] = running is not None
+        st.session_state["new_run"] = running is None
+    with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
+        config_inputs(TrainConfig())
+        name, start = st.columns([3, 1], vertical_alignment="bottom")
+        name.text_input("Name (optional)", key="run_name", max_chars=MAX_NAME, placeholder="e.g. fast SGD try",
+                        help="Words of yours for this run, shown with it wherever runs are listed")
+        start.button(":material/play_arrow: Start training", type="primary", width="stretch", on_click=_start,
+                     disabled=running is not None, help="One run at a time: this one waits until the current run ends"
+                     if running is not None else None)
+        kind, text = st.session_state.pop("_start_said", (None, ""))
+        if kind == "toast":
+            st.toast(ui.plain(text))
+        elif kind:
+            getattr(st, kind)(ui.plain(text))
+
+
+# ---------- a live run's controls ----------
+
+def run_controls(run_dir: Path, paused: bool) -> None:
+    """Pause or Resume, and Stop, for the presenter."""
+    if not presenter.is_presenter():
+        return
+    a, b = st.columns(2)
+    if paused:
+        if a.button(":material/play_arrow: Resume", width="stretch", key="resume"):
+            resume_run(run_dir)
+            st.rerun(scope="fragment")
+    elif pause_requested(run_dir):
+        a.button(":material/hourglass_top: Pausing…", width="stretch", disabled=True, key="pausing")
+    elif a.button(":material/pause: Pause", width="stretch", key="pause",
+                  help="The run waits between two batches, its model unchanged, until you resume it"):
+        if not pause_run(run_dir):
+            st.warning("This run's process could not be reached; it may just have ended.")
+        st.rerun(scope="fragment")
+    if b.button(":material/stop: Stop training", width="stretch", key="stop"):
+        stopped = stop_run(run_dir)  # a paused run stops from its pause
+        resume_run(run_dir)
+        if stopped:
+            st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
+        else:
+            st.warning("This run's process could not be reached; it may just have ended.")

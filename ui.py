@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -198,7 +199,7 @@ def selected_checkpoint() -> Path | None:
 
 
 def checkpoint_or_stop() -> Path:
-    """The model chosen in the sidebar; without one, say how to get one and end the page here."""
+    """The checkpoint chosen in the sidebar; without one, say how to get one and end the page here."""
     path = selected_checkpoint()
     if path is None:
         st.info("No model yet: train one on the Train page, or choose a checkpoint in the sidebar.")
@@ -223,13 +224,39 @@ def unreachable_room() -> str | None:
             "(README, Running a workshop).")
 
 
+def _this_machine() -> str | None:
+    """This machine's address on its network: the source address of a route out (a UDP "connect" sends
+    nothing); None without a network."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never answered, only routed
+            return s.getsockname()[0]
+        except OSError:
+            return None
+
+
+def room_url() -> str | None:
+    """The address people in the room open, or None while the server listens on this machine only: the
+    first name in server.allowedHosts that is not this machine's own (the one the presenter said people
+    type), else the address the server listens on, else this machine's network address."""
+    address = st.get_option("server.address") or "0.0.0.0"
+    if address in LOOPBACK:
+        return None
+    hosts = [str(h).strip() for h in st.get_option("server.allowedHosts") or [] if str(h).strip().lower() not in LOOPBACK]
+    host = hosts[0] if hosts else address if address not in ("0.0.0.0", "::") else _this_machine()
+    if not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{st.get_option('server.port')}"
+
+
 def sidebar() -> None:
     if "open_checkpoint" in st.session_state:  # set by a button before this widget exists in the run
         st.session_state["checkpoint"] = st.session_state.pop("open_checkpoint")
     with st.sidebar:
         if warning := unreachable_room():
             st.warning(warning, icon=":material/wifi_off:")
-        checkpoint_select("Model", key="checkpoint")
+        checkpoint_select("Checkpoint", key="checkpoint")
         if not valid_checkpoints():
             st.caption("No checkpoint yet: train one on the Train page.")
         if bad := invalid_checkpoints():

@@ -20,7 +20,7 @@ from .config import TrainConfig
 from .data import load_splits
 from .events import describe
 from .mnist import MNISTUnavailable, ensure_mnist
-from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter
+from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested
 from .train import fit
 
 
@@ -116,7 +116,7 @@ def _report(events, writer: RunWriter | None, quiet: bool, wall: float) -> int:
         elif kind == "started":
             print(describe(event))
             bar = tqdm(total=event.total_iterations, unit="it", disable=quiet, file=sys.stderr, leave=False)
-        elif kind in ("evaluation", "epoch"):
+        elif kind in ("evaluation", "epoch", "paused", "resumed"):
             tqdm.write(describe(event))
         else:
             if bar:
@@ -150,7 +150,8 @@ def _train(args, argv: list[str]) -> int:
     try:
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
         events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
-                     snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None)
+                     snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
+                     pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None)
         return _report(events, writer, args.quiet, wall)
     except (MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

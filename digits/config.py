@@ -16,6 +16,7 @@ from .models import MODELS
 
 MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
+MIN_EVALUATIONS = 10      # validations in a run with eval_every 0: enough points for an accuracy curve
 
 
 def setting(default, help: str, *, label: str = "", choices=None, low=None, high=None, low_open=False, high_open=False,
@@ -44,7 +45,7 @@ def fields() -> tuple[dataclasses.Field, ...]:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = setting("lenet5", "the network: a key of digits.MODELS", choices=MODELS)
+    model: str = setting("lenet5", "the network: a key of digits.MODELS", label="Architecture", choices=MODELS)
     epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
                           low=1, high=1000)
     batch_size: int = setting(128, "images per step", low=1, high=MAX_BATCH)
@@ -57,8 +58,9 @@ class TrainConfig:
                             choices={"onecycle": "One-cycle", "constant": "Constant"})
     val_size: int = setting(10_000, "images held out of the 60,000 training images for validation",
                             label="Validation images", low=1, high=MNIST_TRAIN_IMAGES - 1000, step=1000)
-    eval_every: int = setting(500, "iterations between validations (the small-CNN tutorial: 500)",
-                              label="Evaluate every (iterations)", low=1, high=10**6, step=50)
+    eval_every: int = setting(0, "training iterations between validations; 0: every 500 (the small-CNN tutorial's interval), "
+                              f"or more often so that a short run gets at least {MIN_EVALUATIONS}",
+                              label="Evaluate every (0 = auto)", low=0, high=10**6, step=50)
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
     seed: int = setting(0, "random seed: same seed, same split, same run on the same device", low=0, high=2**31 - 1)
     device: str = setting("auto", "where to train: auto is CUDA, then Apple MPS, then the CPU",
@@ -73,6 +75,13 @@ class TrainConfig:
                                           f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
         if problems:
             raise ValueError("; ".join(problems.values()))
+
+    def evaluation_interval(self, total_iterations: int) -> int:
+        """Iterations between validations: eval_every, or with 0 the tutorial's 500, shortened so that
+        a short run is validated at least MIN_EVALUATIONS times (a 2-epoch run would get only 1)."""
+        if self.eval_every:
+            return self.eval_every
+        return max(1, min(500, total_iterations // MIN_EVALUATIONS))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

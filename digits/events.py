@@ -37,8 +37,9 @@ class Step(Event):
     epoch: int
     iteration: int          # 1-based, counted over the whole run
     loss: float             # this batch's training loss
-    lr: float
+    lr: float               # the learning rate this batch was trained with
     samples_per_s: float    # training throughput over the last few iterations
+    acc: float | None = None  # this batch's training accuracy (None in runs written before it was logged)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ class EpochEnd(Event):
     loss_mean: float        # mean and standard deviation of this epoch's batch losses
     loss_std: float
     val_acc: float
+
+
+@dataclass(frozen=True)
+class Paused(Event):
+    kind: ClassVar[str] = "paused"
+    iteration: int          # the last iteration done before the pause
+
+
+@dataclass(frozen=True)
+class Resumed(Paused):
+    kind: ClassVar[str] = "resumed"
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class Failed(Event):
     checkpoint: str | None  # the best checkpoint written before the failure, intact
 
 
-KINDS = {cls.kind: cls for cls in (Started, Step, Evaluation, EpochEnd, Finished, Stopped, Failed)}
+KINDS = {cls.kind: cls for cls in (Started, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
 FINAL_KINDS = {"finished", "stopped", "failed"}
 
 
@@ -118,7 +130,8 @@ def from_dict(d) -> Event:
         raise ValueError("not an event")
     cls = KINDS[d["kind"]]
     try:
-        return cls(**{f.name: _valid(str(f.type), d[f.name]) for f in dataclasses.fields(cls)})
+        return cls(**{f.name: _valid(str(f.type), d[f.name]) for f in dataclasses.fields(cls)
+                      if f.name in d or f.default is dataclasses.MISSING})
     except KeyError as e:
         raise ValueError(f"{d['kind']} event without {e}") from None
 
@@ -139,6 +152,10 @@ def describe(e: Event) -> str | None:
         test = f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else ""
         verb = "Stopped on request" if isinstance(e, Stopped) else "Finished"
         return f"{verb} after {e.iteration} iterations in {e.elapsed:.1f} s of training: {best}{test}"
+    if isinstance(e, Resumed):
+        return f"Resumed at iteration {e.iteration}"
+    if isinstance(e, Paused):
+        return f"Paused after iteration {e.iteration}"
     if isinstance(e, Failed):
         return f"Failed: {e.message}"
     return None

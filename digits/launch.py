@@ -1,7 +1,7 @@
 """Training as a process of its own: start one run at a time, lower its priority, stop it.
 
 `start_run` launches `python -m digits train --config RUN/config.json --run-dir RUN` in its own
-session, so a run outlives the app that started it. One run at a time is an atomic lock, not a check:
+session, so a run outlives the app that started it; `pause_run`, `resume_run` and `stop_run` steer it. One run at a time is an atomic lock, not a check:
 the launcher takes `runs/.training.lock` and the run's own `lock` before the process exists and hands
 both to it; they are released by the kernel when the training process ends.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .process import hold_lock, lock_held, process_record, verified_pid
-from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PROCESS, read_json, write_json
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
@@ -31,8 +31,9 @@ def run_id(model: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
 
 
-def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, threads: int = 0) -> Path:
-    """Launch a training run; its folder. RunActive if one is going, OSError (one line) if the folder fails."""
+def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, threads: int = 0, name: str = "") -> Path:
+    """Launch a training run (`name`: the user's words for it, optional); its folder. RunActive if one is
+    going, OSError (one line) if the folder fails."""
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)  # the core's message
     runs_dir = Path(runs_dir)
     try:
@@ -53,6 +54,7 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
                 continue
         own = hold_lock(run_dir / LOCK)
         write_json(run_dir / CONFIG, config.to_dict())
+        write_name(run_dir, name)
         with open(run_dir / LOG, "w") as log:
             args = [sys.executable, "-m", "digits", "train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir),
                     "--quiet"] + (["--threads", str(threads)] if threads else [])
@@ -119,3 +121,21 @@ def stop_run(run_dir: Path | str) -> bool:
         return True
     except OSError:
         return False
+
+
+def pause_run(run_dir: Path | str) -> bool:
+    """Ask a live run to wait between two batches until resumed (its process keeps the model in memory).
+    False, and nothing written, if the run is not live."""
+    run_dir = Path(run_dir)
+    if not lock_held(run_dir / LOCK):
+        return False
+    (run_dir / PAUSE).touch()
+    return True
+
+
+def resume_run(run_dir: Path | str) -> None:
+    """Let a paused run go on (removes its pause request; nothing happens to a run that is not paused)."""
+    try:
+        (Path(run_dir) / PAUSE).unlink()
+    except FileNotFoundError:
+        pass

@@ -105,6 +105,18 @@ def _bbox(mask: np.ndarray):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
+def ink_extent(image) -> float:
+    """How much of the picture the ink spans: its bounding box's longer side over the picture's shorter
+    side (0 without ink). A small drawing is worth redrawing larger; a large one that puzzles the model
+    is more likely not a digit."""
+    x = ink(image)
+    mask = x > 0.5 * INK_CONTRAST
+    if not mask.any():
+        return 0.0
+    r0, r1, c0, c1 = _bbox(mask)
+    return min(1.0, max(r1 - r0, c1 - c0) / min(x.shape))
+
+
 def _stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width ≈ area / (half the boundary length): a stroke of width w, length L has area wL, boundary 2L."""
     padded = np.pad(mask, 1)
@@ -183,14 +195,23 @@ def read_image(path: Path | str) -> np.ndarray:
         raise ValueError(f"cannot read {path}: {str(e)[:200]}") from None
 
 
-def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] | None:
+    """(the 28×28 input, the model's (1, 10) float32 logits) for a drawing, or None without ink."""
     x = to_mnist(image)
     if x is None:
-        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
+        return None
     t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
     with torch.inference_mode(), eval_mode(model):
-        probs = torch.softmax(model(t).float(), dim=1)[0].cpu().double().numpy()
+        return x, model(t).float().cpu()
+
+
+def classify(model: nn.Module, image) -> Prediction:
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+    read = drawing_logits(model, image)
+    if read is None:
+        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
+    x, logits = read
+    probs = torch.softmax(logits, dim=1)[0].double().numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
     return Prediction(int(probs.argmax()), probs / probs.sum(), x)

@@ -1,5 +1,6 @@
 """A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, lock, best.pt,
-and snapshots/ (the weights at its evaluations, a bounded series: digits.snapshots).
+snapshots/ (the weights at its evaluations, a bounded series: digits.snapshots), and two small files
+the app writes: name.txt (a name the user gave the run) and pause (present while a pause is asked for).
 
 Another process (the app) follows a run live by reading events.jsonl as it grows. Everything in a run
 folder is read as data from outside: lines that are not events are skipped and counted, lines are
@@ -20,6 +21,8 @@ from .process import hold_lock, lock_held, process_record
 
 EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
 SNAPSHOTS = "snapshots"  # a folder
+NAME, PAUSE = "name.txt", "pause"
+MAX_NAME = 60                  # characters of a run's given name
 INHERITED_LOCK = "DIGITS_RUN_LOCKED"  # set by the launcher: the training process inherited the run's lock
 MAX_LINE = 64 * 1024           # bytes; an event is ~150 B, a started event ~1 KB
 READ_CHUNK = 4 * 1024 * 1024   # bytes read from events.jsonl per chunk; at most 4 chunks per call
@@ -93,6 +96,27 @@ def read_json(path: Path, limit: int = 100_000) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def clean_name(text) -> str:
+    """A run's given name as kept: one line of printable characters, at most MAX_NAME."""
+    words = "".join(c for c in " ".join(str(text).split()) if c.isprintable())
+    return words[:MAX_NAME].strip()
+
+
+def write_name(run_dir: Path | str, name: str) -> None:
+    if name := clean_name(name):
+        (Path(run_dir) / NAME).write_text(name, encoding="utf-8")
+
+
+def read_name(run_dir: Path | str) -> str:
+    """The name given to a run at its start ("" if none), read as text from outside."""
+    return clean_name(read_plain(Path(run_dir) / NAME, 4 * MAX_NAME, 0).decode("utf-8", "replace"))
+
+
+def pause_requested(run_dir: Path | str) -> bool:
+    """Whether the app asks this run to pause (the training loop checks it between batches)."""
+    return os.path.lexists(Path(run_dir) / PAUSE)
+
+
 # ---------- reading ----------
 
 class EventReader:
@@ -156,7 +180,7 @@ def read_events(run_dir: Path | str) -> list[Event]:
     return reader.events
 
 
-def _last_event(run_dir: Path) -> Event | None:
+def last_event(run_dir: Path) -> Event | None:
     """The last valid event, reading only the end of the file (runs are listed on every page load)."""
     tail = read_plain(run_dir / EVENTS, 8192)
     for line in reversed(tail.split(b"\n")[:-1]):  # a torn last line has no newline yet
@@ -171,7 +195,7 @@ def run_state(run_dir: Path | str, events: list[Event] | None = None) -> str:
     """'finished', 'stopped' or 'failed' (from the last event), 'running' (its process holds the lock),
     or 'crashed' (no final event and no process)."""
     run_dir = Path(run_dir)
-    last = events[-1] if events else (_last_event(run_dir) if events is None else None)
+    last = events[-1] if events else (last_event(run_dir) if events is None else None)
     if last is not None and last.kind in FINAL_KINDS:
         return last.kind
     return "running" if lock_held(run_dir / LOCK) else "crashed"

@@ -1,14 +1,22 @@
-"""What a dashboard shows of a run, computed from its events: progress, ETA, curves and a log."""
+"""What a dashboard shows of a run, computed from its events: progress, ETA, curves and a log; and a
+run's title, what it is in a few words."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig
 from .events import Event, describe
+from .models import title
+from .runs import CONFIG, last_event, read_json, read_name
 
 MAX_POINTS = 1500  # loss points drawn per run: enough for the shape, cheap to redraw every second
+PACE_WINDOW = 30.0  # seconds of the run's latest steps that set its pace (ETA): recent, and steady
+RATE_STEPS = 200    # latest steps whose median samples/s is shown (a validation drags one reading down)
 
 
 @dataclass
@@ -29,9 +37,14 @@ class RunSummary:
     checkpoint: str | None = None
     final: str | None = None          # "finished", "stopped", "failed" or None while running
     message: str = ""                  # why it failed
+    paused: bool = False               # the loop is waiting between two batches (digits.launch.pause_run)
+    pace: float = 0.0                  # iterations per second over the last PACE_WINDOW seconds
+    config: dict = field(default_factory=dict)
     loss_x: list = field(default_factory=list)
     loss_y: list = field(default_factory=list)
     loss_smooth: list = field(default_factory=list)
+    acc_smooth: list = field(default_factory=list)   # training accuracy of the batches, smoothed like the loss
+    lr: list = field(default_factory=list)           # the learning rate at each of loss_x
     eval_x: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
@@ -46,10 +59,10 @@ class RunSummary:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the pace so far (None before there is a pace)."""
-        if not self.iteration or not self.total_iterations or self.final:
+        """Seconds left at the recent pace, validations included (None before there is a pace)."""
+        if not self.pace or not self.total_iterations or self.final:
             return None
-        return self.elapsed / self.iteration * (self.total_iterations - self.iteration)
+        return (self.total_iterations - self.iteration) / self.pace
 
 
 def ema(values: list[float], weight: float = 0.95) -> list[float]:
@@ -64,17 +77,23 @@ def ema(values: list[float], weight: float = 0.95) -> list[float]:
 def summarize(events: list[Event]) -> RunSummary:
     """What the Train page shows of a run, from its typed events (digits.runs.EventReader)."""
     s = RunSummary()
-    losses, steps = [], []
+    losses, steps, accs, lrs, rates, times = [], [], [], [], [], []
     for e in events:
         s.elapsed = max(s.elapsed, e.elapsed)
         if e.kind == "step":
             steps.append(e.iteration)
             losses.append(e.loss)
-            s.iteration, s.epoch, s.samples_per_s = e.iteration, e.epoch, e.samples_per_s
+            accs.append(e.acc)
+            lrs.append(e.lr)
+            rates.append(e.samples_per_s)
+            times.append(e.elapsed)
+            s.iteration, s.epoch, s.paused = e.iteration, e.epoch, False
             continue
         if e.kind == "started":
             s.model, s.device, s.device_name, s.parameters = e.model, e.device, e.device_name, e.parameters
-            s.total_iterations, s.epochs = e.total_iterations, e.config.get("epochs", 0)
+            s.total_iterations, s.epochs, s.config = e.total_iterations, e.config.get("epochs", 0), e.config
+        elif e.kind in ("paused", "resumed"):
+            s.paused = e.kind == "paused"
         elif e.kind == "evaluation":
             s.eval_x.append(e.iteration)
             s.train_acc.append(e.train_acc)
@@ -95,5 +114,44 @@ def summarize(events: list[Event]) -> RunSummary:
     if losses:
         smooth = ema(losses)
         stride = max(1, int(np.ceil(len(losses) / MAX_POINTS)))
-        s.loss_x, s.loss_y, s.loss_smooth = steps[::stride], losses[::stride], smooth[::stride]
+        s.loss_x, s.loss_y, s.loss_smooth, s.lr = steps[::stride], losses[::stride], smooth[::stride], lrs[::stride]
+        if None not in accs:  # runs written before batch accuracies were logged have none
+            s.acc_smooth = ema(accs)[::stride]
+        s.samples_per_s = float(np.median(rates[-RATE_STEPS:]))
+        s.pace = _pace(steps, times)
+    if s.paused or s.final:
+        s.pace = 0.0
     return s
+
+
+def _pace(iterations: list[int], times: list[float]) -> float:
+    """Iterations per second over the last PACE_WINDOW seconds of steps (all of them early on)."""
+    first = int(np.searchsorted(times, times[-1] - PACE_WINDOW))
+    first = min(first, len(times) - 2)
+    if first < 0 or times[-1] - times[first] < 1.0:  # too little time yet: the pace since the start
+        return iterations[-1] / times[-1] if times[-1] > 0 else 0.0
+    return (iterations[-1] - iterations[first]) / (times[-1] - times[first])
+
+
+_RUN_ID = re.compile(r"^\d{4}(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-")
+
+
+def run_title(run_dir: Path | str) -> str:
+    """A run in a few words: "LeNet-5 · 3 epochs · lr 0.005 · test 98.91% · <its name> · 11-23 09:40:12".
+    From its config, its last event and its name file; a folder without a readable config is its name."""
+    run_dir = Path(run_dir)
+    try:
+        config = TrainConfig.from_dict(read_json(run_dir / CONFIG) or {"model": None})
+    except ValueError:
+        return run_dir.name
+    words = [title(config.model), f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}", f"lr {config.lr:g}"]
+    if config.augment:
+        words.append("augmented")
+    last = last_event(run_dir)
+    if last is not None and getattr(last, "test_acc", None) is not None:
+        words.append(f"test {last.test_acc:.2%}")
+    if name := read_name(run_dir):
+        words.append(name)
+    when = _RUN_ID.match(run_dir.name)
+    words.append("{}-{} {}:{}:{}".format(*when.groups()) if when else run_dir.name)
+    return " · ".join(words)

@@ -31,6 +31,14 @@ def _stopping(stop: StopFlag) -> bool:
     return stop.is_set() if isinstance(stop, threading.Event) else bool(stop())
 
 
+def _wait_while_paused(pause: Callable[[], bool], stop: StopFlag, poll: float = 0.2) -> float:
+    """Block while `pause()` says so (until a stop request); the seconds waited."""
+    held = time.perf_counter()
+    while pause() and not _stopping(stop):
+        time.sleep(poll)
+    return time.perf_counter() - held
+
+
 def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
                augment: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of the tutorials' training flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
@@ -54,11 +62,11 @@ class _Window:
         self.correct = torch.zeros((), device=device, dtype=torch.long)
         self.batches = self.samples = 0
 
-    def add(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, samples: int) -> None:
         self.loss += loss.detach()
-        self.correct += (logits.argmax(1) == labels).sum()
+        self.correct += correct
         self.batches += 1
-        self.samples += len(labels)
+        self.samples += samples
 
     def take(self) -> tuple[float, float]:
         """(accuracy, mean loss) of the window, then start a new one."""
@@ -88,55 +96,62 @@ class _Best:
 
 
 class _EpochLosses:
-    """One epoch's batch losses, kept on the device and read back in chunks (one sync per chunk)."""
+    """One epoch's batch losses and accuracies, kept on the device and read back in chunks (one sync per chunk)."""
 
     def __init__(self, batches: int, batch_size: int, device: torch.device):
         self.values = torch.empty(batches, device=device)
+        self.accs = torch.empty(batches, device=device)
+        self.lrs: list[float] = []  # the learning rate each batch was trained with (a float: no sync)
         self.count = self.read = 0
         self.batch_size, self.since = batch_size, time.perf_counter()
 
-    def add(self, loss: torch.Tensor) -> None:
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, samples: int, lr: float) -> None:
         self.values[self.count] = loss.detach()
+        self.accs[self.count] = correct / samples
+        self.lrs.append(lr)
         self.count += 1
 
     @property
     def unread(self) -> int:
         return self.count - self.read
 
-    def take(self) -> tuple[list[float], float]:
-        """The losses not read yet, and the samples per second since the last take."""
+    def take(self) -> tuple[list[float], list[float], list[float], float]:
+        """The losses, accuracies and learning rates not read yet, and the samples per second since the last take."""
         now = time.perf_counter()
         rate = self.unread * self.batch_size / max(now - self.since, 1e-9)
-        values, self.read, self.since = self.values[self.read:self.count].tolist(), self.count, now
-        return values, rate
+        span = slice(self.read, self.count)
+        values, accs, lrs = self.values[span].tolist(), self.accs[span].tolist(), self.lrs[span]
+        self.read, self.since = self.count, now
+        return values, accs, lrs, rate
 
     def mean_std(self) -> tuple[float, float]:
         v = self.values[:self.count]
         return round(v.mean().item(), 6), round(v.std().item() if self.count > 1 else 0.0, 6)
 
 
-def _steps(losses: _EpochLosses, epoch: int, iteration: int, lr: float, peak_lr: float, elapsed: float,
+def _steps(losses: _EpochLosses, epoch: int, iteration: int, peak_lr: float, elapsed: float,
            checkpoint: str | None) -> list[ev.Event]:
     """Step events for the losses not read yet (the last one is `iteration`'s); at the first loss that is
     not a number they end with a Failed event instead: training diverged."""
-    values, rate = losses.take()
+    values, accs, lrs, rate = losses.take()
     events: list[ev.Event] = []
-    for i, value in enumerate(values, start=iteration - len(values) + 1):
+    for i, value, acc, lr in zip(range(iteration - len(values) + 1, iteration + 1), values, accs, lrs):
         if not math.isfinite(value):
             events.append(ev.Failed(elapsed, i, f"The loss became {value} at iteration {i}: training diverged. "
                                     f"Try a lower learning rate (this run used {peak_lr:g}).", checkpoint))
             break
-        events.append(ev.Step(elapsed, epoch, i, round(value, 6), lr, round(rate, 1)))
+        events.append(ev.Step(elapsed, epoch, i, round(value, 6), lr, round(rate, 1), round(acc, 4)))
     return events
 
 
 def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | str | None = None,
         stop: StopFlag = None, log_every: int = 10, extra_meta: dict | None = None,
-        snapshots: Path | str | None = None) -> Iterator[ev.Event]:
+        snapshots: Path | str | None = None, pause: Callable[[], bool] | None = None) -> Iterator[ev.Event]:
     """Train as the tutorials this project started from do — epochs → batches → device → forward, loss → zero grads → backward, step —
     yielding events. `checkpoint` receives the best model (by validation accuracy) whenever it improves;
     the folder `snapshots` (the CLI's is RUN_DIR/snapshots) the untrained model and the model at every
-    evaluation, a bounded series (digits.snapshots) that the Inside page steps through.
+    evaluation, a bounded series (digits.snapshots) that the Inside page steps through. While `pause()`
+    is true the loop waits between two batches (Paused, then Resumed); paused time is not training time.
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
 
     ~80 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
@@ -152,6 +167,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     model = to_device(build_model(config.model), device)
     per_epoch = math.ceil(len(train) / config.batch_size)
     opt, sched = optimizer(config, model, per_epoch * config.epochs)
+    every = config.evaluation_interval(per_epoch * config.epochs)
     gen = torch.Generator().manual_seed(config.seed)
     ckpt = str(checkpoint) if checkpoint else None
     best, window, it, last_val = _Best(), _Window(device), 0, float("nan")
@@ -190,20 +206,31 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             model.train()
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
             for images, labels in batches(train, config.batch_size, gen):
+                lr = opt.param_groups[0]["lr"]  # the rate this batch is trained with
                 loss, logits = train_step(model, opt, images, labels, gen if config.augment else None)
                 if sched:
                     sched.step()
                 it += 1
-                losses.add(loss)
-                window.add(loss, logits, labels)
-                validate_now, stopping = it % config.eval_every == 0, _stopping(stop)
+                correct = (logits.argmax(1) == labels).sum()
+                losses.add(loss, correct, len(labels), lr)
+                window.add(loss, correct, len(labels))
+                validate_now, stopping = it % every == 0, _stopping(stop)
+                pausing = not stopping and pause is not None and pause()
                 # Read the losses back every few batches, and always before a validation, so that a
                 # diverged model is never evaluated or saved as the best.
-                if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping:
-                    steps = _steps(losses, epoch, it, opt.param_groups[0]["lr"], config.lr, elapsed(), kept())
+                if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping or pausing:
+                    steps = _steps(losses, epoch, it, config.lr, elapsed(), kept())
                     yield from steps
                     if steps and steps[-1].kind == "failed":
                         return
+                if pausing:
+                    yield ev.Paused(elapsed(), it)
+                    waited = _wait_while_paused(pause, stop)
+                    t0 += waited  # elapsed() and the samples/s count training time only
+                    losses.since += waited
+                    stopping = _stopping(stop)
+                    if not stopping:
+                        yield ev.Resumed(elapsed(), it)
                 if stopping:
                     yield final(ev.Stopped)
                     return

@@ -8,8 +8,11 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 import charts
 import ui
 from digits import classify
+from digits.preprocess import ink_extent
 
 ui.use_app_navigation()
+
+SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger" is the advice that helps
 
 
 def _clear() -> None:
@@ -18,38 +21,78 @@ def _clear() -> None:
 
 
 st.title("Draw a digit")
-ui.upload_checkpoint()
 path = ui.checkpoint_or_stop()
 
 
-def show(path: Path, image) -> None:
+def read(path: Path, image):
+    """(prediction, metadata, milliseconds), or the one-line reason it could not be read."""
     model, meta = ui.load_model(path)
     started = time.perf_counter()
     try:
         p = classify(model, image)
     except ValueError as e:  # a drawing too large, or a model whose output is not a number
-        st.error(ui.plain(e))
-        return
-    ms = (time.perf_counter() - started) * 1000
-    st.markdown(f"**{ui.plain(ui.checkpoint_label(path))}**")
-    if p.digit is None:
+        return str(e)
+    return p, meta, (time.perf_counter() - started) * 1000
+
+
+def unsure_advice(p, image) -> str:
+    if ink_extent(image) < SMALL:
+        return f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing the digit larger, filling most of the box."
+    return (f"Not sure: the best guess has only {p.confidence:.0%}. If this is a digit, make its shape clearer; if it "
+            "is not one, the network still has to choose one of 0–9, the only things it knows.")
+
+
+def answers(paths: list[Path], image) -> None:
+    """Each model's answer in a column, laid out a row at a time (name, digit, warning, bars, details), so that
+    the columns stay level when one name wraps onto two lines."""
+    results = [read(p, image) for p in paths]
+
+    def row():
+        return st.columns(len(paths), gap="large") if len(paths) > 1 else [st.container()]
+
+    for col, p in zip(row(), paths):
+        col.markdown(f"**{ui.plain(ui.checkpoint_label(p))}**")
+    if any(isinstance(r, str) for r in results):
+        for col, r in zip(row(), results):
+            if isinstance(r, str):
+                col.error(ui.plain(r))
+    results = [r if not isinstance(r, str) else None for r in results]
+    if any(r is not None and r[0].digit is None for r in results):
         st.info("Draw a digit on the canvas.")
         return
-    big, small = st.columns([1, 1])
-    # Numbers computed here, never user text, as one HTML element: st.html costs a browser less on
-    # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
-    big.html(f"<div class='digit' style='font-size:140px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
-             f"<p style='text-align:center;margin-top:8px'>{p.confidence:.1%} sure</p>")
-    small.image(charts.upscale((p.input * 255).astype(np.uint8), 5), caption="What the network saw (28×28)")
-    if p.unsure:
-        st.warning(f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing larger or clearer.")
-    st.html(charts.probability_bars(p.probs))
-    st.caption(f"{meta['model']} on {ui.device_label()} · {ms:.1f} ms")
+    for col, r in zip(row(), results):
+        if r is None:
+            continue
+        p = r[0]
+        big, small = col.columns([1, 1])
+        # Numbers computed here, never user text, as one HTML element: st.html costs a browser less on
+        # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
+        big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
+                 f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
+        small.image(charts.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
+    if any(r is not None and r[0].unsure for r in results):
+        for col, r in zip(row(), results):
+            if r is not None and r[0].unsure:
+                col.warning(unsure_advice(r[0], image))
+    for col, r in zip(row(), results):
+        if r is not None:
+            col.html(charts.probability_bars(r[0].probs))
+    for col, r in zip(row(), results):
+        if r is not None:
+            col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms")
 
 
 @st.fragment
 def board(path: Path) -> None:
-    """Canvas and answer. A stroke reruns only this, not the page around it (nor the sidebar)."""
+    """Canvas and answer. A stroke reruns only this, not the page around it (nor the sidebar).
+    The answer sits beside the canvas on a wide screen and right under it on a phone (the columns
+    stack); the brush and the comparison come after both."""
+    compare = st.session_state.get("compare", False)  # the toggle below, as last set
+    second = None
+    if compare:
+        options = [p for p in ui.valid_checkpoints() if p != path] or ui.valid_checkpoints()
+        chosen = st.session_state.get("second_checkpoint")
+        second = Path(chosen) if chosen in map(str, options) else options[0] if options else None
     left, right = st.columns([1, 2], gap="large")
     with left:
         st.space("small")  # room for the canvas's own toolbar, which sits above its top edge
@@ -57,27 +100,24 @@ def board(path: Path) -> None:
         canvas = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF", background_color="#000000",
                            width=280, height=280, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{canvas_id}")
         # A new key gives a fresh canvas; set in the callback, so Clear costs one run, not two.
-        st.button(":material/ink_eraser: Clear", width="stretch", on_click=_clear)
-        st.caption("Draw one digit, as large as you like. The answer comes when you lift the mouse.")
-        st.slider("Brush width (px)", 6, 40, 18, key="brush")
-        compare = st.toggle("Compare with a second model", key="compare")
-        second = ui.checkpoint_select("Second model", key="second_checkpoint",
-                                      default=next((p for p in ui.valid_checkpoints() if p != path), None)) if compare else None
-
+        st.button(":material/ink_eraser: Clear", width=280, on_click=_clear)
     image = canvas.image_data
     if image is not None and image[..., :3].any():
         st.session_state["drawing"] = image  # the Inside page looks inside the network at this drawing
     with right:
         if image is None:
             st.info("Draw a digit on the canvas.")
-        elif second is None:
-            show(path, image)
         else:
-            a, b = st.columns(2, gap="large")
-            with a:
-                show(path, image)
-            with b:
-                show(second, image)
+            answers([path] if second is None else [path, second], image)
+
+    st.caption("Draw one digit, as large as you like. The answer comes when you lift the mouse or your finger.")
+    brush, other = st.columns([1, 2], gap="large")
+    brush.slider("Brush width (px)", 6, 40, 18, key="brush")
+    with other:  # drawn after the answers, read before them: a change reruns this fragment with the new value
+        st.toggle("Compare with a second checkpoint", key="compare")
+        if compare:
+            ui.checkpoint_select("Second checkpoint", key="second_checkpoint", default=second)
 
 
 board(path)
+ui.upload_checkpoint()

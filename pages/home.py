@@ -1,30 +1,43 @@
+import html
+
 import streamlit as st
 
+import charts
+import presenter
 import ui
 
 ui.use_app_navigation()
 
 st.title(":material/draw: digits")
-st.markdown(
-    "Train handwritten-digit classifiers on **MNIST**, watch them learn live, and see what they make "
-    "of your own drawings."
-)
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.subheader("Train")
-    st.write("Pick LeNet-5 or the small CNN, set the recipe, press Start, and watch loss and accuracy move.")
-    st.page_link("pages/train.py", label="Train a model", icon=":material/monitoring:")
-with c2:
-    st.subheader("Predictions")
-    st.write("Browse the 10,000 test images with the model's answer, the mistakes, and the confusion matrix.")
-    st.page_link("pages/predictions.py", label="Browse predictions", icon=":material/grid_view:")
-with c3:
-    st.subheader("Draw")
-    st.write("Draw a digit with the mouse and see what the network reads, with its probabilities.")
-    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
-st.divider()
-st.markdown(
-    "**Losses** compares a hand-written cross-entropy with PyTorch's and shows the multiclass SVM loss. "
-    "**Model** shows the layer table of the chosen network."
-)
-st.caption(f"Running on {ui.device_label()}. The model chosen in the sidebar is used on every page.")
+st.markdown("Handwritten-digit classifiers on **MNIST**: draw for one, train your own and watch it learn, "
+            "then look at what it does with your drawing.")
+
+room = ui.room_url()
+start, join = st.columns([3, 2], gap="large") if room else (st.container(), None)
+with start:
+    st.subheader("Start here")
+    has_inside = any(p.url_path == "inside" for p in ui.pages())
+    steps = [("pages/draw.py", "1 · Draw a digit", ":material/draw:",
+              "Works right now: the trained LeNet-5 that ships with the app reads your digit as you draw it, "
+              "with a mouse or a finger."),
+             ("pages/train.py", "2 · Train your own", ":material/monitoring:",
+              "Pick an architecture and a recipe, press Start, and watch loss and accuracy move; a LeNet-5 reaches "
+              "about 99% in a few minutes on a laptop.")]
+    if has_inside:
+        steps.append(("pages/inside.py", "3 · Look inside", ":material/visibility:",
+                      "See what each layer of the network computes from your drawing."))
+    for page, label, icon, words in steps:
+        st.page_link(page, label=label, icon=icon)
+        st.caption(words)
+    st.markdown("**More:** the model's answers on the 10,000 test images and its mistakes (Predictions), "
+                "two loss functions written by hand (Losses), the layer table of a network (Model).")
+    st.caption(f"Running on {ui.device_label()}. The checkpoint chosen in the sidebar is the model every page uses.")
+
+if join is not None:
+    with join:
+        # The presenter shows it to the room, big; everyone else gets it small, to pass on.
+        big = presenter.presenter_key() is not None and presenter.is_presenter()
+        st.subheader("Join from your phone" if not big else "Open this on your phone")
+        st.image(charts.qr_png(room), width=420 if big else 220)
+        st.html(f"<p style='font-size:{'34' if big else '20'}px;font-weight:700;word-break:break-all'>"
+                f"{html.escape(room)}</p>")

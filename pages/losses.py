@@ -1,33 +1,85 @@
 import pandas as pd
 import streamlit as st
+import torch
 import torch.nn.functional as F
 
+import charts
 import ui
-from digits import cross_entropy, multiclass_svm
+from digits import build_model, cross_entropy, multiclass_svm
 from digits.data import Split
 from digits.evaluate import logits_of
+from digits.models import title
+from digits.preprocess import drawing_logits
 
 ui.use_app_navigation()
+
+SIZES = [16, 64, 256, 1024, 10_000]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def untrained(name: str):
+    """The architecture with its initial random weights (seed 0), as every run starts."""
+    torch.manual_seed(0)
+    return build_model(name).to(ui.device()).eval()
+
+
+def significant(x: float, digits: int) -> str:
+    return f"{x:.{digits}g}" if x else "0"
+
 
 st.title("Losses")
 path = ui.checkpoint_or_stop()
 test = ui.mnist_or_stop()
 model, meta = ui.load_model(path)
-size = st.select_slider("Test batch", [16, 64, 256, 1024, 10_000], value=64)
-logits = logits_of(model, Split(test.images[:size], test.labels[:size])).double().cpu()
-labels = test.labels[:size]
-table = pd.DataFrame([
-    {"loss": "Cross-entropy, written by hand (digits.losses)", "value": f"{cross_entropy(logits, labels).item():.16f}"},
-    {"loss": "Cross-entropy, torch.nn.functional.cross_entropy", "value": f"{F.cross_entropy(logits, labels).item():.16f}"},
-    {"loss": "Multiclass SVM (hinge), written by hand", "value": f"{multiclass_svm(logits, labels).item():.16f}"},
-])
-st.table(table.set_index("loss"))
+
+weights = st.radio("Weights", ["trained", "untrained"], horizontal=True, key="loss_weights",
+                   format_func=lambda w: f"trained ({ui.plain(ui.checkpoint_label(path))})" if w == "trained"
+                   else f"untrained {title(meta['model'])} (random start, seed 0)")
+net = model if weights == "trained" else untrained(meta["model"])
+drawing = st.session_state.get("drawing")  # the Draw page's latest drawing, if any
+c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+source = c1.radio("Images", ["test", "drawing"], horizontal=True, key="loss_source",
+                  format_func={"test": "a batch of test images", "drawing": "your drawing"}.get,
+                  disabled=drawing is None, help=None if drawing is not None else "Draw a digit on the Draw page first")
+read = drawing_logits(net, drawing) if source == "drawing" and drawing is not None else None
+if read is not None:
+    label = c2.number_input("What you meant (its label)", 0, 9, 0, key="loss_label")
+    c3.image(charts.upscale((read[0] * 255).astype("uint8"), 3), caption="what the network saw", width=84)
+    logits32, labels = read[1], torch.tensor([label])
+    where = f"your drawing, labelled **{label}**,"
+else:
+    size = c2.select_slider("Test images in the batch", SIZES, value=64, key="loss_size")
+    batches = len(test) // size
+    number = c3.number_input("Batch", 1, batches, 1, key="loss_batch", help=f"Which of the {batches:,} batches of {size:,} test images")
+    pick = slice((number - 1) * size, number * size)
+    logits32 = logits_of(net, Split(test.images[pick], test.labels[pick])).cpu()  # float32, as in training
+    labels = test.labels[pick]
+    where = f"test images {pick.start + 1:,}–{pick.stop:,}"
+
+rows, columns = [], {"float32 (training's precision)": (torch.float32, 7), "float64": (torch.float64, 16)}
+values = {}
+for column, (dtype, digits) in columns.items():
+    logits = logits32.to(dtype)
+    hand, torch_ce, svm = cross_entropy(logits, labels).item(), F.cross_entropy(logits, labels).item(), multiclass_svm(logits, labels).item()
+    eps = torch.finfo(dtype).eps
+    values[column] = [significant(hand, digits), significant(torch_ce, digits), f"{abs(hand - torch_ce):.1e}",
+                      f"{eps * max(abs(hand), 1e-30):.1e}", significant(svm, digits)]
+table = pd.DataFrame(values, index=["Cross-entropy, written by hand (digits.losses)",
+                                    "Cross-entropy, torch.nn.functional.cross_entropy",
+                                    "|hand − PyTorch|", "One rounding step at this value (value × machine ε)",
+                                    "Multiclass SVM (hinge), written by hand"])
+st.table(table)
 st.markdown(
-    f"On the first **{size}** test images with **{ui.plain(ui.checkpoint_label(path))}**:\n\n"
+    f"On {where} with the **{weights}** weights:\n\n"
     "- **Cross-entropy** is the average of −log p(correct class) under the softmax: it punishes confident "
     "mistakes hard and keeps pushing the right class's probability towards 1. Written by hand with the "
-    "log-sum-exp trick, it matches PyTorch's to the last digits.\n"
+    "log-sum-exp trick, it is PyTorch's formula with the additions in another order, so the two can differ by "
+    "rounding only: a float32 keeps about 7 significant digits (machine ε = 1.2 × 10⁻⁷), a float64 about 16 "
+    "(ε = 2.2 × 10⁻¹⁶). A difference of a few rounding steps at that value means they agree.\n"
     "- **Multiclass SVM loss** adds, for each wrong class, how far its score comes within a margin of 1 of the "
     "right class's score. Once every wrong class is a margin below, it is exactly 0: it wants a gap, not certainty. "
+    "A trained model's is often 0 or nearly; choose the untrained weights to see both losses where learning starts "
+    "(about ln 10 ≈ 2.30 for cross-entropy, when every class is equally likely), or your drawing with a label the "
+    "network does not see in it. "
     "(`torch.nn.MultiMarginLoss` gives the same number divided by the 10 classes.)"
 )

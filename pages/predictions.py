@@ -11,6 +11,7 @@ from digits.models import title
 ui.use_app_navigation()
 
 PAGE = 28  # images per batch shown (four rows of seven on a laptop screen)
+CELL = 56  # images shown for a cell of the confusion matrix
 
 st.title("Predictions on the test set")
 ui.upload_checkpoint()
@@ -24,6 +25,30 @@ def predictions(path: str, mtime: float) -> Predictions:
     return predict(ui.load_model(Path(path))[0], test)
 
 
+def _pick_cell() -> None:
+    """A click on the confusion matrix: remember the cell (true, predicted) whose images to show."""
+    points = st.session_state["confusion"].selection.get("points", [])
+    if points:
+        st.session_state["cell"] = (int(points[0]["y"]), int(points[0]["x"]))
+
+
+def tiles(indices, key: str) -> None:
+    """Test images in frames (green right, red wrong), each with its label and the model's answer; one of
+    them closer, with all ten probabilities."""
+    if not len(indices):
+        st.info("No test image here.")
+        return
+    captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({probs[i].max():.0%})" for i in indices]
+    st.image([charts.framed(test.images[i].numpy(), correct[i]) for i in indices], caption=captions, width=120)
+    pick, picture, bars = st.columns([2, 1, 3], vertical_alignment="center")
+    i = pick.selectbox("Look closer at", indices, key=f"closer-{key}",
+                       format_func=lambda i: f"test image {i}: true {labels[i]}, predicted {predicted[i]}")
+    pick.page_link("pages/inside.py", label="Look inside the network at it", icon=":material/visibility:",
+                   query_params={"test": int(i)})
+    picture.image(charts.framed(test.images[i].numpy(), correct[i], factor=4))
+    bars.html(charts.probability_bars(probs[i], height=90))
+
+
 answers = predictions(str(path), path.stat().st_mtime)
 probs, predicted, labels, correct, metrics = answers.probs, answers.predicted, answers.labels, answers.correct, answers.metrics
 per_class = metrics.per_class
@@ -32,7 +57,7 @@ c = st.columns(4)
 c[0].metric("Test accuracy", f"{metrics.accuracy:.2%}")
 c[1].metric("Mistakes", f"{(~correct).sum():,} of {len(labels):,}")
 c[2].metric("Hardest digit", f"{per_class.argmin()} ({per_class.min():.1%})")
-c[3].metric("Model", title(ui.load_model(path)[1]["model"]))
+c[3].metric("Architecture", title(ui.load_model(path)[1]["model"]))
 
 f1, f2, f3 = st.columns([1, 1, 1])
 only_mistakes = f1.toggle("Only mistakes", key="only_mistakes")
@@ -60,16 +85,22 @@ b3.caption(f"Batch {batch + 1} of {pages} · {len(shown):,} images match")
 
 page_idx = shown[batch * PAGE:(batch + 1) * PAGE]
 if len(page_idx):
-    captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({probs[i].max():.0%})" for i in page_idx]
-    st.image([charts.framed(test.images[i].numpy(), correct[i]) for i in page_idx], caption=captions, width=120)
-    l1, l2 = st.columns([2, 1], vertical_alignment="bottom")
-    look = l1.selectbox("Look inside the network at one of these", page_idx, key="look_inside",
-                        format_func=lambda i: f"test image {i}: true {labels[i]}, predicted {predicted[i]}")
-    l2.page_link("pages/inside.py", label="Look inside", icon=":material/visibility:", query_params={"test": int(look)})
+    tiles(page_idx, key="batch")
 else:
     st.info("No test image matches these filters.")
 
 st.subheader("Where the model goes wrong")
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(charts.confusion_chart(metrics.confusion), key="confusion")
-c2.plotly_chart(charts.per_class_chart(per_class), key="per-class")
+c1.plotly_chart(charts.confusion_chart(metrics.confusion), key="confusion", on_select=_pick_cell,
+                selection_mode="points", config={"displaylogo": False})
+c2.plotly_chart(charts.per_class_chart(per_class), key="per-class", config={"displaylogo": False})
+if cell := st.session_state.get("cell"):
+    true, pred = cell
+    chosen = np.flatnonzero((labels == true) & (predicted == pred))
+    head, close = st.columns([5, 1], vertical_alignment="bottom")
+    head.markdown(f"**True {true}, predicted {pred}: {len(chosen):,} test image{'s' if len(chosen) != 1 else ''}**"
+                  + (f" (the first {CELL})" if len(chosen) > CELL else ""))
+    if close.button(":material/close: Close", key="close-cell"):
+        st.session_state.pop("cell")
+        st.rerun()
+    tiles(chosen[:CELL], key="cell")

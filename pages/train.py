@@ -7,14 +7,14 @@ import charts
 import presenter
 import train_view
 import ui
-from digits import TrainConfig
 from digits.config import choice_words
 from digits.models import title
-from digits.summary import summarize
-from digits.launch import RunActive, start_run, stop_run
 from digits.runs import CHECKPOINT, LOG, list_runs, run_state
+from digits.summary import summarize
 
 ui.use_app_navigation()
+
+PLOTLY = {"displaylogo": False}
 
 st.title("Train")
 running = train_view.active_run()
@@ -23,35 +23,12 @@ if not presenter.is_presenter():
     with st.expander(":material/lock: Presenter"):
         presenter.presenter_gate("Starting and stopping training", "train")
 
-with st.form("config", border=True):
-    values = train_view.config_form(TrainConfig())
-    submitted = st.form_submit_button(":material/play_arrow: Start training", type="primary")
-
-if submitted and not presenter.is_presenter():
-    st.warning("Starting training is for the presenter: enter the presenter key above.")
-elif submitted:
-    try:
-        config = TrainConfig.from_dict(values)
-    except ValueError as e:
-        st.error(ui.plain(f"Cannot start: {e}"))
-    else:
-        if running:
-            st.warning(ui.plain(f"A training run is already going ({running.name}); one at a time per server. It is shown below."))
-        else:
-            try:
-                running = start_run(config, ui.RUNS)
-            except RunActive as e:  # another session pressed Start at the same moment
-                st.warning(f"{e} It is shown below.")
-                running = train_view.active_run()
-            except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
-                st.error(ui.plain(f"{e}. Nothing was started: free some space or fix the folder's permissions, then Start again."))
-            else:
-                st.session_state["run"] = running.name
-                st.toast(f"Started {running.name}")
+if running is None:  # nothing to watch: the settings come first
+    train_view.new_run_panel(running)
 
 runs = list_runs(ui.RUNS)
 if not runs:
-    st.info("No runs yet. Choose a recipe above and press **Start training**.")
+    st.info("No runs yet. Choose the settings above and press **Start training**.")
     st.stop()
 
 names = [r.name for r in runs]
@@ -59,56 +36,101 @@ if running is not None:
     st.session_state["run"] = running.name
 if st.session_state.get("run") not in names:
     st.session_state["run"] = names[0]
-c1, c2 = st.columns([1, 2])
-chosen = c1.selectbox("Run", names, key="run")
-compare = c2.multiselect("Compare validation accuracy with", [n for n in names if n != chosen], max_selections=4)
+labels = train_view.run_labels(names, running)
+chosen = st.selectbox("Run", names, key="run", format_func=labels.get)
 
 
-def show(run_dir: Path, compare: list[str]) -> None:
+def duration(seconds: float) -> str:
+    """45 s, 3 min 20 s, 1 h 37 min: as a person reads a clock."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def progress(run_dir: Path, state: str, s) -> None:
+    """Where the run is: a progress bar with its pace, Pause/Resume and Stop; or how it ended."""
+    if state == "running":
+        bar, buttons = st.columns([2, 1], vertical_alignment="bottom")
+        eta = " · paused" if s.paused else f" · {duration(s.eta)} to go" if s.eta is not None else ""
+        bar.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
+                                      f" · {duration(s.elapsed)} of training{eta} · {s.samples_per_s:,.0f} samples/s")
+        with buttons:
+            train_view.run_controls(run_dir, s.paused)
+        if s.paused:
+            st.info(f"Paused after iteration {s.iteration}: the model stays as it is until you resume.",
+                    icon=":material/pause:")
+    elif state == "crashed":
+        st.error("This run's process ended without a final event: it crashed or was killed. "
+                 "Its best checkpoint so far (if any) is intact.")
+        if log := train_view.log_tail(run_dir / LOG):
+            st.code(log, language=None, wrap_lines=True)
+    elif state == "failed":
+        st.error(ui.plain(s.message))
+    else:
+        verb = "Finished" if state == "finished" else "Stopped on request"
+        test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
+        st.success(f"{verb} after {s.iteration} iterations in {duration(s.elapsed)}.{test}")
+
+
+def curves(run_dir: Path, s) -> None:
+    """The run's numbers and its four views: loss and learning rate, accuracy, epochs, the event log."""
+    m = st.columns(5)
+    m[0].metric("Architecture", title(s.model))
+    m[1].metric("Device", choice_words("device", s.device) if s.device else "–", help=s.device_name or None)
+    m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
+    m[3].metric("Loss (smoothed)", f"{s.loss_smooth[-1]:.3g}" if s.loss_smooth else "–")
+    m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(charts.loss_chart(s), key=f"loss-{run_dir.name}", config=PLOTLY)
+        st.caption("Each training batch's cross-entropy (light), its moving average (dark) on a log scale, and "
+                   "the learning rate the schedule set (dotted, right axis).")
+    with c2:
+        st.plotly_chart(charts.accuracy_chart(s), key=f"acc-{run_dir.name}", config=PLOTLY)
+        st.caption("Train: the share of each batch classified right as it is trained, smoothed — measured while the "
+                   "weights still change (and on distorted images with augment), so it lags behind. Validation: "
+                   "held-out images the model never trains on, measured at each evaluation.")
+    c1, c2 = st.columns(2)
+    if s.epoch_x:
+        with c1:
+            st.plotly_chart(charts.epoch_chart(s), key=f"epoch-{run_dir.name}", config=PLOTLY)
+            st.caption("Each finished epoch's mean batch loss; the bar spans ± one standard deviation of its batches.")
+    with c2:
+        st.markdown("**Event log**")
+        st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None, wrap_lines=True)
+
+
+def compare(chosen: str, labels: dict[str, str]) -> None:
+    """The chosen run beside others: smoothed loss and validation accuracy on shared axes, and their settings
+    and results side by side."""
+    st.subheader("Compare runs")
+    others = st.multiselect("Compare with", [n for n in labels if n != chosen], max_selections=5, key="compare",
+                            format_func=labels.get,
+                            placeholder="Choose runs to compare")
+    if not others:
+        return
+    picked = [chosen, *others]
+    summaries = {n: summarize(train_view.run_events(ui.RUNS / n)) for n in picked}
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.compare_chart({labels[n]: s for n, s in summaries.items()}, "loss"), config=PLOTLY)
+    c2.plotly_chart(charts.compare_chart({labels[n]: s for n, s in summaries.items()}, "accuracy"), config=PLOTLY)
+    st.dataframe(train_view.runs_table(picked, summaries), hide_index=True)
+
+
+def show(run_dir: Path, labels: dict[str, str]) -> None:
     events = train_view.run_events(run_dir)
     state = run_state(run_dir, events)
     s = summarize(events)
     if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
         st.info("Starting: loading MNIST and building the model…")
         return
-    if state == "running":
-        eta = f" · ETA {s.eta:.0f} s" if s.eta is not None else ""
-        st.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
-                                     f" · {s.elapsed:.0f} s elapsed{eta} · {s.samples_per_s:,.0f} samples/s")
-        if presenter.is_presenter() and st.button(":material/stop: Stop training", type="secondary"):
-            if stop_run(run_dir):
-                st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
-            else:
-                st.warning("This run's process could not be reached; it may just have ended.")
-    elif state == "crashed":
-        st.error("This run's process ended without a final event: it crashed or was killed. "
-                 "Its best checkpoint so far (if any) is intact.")
-        if log := train_view.log_tail(run_dir / LOG):
-            st.code(log, language=None)
-    elif state == "failed":
-        st.error(ui.plain(s.message))
-    else:
-        verb = "Finished" if state == "finished" else "Stopped on request"
-        test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
-        st.success(f"{verb} after {s.iteration} iterations in {s.elapsed:.0f} s.{test}")
+    progress(run_dir, state, s)
     if skipped := train_view.run_reader(run_dir).skipped:
         st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
-    m = st.columns(5)
-    m[0].metric("Model", title(s.model))
-    m[1].metric("Device", choice_words("device", s.device) if s.device else "–", help=s.device_name or None)
-    m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
-    m[3].metric("Last loss (smoothed)", f"{s.loss_smooth[-1]:.4f}" if s.loss_smooth else "–")
-    m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
-    others = {n: summarize(train_view.run_events(ui.RUNS / n)) for n in compare}
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.loss_chart(s), key=f"loss-{run_dir.name}", config={"displaylogo": False})
-    c2.plotly_chart(charts.accuracy_chart(s, others), key=f"acc-{run_dir.name}", config={"displaylogo": False})
-    c1, c2 = st.columns(2)
-    if s.epoch_x:
-        c1.plotly_chart(charts.epoch_chart(s), key=f"epoch-{run_dir.name}", config={"displaylogo": False})
-    with c2:
-        st.markdown("**Event log**")
-        st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None)
+    curves(run_dir, s)
     checkpoint = run_dir / CHECKPOINT
     if state != "running" and checkpoint.exists():
         st.caption(f"Best checkpoint: {ui.plain(checkpoint)}")
@@ -117,13 +139,16 @@ def show(run_dir: Path, compare: list[str]) -> None:
             if col.button(label, key=f"open-{page}"):
                 st.session_state["open_checkpoint"] = str(checkpoint)
                 st.switch_page(page)
+    compare(run_dir.name, labels)
     if state == "running" and st.session_state.get("_was_running") != run_dir.name:
         st.session_state["_was_running"] = run_dir.name
     elif state != "running" and st.session_state.get("_was_running") == run_dir.name:
         st.session_state.pop("_was_running")
-        st.rerun()  # the run just ended: redraw the whole page once (form, run list, states)
+        st.rerun()  # the run just ended: redraw the whole page once (the panel opens, the run list, states)
 
 
 run_dir = ui.RUNS / chosen
 live = run_state(run_dir) == "running"
-st.fragment(run_every=1.0 if live else None)(show)(run_dir, compare)
+st.fragment(run_every=1.0 if live else None)(show)(run_dir, labels)
+if running is not None:  # the run comes first; the settings wait, folded, below it
+    train_view.new_run_panel(running)

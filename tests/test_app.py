@@ -166,10 +166,18 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
 
 
-def test_losses_page_matches_torch(app):
+def test_losses_page_matches_torch_to_rounding_and_starts_untrained_near_ln_10(app):
     at = open_page(app, "losses")
-    values = at.table[0].value["value"].tolist()
-    assert abs(float(values[0]) - float(values[1])) < 1e-9
+    table = at.table[0].value
+    for column, digits in (("float32 (training's precision)", 7), ("float64", 16)):
+        hand, torch_value, difference, step, _ = table[column].tolist()
+        assert float(difference) <= 8 * float(step)  # a few rounding steps at most
+        assert len(hand.replace("0.", "").lstrip("0").replace(".", "")) <= digits  # no more digits than the type holds
+    at.radio(key="loss_weights").set_value("untrained").run()
+    at.number_input(key="loss_batch").set_value(2).run()
+    assert not at.exception
+    start = float(at.table[0].value["float64"].iloc[0])
+    assert abs(start - 2.3026) < 0.1  # ln 10: the untrained network finds every class about equally likely
 
 
 def test_model_page_shows_the_layer_table(app):
@@ -255,7 +263,7 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     at.selectbox[0].set_value("cnn")
     field = {n.label: n for n in at.number_input}
     field["Epochs"].set_value(5)
-    field["Evaluate every (iterations)"].set_value(50)
+    field["Evaluate every (0 = auto)"].set_value(50)
     at.button[0].click().run()
     (run,) = list_runs(ui.RUNS)
     deadline = time.time() + 120
@@ -363,3 +371,96 @@ def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch)
     at.text_input(key="_presenter_try_train").set_value("room-42").run()
     at = open_page(at, "draw")
     assert at.get("file_uploader")  # unlocked for this browser session
+
+
+def test_the_new_run_panel_follows_each_choice_at_once(app):
+    at = open_page(app, "train")
+    labels = lambda: [n.label for n in at.number_input]
+    assert "Momentum" not in labels()  # Adam keeps its own momentum terms
+    assert any("LeNet-5 (1998)" in c.value for c in at.caption)
+    at.selectbox(key="cfg_optimizer").set_value("sgd").run()
+    assert "Momentum" in labels()
+    at.selectbox(key="cfg_model").set_value("cnn").run()  # no form to submit: the caption follows at once
+    assert any(c.value.startswith("Small CNN: two 3×3") for c in at.caption)
+    assert not any("LeNet-5 (1998)" in c.value for c in at.caption)
+    assert not list(ui.RUNS.glob("*"))  # and nothing started on the way
+
+
+@pytest.mark.parametrize("box, advice", [((120, 120, 160, 160), "drawing the digit larger"),
+                                         ((20, 20, 260, 260), "still has to choose one of 0–9")])
+def test_an_unsure_answer_gives_advice_that_fits_the_drawing(app, box, advice):
+    at = open_page(app, "draw")  # the fixture's model is untrained: unsure of everything
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring", box=box))
+    at.run()
+    assert not at.exception
+    (warning,) = at.warning
+    assert warning.value.startswith("Not sure") and advice in warning.value
+
+
+def test_home_says_where_to_start_and_shows_the_rooms_address_when_the_room_can_connect(app):
+    from streamlit import config
+
+    assert [l.proto.label for l in app.get("page_link")][:2] == ["1 · Draw a digit", "2 · Train your own"]
+    assert not app.get("image")  # listening on this machine only: no room to invite
+    before = config.get_option("server.address"), config.get_option("server.allowedHosts")
+    try:
+        config.set_option("server.address", "0.0.0.0")
+        config.set_option("server.allowedHosts", ["localhost", "192.168.1.20"])
+        app.run()
+        assert not app.exception
+        assert any("http://192.168.1.20:" in h.proto.body for h in app.get("html"))
+        assert app.get("image")  # its QR code
+    finally:
+        config.set_option("server.address", before[0])
+        config.set_option("server.allowedHosts", before[1])
+
+
+def test_the_qr_code_reads_back_as_the_address():
+    import segno
+
+    import charts
+
+    png = charts.qr_png("http://192.168.1.20:8501")
+    assert png.startswith(b"\x89PNG")
+    code = segno.make("http://192.168.1.20:8501", error="m")
+    assert Image.open(io.BytesIO(png)).size[0] == 12 * (code.symbol_size(scale=1)[0])  # 12 px a module, quiet zone included
+
+
+def test_a_confusion_matrix_cell_shows_its_images_and_one_closer(app):
+    at = open_page(app, "predictions")
+    true, pred = map(int, re.search(r"true (\d), predicted (\d)", at.selectbox(key="closer-batch").options[0]).groups())
+    at.session_state["cell"] = (true, pred)  # what a click on that cell of the matrix leaves
+    at.run()
+    assert not at.exception
+    heading = next(m.value for m in at.markdown if m.value.startswith(f"**True {true}, predicted {pred}:"))
+    count = int(re.search(r": ([\d,]+) test", heading).group(1).replace(",", ""))
+    options = at.selectbox(key="closer-cell").options
+    assert count == len(options) and all(f"true {true}, predicted {pred}" in o for o in options)
+    bars = [h.proto.body for h in at.get("html") if "class='probs'" in h.proto.body]
+    assert len(bars) == 2  # one image closer under the batch, one under the cell
+    next(b for b in at.button if "Close" in b.label).click().run()
+    assert "cell" not in at.session_state and not at.exception
+
+
+def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
+    from digits.preprocess import drawing_logits
+
+    at = open_page(app, "losses")
+    image = draw_digit("ring")
+    at.session_state["drawing"] = image  # what the Draw page keeps
+    at.run()
+    at.radio(key="loss_source").set_value("drawing").run()
+    at.number_input(key="loss_label").set_value(3).run()
+    assert not at.exception
+    logits = drawing_logits(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)[1].double()
+    expected = -torch.log_softmax(logits, dim=1)[0, 3].item()
+    assert float(at.table[0].value["float64"].iloc[0]) == pytest.approx(expected, rel=1e-9)
+    assert any("your drawing, labelled **3**" in m.value for m in at.markdown)
+
+
+def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
+    import charts
+    from digits.summary import RunSummary
+
+    fig = charts.compare_chart({"<a href='http://127.0.0.1:9/leak'>x</a> · mine": RunSummary()}, "loss")
+    assert fig.data[0].name == "&lt;a href=&#x27;http://127.0.0.1:9/leak&#x27;&gt;x&lt;/a&gt; · mine"

@@ -156,7 +156,7 @@ def test_train_live_and_stop(server, page):
     url, runs = server
     open_page(page, url, "train", "Train")
     page.get_by_label("Epochs", exact=True).fill("3")
-    page.get_by_label("Evaluate every (iterations)", exact=True).fill("40")
+    page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("40")
     page.get_by_role("button", name="Start training").click()
     page.locator("[data-testid='stProgress']").wait_for(timeout=90_000)
     first = progress_text(page)
@@ -236,7 +236,7 @@ def test_uploads_through_the_page_are_checked_and_never_overwrite(tmp_path, page
         assert hashlib.sha256((folder / "lenet5.pt").read_bytes()).hexdigest() == shipped
         from playwright.sync_api import expect
 
-        chosen = page.get_by_role("combobox", name="Model")  # the sidebar's choice: the upload, at once
+        chosen = page.get_by_role("combobox", name="Checkpoint")  # the sidebar's choice: the upload, at once
         expect(chosen).to_have_value(re.compile(r"lenet5-1\.pt"), timeout=30_000)
         wait_idle(page)
         assert page.locator("[data-testid='stException']").count() == 0
@@ -257,7 +257,7 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     try:
         open_page(page, url, "train", "Train")
         page.get_by_label("Epochs", exact=True).fill("30")
-        page.get_by_label("Evaluate every (iterations)", exact=True).fill("40")
+        page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("40")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Updated the best model!").first.wait_for(timeout=90_000)
     finally:

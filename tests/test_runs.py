@@ -68,3 +68,70 @@ def test_a_full_disk_under_events_is_an_error_on_write_and_a_quiet_close(tmp_pat
     with pytest.raises(ValueError):  # closed: a later write is refused, not written anywhere
         writer.write(Step(elapsed=0.2, epoch=1, iteration=2, loss=2.3, lr=0.1, samples_per_s=1000.0))
     assert run_state(tmp_path) == "crashed"  # the writer let go without a final event
+
+
+def test_events_written_before_batch_accuracies_were_logged_still_read():
+    from digits.events import from_dict
+
+    old = {"kind": "step", "elapsed": 0.1, "epoch": 1, "iteration": 1, "loss": 2.3, "lr": 0.1, "samples_per_s": 1000.0}
+    assert from_dict(old).acc is None
+    with pytest.raises(ValueError):  # a required field is still required
+        from_dict({k: v for k, v in old.items() if k != "loss"})
+
+
+def test_a_runs_name_is_one_bounded_line_of_text(tmp_path):
+    from digits.runs import MAX_NAME, NAME, read_name, write_name
+
+    write_name(tmp_path, "  fast\nSGD\x1b[31m try  " + "x" * 200)
+    name = read_name(tmp_path)
+    assert name.startswith("fast SGD[31m try") and len(name) <= MAX_NAME and "\x1b" not in name
+    (tmp_path / NAME).write_bytes(b"\xff\xfe" * 5000)  # not UTF-8, too long: still one short line
+    assert len(read_name(tmp_path)) <= MAX_NAME
+    assert read_name(tmp_path / "missing") == ""
+
+
+def test_pause_and_resume_only_reach_a_live_run(tmp_path):
+    from digits.launch import pause_run, resume_run
+    from digits.runs import LOCK, pause_requested
+    from digits.process import hold_lock
+
+    assert not pause_run(tmp_path) and not pause_requested(tmp_path)  # no process holds the run: nothing written
+    lock = hold_lock(tmp_path / LOCK)
+    try:
+        assert pause_run(tmp_path) and pause_requested(tmp_path)
+        resume_run(tmp_path)
+        resume_run(tmp_path)  # resuming a run that is not paused is nothing
+        assert not pause_requested(tmp_path)
+    finally:
+        os.close(lock)
+
+
+def test_a_run_title_says_what_the_run_is(tmp_path):
+    from digits.config import TrainConfig
+    from digits.runs import CONFIG, write_name
+    from digits.summary import run_title
+
+    run = tmp_path / "20261123-094635-lenet5"
+    run.mkdir()
+    (run / CONFIG).write_text(json.dumps(TrainConfig(epochs=3, lr=0.1, augment=True).to_dict()))
+    write_name(run, "first try")
+    (run / EVENTS).write_text(json.dumps(Finished(9.0, 10, 0.98, 10, 0.9876, None).to_dict()) + "\n")
+    assert run_title(run) == "LeNet-5 · 3 epochs · lr 0.1 · augmented · test 98.76% · first try · 11-23 09:46:35"
+    odd = tmp_path / "mine"
+    odd.mkdir()
+    (odd / CONFIG).write_text('{"model": "resnet"}')  # not a valid config: the folder's name
+    assert run_title(odd) == "mine"
+
+
+def test_the_pace_is_the_recent_one_and_samples_per_second_ignore_one_slow_reading():
+    from digits.events import Step
+    from digits.summary import summarize
+
+    # 100 iterations in the first 10 s, then 10 per second for 40 s; one reading dragged down by a validation
+    steps = [Step(i * 0.1, 1, i, 1.0, 0.1, 5000.0, 0.5) for i in range(1, 101)]
+    steps += [Step(10 + i * 0.1, 1, 100 + i, 1.0, 0.1, 1000.0 if i == 50 else 1280.0, 0.5) for i in range(1, 401)]
+    s = summarize(steps)
+    assert s.pace == pytest.approx(10.0, rel=0.01)
+    assert s.samples_per_s == 1280.0
+    s.total_iterations = 1000
+    assert s.eta == pytest.approx(50.0, rel=0.01)

@@ -153,3 +153,57 @@ def test_evaluate_and_batch_predictions_agree_with_a_direct_count(tiny_splits):
     assert every.labels.tolist() == labels.tolist() and every.probs.shape == (len(labels), 10)
     assert every.predicted.tolist() == predicted.tolist() and every.correct.sum() == m.confusion.trace()
     assert every.metrics.accuracy == m.accuracy
+
+
+def test_steps_carry_each_batch_accuracy(tiny_splits):
+    events = run(TrainConfig(model="cnn", epochs=3, batch_size=64, eval_every=8, device="cpu"), tiny_splits)
+    steps = [e for e in events if e.kind == "step"]
+    assert all(0.0 <= e.acc <= 1.0 for e in steps)
+    # an evaluation's train_acc is the mean of the batch accuracies since the previous one (equal batches)
+    evals = [e for e in events if e.kind == "evaluation"]
+    window = [e.acc for e in steps if evals[0].iteration < e.iteration <= evals[1].iteration]
+    assert evals[1].train_acc == pytest.approx(statistics.mean(window), abs=1e-4)
+
+
+def test_a_run_without_eval_every_is_validated_often_enough_to_draw_a_curve():
+    assert TrainConfig().eval_every == 0
+    assert TrainConfig().evaluation_interval(782) == 78        # 2 LeNet-5 epochs: 10 validations, not 1
+    assert TrainConfig().evaluation_interval(7820) == 500      # the shipped 20-epoch recipe: the tutorial's 500
+    assert TrainConfig().evaluation_interval(3) == 1
+    assert TrainConfig(eval_every=40).evaluation_interval(782) == 40
+
+
+def test_pause_waits_between_batches_and_resume_goes_on(tiny_splits):
+    paused = threading.Event()
+    seen = []
+    for event in fit(TrainConfig(model="cnn", epochs=2, batch_size=64, eval_every=4, device="cpu"), tiny_splits,
+                     pause=paused.is_set):
+        seen.append(event)
+        if event.kind == "evaluation" and event.iteration == 4:
+            paused.set()
+            threading.Timer(0.6, paused.clear).start()
+    kinds = [e.kind for e in seen]
+    p, r = kinds.index("paused"), kinds.index("resumed")
+    assert seen[p].iteration == seen[r].iteration == 5 and r == p + 1  # nothing trained in between
+    assert seen[p - 1].kind == "step" and seen[p - 1].iteration == 5   # every step up to the pause was reported
+    assert kinds[-1] == "finished" and kinds.count("step") == 16
+    assert seen[r].elapsed - seen[p].elapsed < 0.3  # the pause is not counted as training time
+
+
+def test_a_stop_request_ends_a_pause(tiny_splits):
+    stop = threading.Event()
+    events = []
+    for event in fit(TrainConfig(model="cnn", epochs=2, batch_size=64, eval_every=4, device="cpu"), tiny_splits,
+                     stop=stop, pause=lambda: True):
+        events.append(event)
+        if event.kind == "paused":
+            threading.Timer(0.3, stop.set).start()
+    assert [e.kind for e in events][-2:] == ["paused", "stopped"]
+
+
+def test_each_step_reports_the_learning_rate_its_batch_was_trained_with(tiny_splits):
+    from digits.optim import one_cycle
+
+    config = TrainConfig(model="cnn", epochs=2, batch_size=64, device="cpu")
+    steps = [e for e in run(config, tiny_splits) if e.kind == "step"]
+    assert [e.lr for e in steps] == pytest.approx([config.lr * one_cycle(i, 16) for i in range(16)])

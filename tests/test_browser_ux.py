@@ -1,0 +1,182 @@
+"""What a learner sees, in a real Chromium against a real `streamlit run app.py`: the run in view while it
+trains, no run started by Enter, pause and resume, the answer on a phone, a click on the confusion matrix.
+Slow: `pytest -m slow tests/test_browser_ux.py`. Screenshots land in artifacts/screenshots/ (git-ignored)."""
+
+import os
+import re
+import time
+
+import pytest
+
+from digits.launch import stop_run
+from digits.runs import list_runs, run_state
+from tests.test_browser import CHROMIUM, SHOTS, launch, open_page, wait_idle
+
+pytestmark = pytest.mark.slow
+DESKTOP, PHONE = (1400, 900), (390, 844)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
+    yield url, runs
+    proc.terminate()
+    proc.wait(timeout=20)
+    for run in list_runs(runs):  # a test that failed halfway leaves no run behind
+        if run_state(run) == "running":
+            stop_run(run)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def new_page(browser, size, phone=False):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, is_mobile=phone, has_touch=phone)
+    return context, context.new_page()
+
+
+def iteration(page) -> int:
+    return int(re.search(r"iteration (\d+)/", page.locator("[data-testid='stProgress']").inner_text()).group(1))
+
+
+def in_view(box, size) -> bool:
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1] and box["x"] + box["width"] <= size[0]
+
+
+def test_enter_in_a_field_of_the_new_run_panel_starts_nothing(server, browser):
+    url, runs = server
+    context, page = new_page(browser, DESKTOP)
+    try:
+        open_page(page, url, "train", "Train")
+        for label, text in (("Epochs", "2"), ("Learning rate", "0.01"), ("Name (optional)", "enter test")):
+            field = page.get_by_label(label, exact=True)
+            field.fill(text)
+            field.press("Enter")
+            time.sleep(1)
+            wait_idle(page)
+        time.sleep(2)
+        assert list_runs(runs) == []
+        assert page.locator("[data-testid='stProgress']").count() == 0
+        assert page.get_by_label("Name (optional)", exact=True).input_value() == "enter test"  # kept, not submitted
+    finally:
+        context.close()
+
+
+def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(server, browser):
+    url, runs = server
+    context, page = new_page(browser, DESKTOP)
+    try:
+        open_page(page, url, "train", "Train")
+        page.get_by_label("Epochs", exact=True).fill("20")
+        page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("40")
+        page.get_by_label("Name (optional)", exact=True).fill("pause test")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Updated the best model!").first.wait_for(timeout=120_000)
+        wait_idle(page)
+        chart = page.locator(".js-plotly-plot").first
+        assert in_view(chart.bounding_box(), DESKTOP), chart.bounding_box()  # the run's chart, without scrolling
+        assert page.get_by_role("button", name="Stop training").is_visible()
+        assert "LeNet-5 · 20 epochs · lr 0.005 · pause test" in page.get_by_role("combobox", name="Run").input_value()
+        page.screenshot(path=str(SHOTS / "ux-train-live.png"))
+
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_text("Paused after iteration").first.wait_for(timeout=30_000)
+        held = iteration(page)
+        time.sleep(4)
+        assert iteration(page) == held  # nothing trains while paused
+        page.screenshot(path=str(SHOTS / "ux-train-paused.png"))
+        page.get_by_role("button", name="Resume").click()
+        deadline = time.time() + 60
+        while time.time() < deadline and iteration(page) <= held:
+            time.sleep(0.5)
+        assert iteration(page) > held  # and it goes on from there
+        (run,) = list_runs(runs)
+        log = (run / "events.jsonl").read_text()
+        assert '"kind": "paused"' in log and '"kind": "resumed"' in log
+
+        page.get_by_role("button", name="Stop training").click()
+        page.get_by_text("Stopped on request").first.wait_for(timeout=60_000)
+        page.get_by_text("New run").wait_for()
+        assert page.get_by_label("Epochs", exact=True).is_visible()  # the panel opened again when the run ended
+    finally:
+        context.close()
+
+
+def touch_stroke(context, page, canvas, points, steps=10):
+    """A finger drawing: touch events through the DevTools protocol (Playwright's touchscreen only taps)."""
+    box = canvas.bounding_box()
+    at = lambda x, y: [{"x": box["x"] + x, "y": box["y"] + y}]
+    cdp = context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for i in range(1, steps + 1):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                                  "touchPoints": at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)})
+            time.sleep(0.01)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_the_answer_to_a_finger_drawing_is_in_view_without_scrolling(server, browser):
+    url, _ = server
+    context, page = new_page(browser, PHONE, phone=True)
+    try:
+        open_page(page, url, "draw", "Draw a digit")
+        page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
+        time.sleep(1)  # the canvas's script sets up its touch handlers
+        touch_stroke(context, page, page.locator("canvas.upper-canvas").first, [(80, 60), (200, 60), (120, 235)])
+        shown = page.locator(".digit").first
+        shown.wait_for(timeout=30_000)
+        wait_idle(page)
+        page.screenshot(path=str(SHOTS / "ux-draw-phone.png"))
+        assert shown.inner_text().strip() == "7"
+        assert page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0  # nothing scrolled
+        assert in_view(shown.bounding_box(), PHONE), shown.bounding_box()
+    finally:
+        context.close()
+
+
+def test_a_click_on_a_confusion_matrix_cell_shows_its_images(server, browser):
+    url, _ = server
+    context, page = new_page(browser, DESKTOP)
+    try:
+        open_page(page, url, "predictions", "Predictions on the test set")
+        page.get_by_text("Test accuracy").wait_for(timeout=90_000)
+        matrix = page.locator(".js-plotly-plot").first
+        matrix.scroll_into_view_if_needed()
+        wait_idle(page)
+        plot = matrix.locator(".nsewdrag").first.bounding_box()  # the plotting area: 10 × 10 cells
+        true, pred = 4, 9  # a mistake the shipped LeNet-5 makes
+        page.mouse.click(plot["x"] + plot["width"] * (pred + 0.5) / 10, plot["y"] + plot["height"] * (true + 0.5) / 10)
+        heading = page.get_by_text(re.compile(r"True 4, predicted 9: \d+ test images?"))
+        heading.wait_for(timeout=30_000)
+        wait_idle(page)
+        count = int(re.search(r": (\d+) test", heading.inner_text()).group(1))
+        shown = page.get_by_text("true 4 · pred 9")
+        assert count >= 1 and shown.count() == min(count, 56)
+        page.screenshot(path=str(SHOTS / "ux-confusion-click.png"))
+    finally:
+        context.close()
+
+
+def test_no_page_asks_an_outside_host_for_anything(server, browser):
+    url, _ = server
+    context, page = new_page(browser, DESKTOP)
+    requested = []
+    page.on("request", lambda r: requested.append(r.url))
+    try:
+        for name, heading in (("", "digits"), ("draw", "Draw a digit"), ("losses", "Losses")):
+            open_page(page, url, name, heading)
+        assert requested and all(u.startswith(url) or u.startswith("data:") for u in requested), \
+            sorted({u for u in requested if not u.startswith(url)})
+    finally:
+        context.close()
