@@ -1,8 +1,10 @@
-"""The app's shared Streamlit helpers: the page list, paths, caches, the sidebar and checkpoints.
+"""The app's shared Streamlit helpers: the page list, paths, caches, the sidebar, checkpoints and the
+room's address.
 
 Pages stay thin: widgets → one core call → rendering with what is here (and in charts.py,
-presenter.py, train_view.py). About 230 lines: a quarter of it is the one documented answer to
-Streamlit's pages/ folder mode, kept here so that no page has to know more than one call.
+presenter.py, train_view.py, inside_view.py, inside_sections.py). About 270 lines: a quarter of it is
+the one documented answer to Streamlit's pages/ folder mode, kept here so that no page has to know
+more than one call; the rest is what every page's sidebar needs.
 """
 
 from __future__ import annotations

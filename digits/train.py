@@ -1,4 +1,8 @@
-"""Training: one generator that yields events (digits.events) for a `TrainConfig` (digits.config)."""
+"""Training: one generator that yields events (digits.events) for a `TrainConfig` (digits.config).
+
+About 250 lines: `fit` and the small pieces it reads top to bottom with (the best-model tracker, the
+loss statistics, the step events, pausing); the optimizer is in digits.optim, devices in digits.device.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,47 @@
-"""Fixtures shared by the tests; the helpers they use are in tests/helpers.py."""
+"""Fixtures shared by the tests; the helpers they use are in tests/helpers.py and tests/served.py."""
+
+import os
+from pathlib import Path
 
 import pytest
 
 from digits.data import Splits
 from tests.helpers import synthetic_split
+from tests.served import CHROMIUM, ROOT, launch
 
 
 @pytest.fixture
 def tiny_splits() -> Splits:
     return Splits(train=synthetic_split(512, 1), val=synthetic_split(128, 2), test=synthetic_split(128, 3))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real `streamlit run app.py` with a runs folder of its own, for one test module: (url, runs folder)."""
+    from digits.launch import stop_run
+    from digits.runs import list_runs, run_state
+
+    runs = tmp_path_factory.mktemp("runs")
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
+    yield url, runs
+    proc.terminate()
+    proc.wait(timeout=20)
+    for run in list_runs(runs):  # a test that failed halfway leaves no training process behind
+        if run_state(run) == "running":
+            stop_run(run)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, with the arguments it needs here (no sandbox, no GPU, no network)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    for folder in ("screenshots", "inside"):
+        (ROOT / "artifacts" / folder).mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()

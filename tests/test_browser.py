@@ -6,7 +6,6 @@ Screenshots of every page land in artifacts/screenshots/ (git-ignored) to be loo
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,60 +15,9 @@ from pathlib import Path
 import pytest
 
 from digits.runs import list_runs
+from tests.served import DRAWINGS, ROOT, SHOTS, launch, open_page, stroke, wait_idle
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def launch(env: dict) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    return url, proc
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
-    yield url, runs
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -77,18 +25,6 @@ def page(browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     yield page
     page.close()
-
-
-def wait_idle(page, timeout=60_000):
-    """Wait until Streamlit has finished the script run (no running indicator)."""
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=timeout)
-
-
-def open_page(page, url, name, heading):
-    page.goto(f"{url}/{name}")
-    page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
-    wait_idle(page)
-    assert page.locator("[data-testid='stException']").count() == 0
 
 
 @pytest.mark.parametrize("name, heading", [("", "digits"), ("predictions", "Predictions on the test set"),
@@ -106,24 +42,6 @@ def test_every_page_opens(server, page, name, heading):
     if name == "model":
         page.get_by_text("Parameters").first.wait_for()
     page.screenshot(path=str(SHOTS / f"{name or 'home'}.png"), full_page=True)
-
-
-def stroke(page, canvas, points):
-    box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x0 + x, y0 + y, steps=8)
-    page.mouse.up()
-
-
-# Mouse paths in canvas pixels (280×280) for a few digits, drawn the way a person would.
-DRAWINGS = {
-    "1": [[(140, 50), (140, 230)]],
-    "7": [[(80, 60), (200, 60), (120, 235)]],
-    "0": [[(140, 45), (95, 75), (80, 140), (95, 205), (140, 235), (185, 205), (200, 140), (185, 75), (140, 45)]],
-}
 
 
 def test_draw_digits_with_the_mouse(server, page):
@@ -319,7 +237,7 @@ def test_the_hostile_corpus_uploaded_through_the_page_never_takes_the_server_dow
         for name, heading in (("", "digits"), ("train", "Train"), ("predictions", "Predictions on the test set"),
                               ("draw", "Draw a digit"), ("losses", "Losses"), ("model", "Model")):
             open_page(page, url, name, heading)
-            page.get_by_text("MNIST:").wait_for()  # the sidebar, with the list of unusable files, is drawn
+            page.locator("[data-testid='stSidebar']").get_by_text("MNIST:").wait_for()  # the sidebar, with the list of unusable files, is drawn
             assert page.locator("[data-testid='stException']").count() == 0, name
             healthy()
         page.get_by_text("unusable checkpoint files").click()

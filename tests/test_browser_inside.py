@@ -1,7 +1,6 @@
 """The Inside page in a real Chromium against a real server: a drawing from the Draw page seen layer by
 layer in both shipped models, at desktop and phone size, and the snapshot slider of a run trained here."""
 
-import os
 import re
 import subprocess
 import sys
@@ -9,32 +8,12 @@ import time
 
 import pytest
 
-from tests.test_browser import CHROMIUM, DRAWINGS, ROOT, launch, stroke, wait_idle
+from tests.served import DRAWINGS, ROOT, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "artifacts" / "inside"
 LENET5 = ["C1", "S2", "C3", "S4", "C5", "F6", "out"]
 SMALL_CNN = ["Conv2d-1", "Pool-1", "Conv2d-2", "Pool-2", "Linear-1", "Linear-2", "Linear-3", "Linear-4"]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
-    yield url, runs
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def page_shows_everything(page, layers: list[str]) -> None:
@@ -60,9 +39,9 @@ def full_shot(page, name: str, width: int) -> None:
     page.screenshot(path=str(SHOTS / name))
 
 
-def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, chromium):
+def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, browser):
     url, _ = server
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{url}/draw")
     page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
     time.sleep(1.0)
@@ -85,7 +64,7 @@ def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, chr
     full_shot(page, "cnn-desktop.png", 1400)
     page.close()
 
-    phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = phone.new_page()
     page.goto(f"{url}/inside?test=7")
     page_shows_everything(page, LENET5)
@@ -94,7 +73,7 @@ def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, chr
     phone.close()
 
 
-def test_the_snapshot_slider_steps_through_a_run_trained_here(server, chromium):
+def test_the_snapshot_slider_steps_through_a_run_trained_here(server, browser):
     url, runs = server
     run = runs / "20261123-000000-inside"
     done = subprocess.run([sys.executable, "-m", "digits", "train", "--run-dir", str(run), "--epochs", "1",
@@ -105,7 +84,7 @@ def test_the_snapshot_slider_steps_through_a_run_trained_here(server, chromium):
     kept = sorted(p.name for p in (run / "snapshots").iterdir())
     assert kept == [f"it-{i:09d}.pt" for i in (0, 100, 200, 300, 400, last)]  # untrained, every 100, the epoch's end
 
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{url}/inside?test=0")
     page.get_by_role("heading", name="How it learned").wait_for(timeout=90_000)
     wait_idle(page)

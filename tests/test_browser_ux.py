@@ -2,42 +2,16 @@
 trains, no run started by Enter, pause and resume, the answer on a phone, a click on the confusion matrix.
 Slow: `pytest -m slow tests/test_browser_ux.py`. Screenshots land in artifacts/screenshots/ (git-ignored)."""
 
-import os
 import re
 import time
 
 import pytest
 
-from digits.launch import stop_run
-from digits.runs import list_runs, run_state
-from tests.test_browser import CHROMIUM, SHOTS, launch, open_page, wait_idle
+from digits.runs import list_runs
+from tests.served import SHOTS, open_page, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP, PHONE = (1400, 900), (390, 844)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
-    yield url, runs
-    proc.terminate()
-    proc.wait(timeout=20)
-    for run in list_runs(runs):  # a test that failed halfway leaves no run behind
-        if run_state(run) == "running":
-            stop_run(run)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def new_page(browser, size, phone=False):
