@@ -26,7 +26,7 @@ st.markdown("**Every step of the forward pass**, for one 28×28 image: padding, 
             "included, so each shape follows from the one before. The Inside page shows what each step computes.")
 rows = [{"layer": op.layer, "operation": op.operation, "output": " × ".join(map(str, op.shape)), "parameters": op.params}
         for op in operations(model)]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content",  # every step in view
              column_config={"parameters": st.column_config.NumberColumn(format="localized")})
 
 with st.expander("Architecture (from the class docstring)"):
@@ -49,7 +49,8 @@ for f in fields():
         v = config[f.name]
         shown[label(f)] = choice_words(f.name, v) if f.metadata["choices"] else str(v)
 # Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.
-st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True, width="stretch",
+             height="content")
 if meta.get("command"):
     st.caption("The command that trained it:")
     st.code(meta["command"], language="bash", wrap_lines=True)

@@ -59,7 +59,7 @@ def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, bro
 
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name=re.compile("Small CNN")).click()
-    page.get_by_text("Conv2d-1", exact=True).wait_for(timeout=90_000)
+    page.get_by_text("Conv2d-1", exact=True).first.wait_for(timeout=90_000)  # its row of maps (its filters follow)
     page_shows_everything(page, SMALL_CNN)
     full_shot(page, "cnn-desktop.png", 1400)
     page.close()
