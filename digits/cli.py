@@ -1,6 +1,6 @@
-"""`python -m digits data | train | evaluate | drawn | predict`: the core's verbs, printed for a terminal.
+"""`python -m digits data | train | evaluate | drawn | predict | drawings`: the core's verbs, printed for a terminal.
 
-One module for the command line (~220 lines): the parser, built from TrainConfig's metadata, and one
+One module for the command line (~250 lines): the parser, built from TrainConfig's metadata, and one
 short function a verb; the work itself is in the library.
 """
 
@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")
     r.add_argument("image", type=Path)
     r.add_argument("--checkpoint", type=Path, required=True)
+
+    w = sub.add_parser("drawings", help="the room's collected drawings ($DIGITS_DRAWINGS, else data/drawings.sqlite)")
+    w.add_argument("action", choices=["stats", "export", "import"])
+    w.add_argument("file", type=Path, nargs="?", help="the .npz to write (export) or read (import)")
     return p
 
 
@@ -208,6 +212,24 @@ def _predict(args) -> int:
     return 0
 
 
+def _drawings(args) -> int:
+    from . import drawings
+
+    if args.action != "stats" and args.file is None:
+        raise ValueError(f"drawings {args.action} needs a .npz file")
+    db = drawings.connect()
+    if args.action == "export":
+        print(f"{drawings.export_npz(db, args.file):,} drawings written to {args.file}")
+    elif args.action == "import":
+        if not args.file.is_file() or args.file.stat().st_size > drawings.MAX_IMPORT_BYTES:
+            raise ValueError(f"{args.file} is not a file of at most {drawings.MAX_IMPORT_BYTES >> 20} MB")
+        print(f"{drawings.import_npz(db, args.file.read_bytes()):,} drawings added from {args.file}")
+    counts = drawings.counts(db)
+    words = ", ".join(f"{d}: {n}" for d, n in counts.items() if d != drawings.NOT_A_DIGIT)
+    print(f"{sum(counts.values()):,} drawings in {drawings.default_path()} — {words}; not a digit: {counts[drawings.NOT_A_DIGIT]}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
@@ -220,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "drawn":
             return _drawn(args)
+        if args.command == "drawings":
+            return _drawings(args)
         return _predict(args)
     except (CheckpointError, MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,0 +1,205 @@
+"""The room's drawings: each one people label (a digit, or "not a digit") kept in one SQLite file.
+
+A workshop is fifty people pressing at the same moment, so the store is built for concurrent writers:
+WAL mode (readers never block the writer), a busy timeout instead of "database is locked", and each
+write one short transaction that also checks the limits (`BEGIN IMMEDIATE`, so two writers cannot
+both pass a check and then both insert). Writes are bounded: the PNG's size, a rate per browser
+session, and a total count, each refused with a one-line `DrawingsError`.
+
+Exports and imports are `.npz` files: `images` uint8 (N, 28, 28) and `labels` int (N,), -1 for "not a
+digit". An imported file comes from outside: read without pickles, every array checked before use.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import time
+import zipfile
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .mnist import default_root
+
+NOT_A_DIGIT = -1            # the label of a drawing people said is not a digit
+MAX_PNG_BYTES = 512 * 1024  # a 280×280 canvas is ~5–20 KB as PNG
+MAX_DRAWINGS = 20_000       # a day of a large workshop is a few thousand
+RATE = (30, 60.0)           # at most 30 drawings a browser session per 60 s: a person, not a script
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS drawings (
+    id         INTEGER PRIMARY KEY,
+    created    REAL    NOT NULL,               -- seconds since the epoch
+    session    TEXT    NOT NULL,               -- an anonymous id per browser session
+    label      INTEGER NOT NULL CHECK (label BETWEEN -1 AND 9),
+    pixels     BLOB    NOT NULL CHECK (length(pixels) = 784),  -- the 28×28 the network saw, uint8
+    png        BLOB,                           -- the canvas as drawn
+    model      TEXT,                           -- the checkpoint that answered
+    predicted  INTEGER CHECK (predicted BETWEEN 0 AND 9),
+    confidence REAL
+);
+CREATE INDEX IF NOT EXISTS by_session ON drawings (session, created);
+"""
+
+
+class DrawingsError(ValueError):
+    """A drawing or a file that cannot be stored or read; the message is one line for a person."""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: int
+    created: float
+    session: str
+    label: int                # 0–9, or NOT_A_DIGIT
+    pixels: np.ndarray        # (28, 28) uint8
+    model: str | None
+    predicted: int | None
+    confidence: float | None
+
+
+def default_path() -> Path:
+    """$DIGITS_DRAWINGS, else drawings.sqlite in the data folder ($DIGITS_DATA or ./data)."""
+    return Path(os.environ.get("DIGITS_DRAWINGS") or default_root() / "drawings.sqlite")
+
+
+def connect(path: Path | str | None = None) -> sqlite3.Connection:
+    """A connection in autocommit mode, WAL, waiting up to 10 s for a writer instead of failing."""
+    path = Path(path or default_path())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed drawing survives a crash of the app
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as e:  # not an SQLite file, a read-only folder, a full disk…
+        raise DrawingsError(f"{path}: cannot be used as the drawings store ({e})") from None
+    return db
+
+
+def _pixels(image) -> bytes:
+    a = np.asarray(image)
+    if a.shape != (28, 28):
+        raise DrawingsError(f"a drawing is a 28×28 image, got shape {a.shape}")
+    if a.dtype != np.uint8:
+        a = np.asarray(a, np.float64)
+        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
+            raise DrawingsError("a drawing's pixels must be uint8, or numbers from 0 to 1")
+        a = (a * 255).round().astype(np.uint8)
+    return a.tobytes()
+
+
+def _label(label) -> int:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not NOT_A_DIGIT <= int(label) <= 9:
+        raise DrawingsError(f"a label is a digit 0–9 or {NOT_A_DIGIT} (not a digit), got {label!r}")
+    return int(label)
+
+
+def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes | None = None, model: str | None = None,
+        predicted: int | None = None, confidence: float | None = None, now: float | None = None) -> int:
+    """Store one labelled drawing; its id. DrawingsError when it is invalid or a limit is reached."""
+    row = (_pixels(pixels), _label(label), str(session)[:64])
+    if png is not None and len(png) > MAX_PNG_BYTES:
+        raise DrawingsError(f"the drawing's image is {len(png) // 1024} KB; at most {MAX_PNG_BYTES // 1024} KB are kept")
+    if predicted is not None and not 0 <= int(predicted) <= 9:
+        raise DrawingsError(f"a prediction is a digit 0–9, got {predicted!r}")
+    now = time.time() if now is None else now
+    db.execute("BEGIN IMMEDIATE")  # the checks and the insert as one: no two writers both pass a check
+    try:
+        (total,) = db.execute("SELECT count(*) FROM drawings").fetchone()
+        if total >= MAX_DRAWINGS:
+            raise DrawingsError(f"the room's collection is full ({MAX_DRAWINGS:,} drawings); the presenter can "
+                                "export it and delete some on the Room page")
+        (recent,) = db.execute("SELECT count(*) FROM drawings WHERE session = ? AND created > ?",
+                               (row[2], now - RATE[1])).fetchone()
+        if recent >= RATE[0]:
+            raise DrawingsError(f"that is {RATE[0]} drawings in a minute from this browser; wait a moment")
+        cur = db.execute("INSERT INTO drawings (created, session, label, pixels, png, model, predicted, confidence) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (now, row[2], row[1], row[0], png, None if model is None else str(model)[:200],
+                          None if predicted is None else int(predicted), None if confidence is None else float(confidence)))
+        db.execute("COMMIT")
+        return int(cur.lastrowid)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def relabel(db: sqlite3.Connection, drawing_id: int, label: int) -> None:
+    db.execute("UPDATE drawings SET label = ? WHERE id = ?", (_label(label), int(drawing_id)))
+
+
+def delete(db: sqlite3.Connection, drawing_id: int) -> None:
+    db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
+
+
+def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> list[Drawing]:
+    """Every stored drawing, oldest first."""
+    rows = db.execute("SELECT id, created, session, label, pixels, model, predicted, confidence FROM drawings "
+                      "ORDER BY id LIMIT ?", (int(limit),)).fetchall()
+    return [Drawing(i, c, s, lab, np.frombuffer(p, np.uint8).reshape(28, 28).copy(), m, pred, conf)
+            for i, c, s, lab, p, m, pred, conf in rows]
+
+
+def counts(db: sqlite3.Connection) -> dict[int, int]:
+    """{label: how many}, NOT_A_DIGIT included, every label present."""
+    found = dict(db.execute("SELECT label, count(*) FROM drawings GROUP BY label").fetchall())
+    return {label: int(found.get(label, 0)) for label in range(NOT_A_DIGIT, 10)}
+
+
+def export_npz(db: sqlite3.Connection, path: Path | str) -> int:
+    """Write `images` (N, 28, 28) uint8 and `labels` (N,) int64 to a .npz; how many."""
+    rows = drawings(db)
+    images = np.stack([d.pixels for d in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
+    np.savez_compressed(path, images=images, labels=np.array([d.label for d in rows], np.int64))
+    return len(rows)
+
+
+def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) from the bytes of a .npz made anywhere, checked: no pickles, the shapes, the types,
+    the values, and a bounded size once expanded. DrawingsError with the reason otherwise."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DrawingsError(f"the file is {len(data) >> 20} MB; at most {MAX_IMPORT_BYTES >> 20} MB")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_IMPORT_BYTES or len(z.infolist()) > 16:
+                raise DrawingsError("the file expands to too much data")
+        with closing(np.load(io.BytesIO(data), allow_pickle=False)) as npz:
+            if "images" not in npz.files or "labels" not in npz.files:
+                raise DrawingsError("a drawings file holds two arrays, 'images' and 'labels'")
+            images, labels = npz["images"], npz["labels"]
+    except DrawingsError:
+        raise
+    except Exception as e:  # not a zip, a pickled object array, a corrupt entry…
+        raise DrawingsError(f"not a readable .npz file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise DrawingsError(f"'images' must be uint8 of shape (N, 28, 28), got {images.dtype} {images.shape}")
+    if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
+        raise DrawingsError(f"'labels' must be {len(images)} whole numbers, got {labels.dtype} {labels.shape}")
+    if len(labels) and (labels.min() < NOT_A_DIGIT or labels.max() > 9):
+        raise DrawingsError(f"labels must be digits 0–9 or {NOT_A_DIGIT} (not a digit)")
+    return images, labels.astype(np.int64)
+
+
+def import_npz(db: sqlite3.Connection, data: bytes, session: str = "import") -> int:
+    """Add every drawing of a checked .npz (see read_npz) in one transaction; how many. All or nothing."""
+    images, labels = read_npz(data)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        (total,) = db.execute("SELECT count(*) FROM drawings").fetchone()
+        if total + len(images) > MAX_DRAWINGS:
+            raise DrawingsError(f"{len(images):,} more would pass the room's limit of {MAX_DRAWINGS:,} drawings "
+                                f"({total:,} are stored)")
+        now = time.time()
+        db.executemany("INSERT INTO drawings (created, session, label, pixels) VALUES (?, ?, ?, ?)",
+                       [(now, session[:64], int(lab), img.tobytes()) for img, lab in zip(images, labels)])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return len(images)

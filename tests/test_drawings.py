@@ -1,0 +1,208 @@
+"""The room's drawing store on a real SQLite file: concurrent writers, limits, export and import."""
+
+import io
+import multiprocessing
+import threading
+
+import numpy as np
+import pytest
+
+from digits import drawings as store
+
+
+def image(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+@pytest.fixture
+def db(tmp_path):
+    conn = store.connect(tmp_path / "room.sqlite")
+    yield conn
+    conn.close()
+
+
+def test_a_drawing_comes_back_as_it_was_stored(db):
+    pixels = image(1)
+    i = store.add(db, pixels, 7, "s1", png=b"\x89PNG...", model="lenet5.pt", predicted=1, confidence=0.61)
+    (d,) = store.drawings(db)
+    assert (d.id, d.label, d.session, d.model, d.predicted, d.confidence) == (i, 7, "s1", "lenet5.pt", 1, 0.61)
+    np.testing.assert_array_equal(d.pixels, pixels)
+    store.add(db, pixels.astype(np.float32) / 255, store.NOT_A_DIGIT, "s1")  # numbers in [0, 1] are stored as uint8
+    np.testing.assert_array_equal(store.drawings(db)[1].pixels, pixels)
+    assert store.counts(db)[7] == 1 and store.counts(db)[store.NOT_A_DIGIT] == 1 and store.counts(db)[0] == 0
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(pixels=np.zeros((28, 27), np.uint8)), "28×28"),
+    (dict(pixels=np.full((28, 28), 2.0)), "0 to 1"),
+    (dict(pixels=np.full((28, 28), np.nan)), "0 to 1"),
+    (dict(label=10), "label"), (dict(label=-2), "label"), (dict(label="7"), "label"), (dict(label=True), "label"),
+    (dict(png=b"x" * (store.MAX_PNG_BYTES + 1)), "KB"),
+    (dict(predicted=12), "prediction"),
+])
+def test_what_is_not_a_labelled_drawing_is_refused_in_one_line(db, kwargs, words):
+    args = dict(pixels=image(0), label=3, session="s")
+    args.update(kwargs)
+    with pytest.raises(store.DrawingsError, match=words) as e:
+        store.add(db, args.pop("pixels"), args.pop("label"), args.pop("session"), **args)
+    assert "\n" not in str(e.value)
+    assert store.drawings(db) == []
+
+
+def test_one_browser_session_is_rate_limited_and_others_are_not(db):
+    for k in range(store.RATE[0]):
+        store.add(db, image(k), 1, "fast", now=1000.0 + k)
+    with pytest.raises(store.DrawingsError, match="in a minute"):
+        store.add(db, image(99), 1, "fast", now=1000.0 + store.RATE[0])
+    store.add(db, image(99), 1, "someone else", now=1000.0 + store.RATE[0])
+    store.add(db, image(99), 1, "fast", now=1000.0 + store.RATE[1] + 1)  # a minute later: again
+
+
+def test_a_full_collection_says_so_and_keeps_what_it_has(db, monkeypatch):
+    monkeypatch.setattr(store, "MAX_DRAWINGS", 3)
+    for k in range(3):
+        store.add(db, image(k), k, f"s{k}")
+    with pytest.raises(store.DrawingsError, match="full"):
+        store.add(db, image(9), 9, "s9")
+    assert [d.label for d in store.drawings(db)] == [0, 1, 2]
+
+
+def test_relabel_and_delete(db):
+    a, b = store.add(db, image(1), 1, "s"), store.add(db, image(2), 2, "s")
+    store.relabel(db, a, store.NOT_A_DIGIT)
+    store.delete(db, b)
+    assert [(d.id, d.label) for d in store.drawings(db)] == [(a, store.NOT_A_DIGIT)]
+    with pytest.raises(store.DrawingsError):
+        store.relabel(db, a, 11)
+
+
+def test_fifty_threads_pressing_at_once_lose_nothing(tmp_path):
+    path, start, errors = tmp_path / "room.sqlite", threading.Barrier(50), []
+    store.connect(path).close()
+
+    def person(k: int) -> None:
+        conn = store.connect(path)
+        try:
+            start.wait()
+            for j in range(4):
+                store.add(conn, image(k * 10 + j), (k + j) % 10, f"person-{k}")
+        except Exception as e:  # noqa: BLE001 — collected and asserted below
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=person, args=(k,)) for k in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with store.connect(path) as conn:
+        rows = store.drawings(conn)
+    assert len(rows) == 200 and len({d.id for d in rows}) == 200
+    assert sorted((d.session, d.label) for d in rows) == sorted((f"person-{k}", (k + j) % 10) for k in range(50) for j in range(4))
+
+
+def _process_writes(path: str, k: int, count: int) -> None:
+    conn = store.connect(path)
+    for j in range(count):
+        store.add(conn, image(1000 + k * count + j), j % 10, f"process-{k}")
+    conn.close()
+
+
+def test_processes_writing_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "room.sqlite")
+    store.connect(path).close()
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter each, as separate app servers would be
+    procs = [ctx.Process(target=_process_writes, args=(path, k, 25)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with store.connect(path) as conn:
+        rows = store.drawings(conn)
+    assert len(rows) == 100 and len({d.id for d in rows}) == 100
+    assert sorted((d.session, d.label) for d in rows) == sorted((f"process-{k}", j % 10) for k in range(4) for j in range(25))
+
+
+def test_export_then_import_is_the_same_collection(db, tmp_path):
+    for k in range(12):
+        store.add(db, image(k), k % 11 - 1, "s")
+    out = tmp_path / "room.npz"
+    assert store.export_npz(db, out) == 12
+    other = store.connect(tmp_path / "other.sqlite")
+    assert store.import_npz(other, out.read_bytes()) == 12
+    for a, b in zip(store.drawings(db), store.drawings(other)):
+        np.testing.assert_array_equal(a.pixels, b.pixels)
+        assert a.label == b.label
+    with np.load(out) as npz:
+        assert npz["images"].dtype == np.uint8 and npz["images"].shape == (12, 28, 28) and npz["labels"].shape == (12,)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"not a zip", "readable"),
+    (npz_bytes(images=np.zeros((2, 28, 28), np.uint8)), "two arrays"),
+    (npz_bytes(images=np.zeros((2, 28, 28), np.float32), labels=np.zeros(2, int)), "uint8"),
+    (npz_bytes(images=np.zeros((2, 32, 32), np.uint8), labels=np.zeros(2, int)), "uint8"),
+    (npz_bytes(images=np.zeros((2, 28, 28), np.uint8), labels=np.zeros(3, int)), "whole numbers"),
+    (npz_bytes(images=np.zeros((2, 28, 28), np.uint8), labels=np.array([1.5, 2.0])), "whole numbers"),
+    (npz_bytes(images=np.zeros((2, 28, 28), np.uint8), labels=np.array([3, 10])), "0–9"),
+    (npz_bytes(images=np.zeros((1, 28, 28), np.uint8), labels=np.array([{"a": 1}], dtype=object)), "readable"),
+])
+def test_an_imported_file_is_checked_and_refused_whole(db, data, words):
+    store.add(db, image(0), 0, "s")
+    with pytest.raises(store.DrawingsError, match=words):
+        store.import_npz(db, data)
+    assert len(store.drawings(db)) == 1
+
+
+def test_an_import_that_would_pass_the_limit_adds_nothing(db, monkeypatch):
+    monkeypatch.setattr(store, "MAX_DRAWINGS", 5)
+    store.add(db, image(0), 0, "s")
+    data = npz_bytes(images=np.zeros((5, 28, 28), np.uint8), labels=np.zeros(5, int))
+    with pytest.raises(store.DrawingsError, match="limit"):
+        store.import_npz(db, data)
+    assert len(store.drawings(db)) == 1
+
+
+def test_the_default_file_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "x.sqlite"))
+    assert store.default_path() == tmp_path / "x.sqlite"
+    monkeypatch.delenv("DIGITS_DRAWINGS")
+    monkeypatch.setenv("DIGITS_DATA", str(tmp_path / "data"))
+    assert store.default_path() == tmp_path / "data" / "drawings.sqlite"
+
+
+def test_a_file_that_is_not_a_store_is_one_line(tmp_path):
+    bad = tmp_path / "room.sqlite"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(store.DrawingsError, match="cannot be used as the drawings store"):
+        store.connect(bad)
+
+
+def test_the_cli_counts_exports_and_imports(tmp_path, monkeypatch, capsys):
+    from digits.cli import main
+
+    monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "room.sqlite"))
+    conn = store.connect()
+    for k in range(3):
+        store.add(conn, image(k), 4, "s")
+    assert main(["drawings", "stats"]) == 0
+    assert "3 drawings" in capsys.readouterr().out
+    assert main(["drawings", "export", str(tmp_path / "out.npz")]) == 0
+    assert main(["drawings", "import", str(tmp_path / "out.npz")]) == 0
+    assert "4: 6" in capsys.readouterr().out
+    assert main(["drawings", "import", str(tmp_path / "missing.npz")]) == 2
+    (tmp_path / "bad.npz").write_bytes(b"junk")
+    assert main(["drawings", "import", str(tmp_path / "bad.npz")]) == 2
+    assert main(["drawings", "export"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 3 and "Traceback" not in err
