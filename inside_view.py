@@ -16,6 +16,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from charts import upscale
+
 # Colour stops (ColorBrewer RdBu and Purples, which stay readable for the common colour blindnesses).
 _DIVERGING = np.array([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],
                        [253, 219, 199], [239, 138, 98], [178, 24, 43]], np.float32)
@@ -80,7 +82,7 @@ def units_picture(units: np.ndarray, signed: bool, top: float | None, per_row: i
 
 def grey(image: np.ndarray, factor: int = 8) -> np.ndarray:
     """An image in [0, 1] (white ink on black, as MNIST) as uint8, enlarged in pixel blocks."""
-    return np.kron((np.clip(image, 0, 1) * 255).astype(np.uint8), np.ones((factor, factor), np.uint8))
+    return upscale((np.clip(image, 0, 1) * 255).astype(np.uint8), factor)
 
 
 def overlay(image: np.ndarray, values: np.ndarray, signed: bool, factor: int = 8, top: float | None = None) -> np.ndarray:

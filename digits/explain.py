@@ -18,7 +18,7 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .inside import network_input
+from .inside import pixels
 from .models import eval_mode
 
 IG_STEPS = 32          # integration steps (Gauss–Legendre), one batched pass; 16 left LeNet-5 a 12% median completeness gap, 32 leaves 3%
@@ -48,9 +48,8 @@ class Occlusion:
 
 
 def _pixels(model: nn.Module, image: np.ndarray) -> torch.Tensor:
-    """The image as (1, 1, 28, 28) pixels in [0, 1] on the model's device (checked by network_input)."""
-    network_input(image)
-    return torch.tensor(np.asarray(image, np.float32)).view(1, 1, 28, 28).to(model_device(model))  # a copy, never the caller's
+    """The image as (1, 1, 28, 28) pixels in [0, 1] on the model's device (checked by digits.inside.pixels)."""
+    return pixels(image).to(model_device(model))
 
 
 def _digit(target: int | None, scores: torch.Tensor) -> int:

@@ -82,12 +82,18 @@ class Computation:
                                       # 28×28 input it depends on; LeNet-5's reach past 0..28 into its padding
 
 
-def network_input(image: np.ndarray) -> torch.Tensor:
-    """A (28, 28) image in [0, 1] as the networks take it: (1, 1, 28, 28), MNIST-standardised."""
+def pixels(image: np.ndarray) -> torch.Tensor:
+    """A (28, 28) image in [0, 1], checked, as a (1, 1, 28, 28) float32 tensor of its own (the caller's
+    array may be read-only, or reused for the next stroke)."""
     a = np.asarray(image, dtype=np.float32)
     if a.shape != (28, 28) or not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
         raise ValueError(f"expected a 28×28 image with values in [0, 1], got shape {a.shape}")
-    return standardize(torch.tensor(a)).view(1, 1, 28, 28)  # a copy: the caller's array may be read-only
+    return torch.tensor(a).view(1, 1, 28, 28)
+
+
+def network_input(image: np.ndarray) -> torch.Tensor:
+    """A (28, 28) image in [0, 1] as the networks take it: (1, 1, 28, 28), MNIST-standardised."""
+    return standardize(pixels(image))
 
 
 @torch.no_grad()

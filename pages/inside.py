@@ -35,7 +35,6 @@ def runs_with_snapshots() -> dict[str, list]:
 
 def choose_model():
     """(model, words naming it, the run's snapshots and the chosen one's index, or None) from the controls at the top."""
-    runs = runs_with_snapshots()
     sources = {"checkpoint": "Checkpoint", "run": "A run's snapshots", "untrained": "Untrained"}
     left, right = st.columns([3, 2])
     source = left.segmented_control("Model", list(sources), format_func=sources.get, default="checkpoint",
@@ -46,6 +45,7 @@ def choose_model():
         name = right.selectbox("Architecture", list(MODELS), format_func=title, key="inside_untrained")
         return untrained(name), f"{title(name)}, untrained", None
     if source == "run":
+        runs = runs_with_snapshots()  # here, not above: a stroke with another source lists no folders
         if not runs:
             right.info("No run has snapshots yet: a run started on the Train page keeps the weights at every evaluation.")
         else:
