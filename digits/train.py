@@ -1,7 +1,7 @@
 """Training: one generator that yields events (digits.events) for a `TrainConfig` (digits.config).
 
-About 250 lines: `fit` and the small pieces it reads top to bottom with (the best-model tracker, the
-loss statistics, the step events, pausing); the optimizer is in digits.optim, devices in digits.device.
+About 265 lines: `fit` and the small pieces it reads top to bottom with (the training clock, the
+best-model tracker, the loss statistics, the step events, pausing); the optimizer is in digits.optim, devices in digits.device.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from .data import Splits, batches, load_splits, standardize
 from .device import device_name, resolve_device
 from .evaluate import accuracy
 from .models import build_model, count_parameters, to_device
-from .snapshots import SnapshotWriter
 from .optim import optimizer
+from .snapshots import SnapshotWriter
 
 StopFlag = threading.Event | Callable[[], bool] | None
 
@@ -35,12 +35,31 @@ def _stopping(stop: StopFlag) -> bool:
     return stop.is_set() if isinstance(stop, threading.Event) else bool(stop())
 
 
-def _wait_while_paused(pause: Callable[[], bool], stop: StopFlag, poll: float = 0.2) -> float:
-    """Block while `pause()` says so (until a stop request); the seconds waited."""
+class _Clock:
+    """Seconds of training since the start, to the millisecond; time spent paused is left out."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        return round(time.perf_counter() - self.start, 3)
+
+    def leave_out(self, seconds: float) -> None:
+        self.start += seconds
+
+
+def _hold(pause: Callable[[], bool], stop: StopFlag, it: int, clock: _Clock, losses, poll: float = 0.2) -> Iterator[ev.Event]:
+    """Paused; wait while `pause()` says so (or until a stop request); Resumed unless stopping. The wait
+    counts neither as training time (`clock`) nor in the samples/s of the epoch's `losses`."""
+    yield ev.Paused(clock(), it)
     held = time.perf_counter()
     while pause() and not _stopping(stop):
         time.sleep(poll)
-    return time.perf_counter() - held
+    waited = time.perf_counter() - held
+    clock.leave_out(waited)
+    losses.since += waited
+    if not _stopping(stop):
+        yield ev.Resumed(clock(), it)
 
 
 def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
@@ -158,10 +177,9 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     is true the loop waits between two batches (Paused, then Resumed); paused time is not training time.
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
 
-    ~80 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
-    the final event) and the loop, read top to bottom in the tutorials' order."""
-    t0 = time.perf_counter()
-    elapsed = lambda: round(time.perf_counter() - t0, 3)
+    ~95 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
+    the final event) and the loop, read top to bottom in the tutorials' order; pausing is `_hold`."""
+    elapsed = _Clock()
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     splits = splits or load_splits(config.val_size, config.seed)
@@ -228,13 +246,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                     if steps and steps[-1].kind == "failed":
                         return
                 if pausing:
-                    yield ev.Paused(elapsed(), it)
-                    waited = _wait_while_paused(pause, stop)
-                    t0 += waited  # elapsed() and the samples/s count training time only
-                    losses.since += waited
+                    yield from _hold(pause, stop, it, elapsed, losses)
                     stopping = _stopping(stop)
-                    if not stopping:
-                        yield ev.Resumed(elapsed(), it)
                 if stopping:
                     yield final(ev.Stopped)
                     return
