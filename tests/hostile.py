@@ -12,6 +12,7 @@ import json
 import pickle
 import struct
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -59,15 +60,22 @@ def _doubling(levels: int):
     return node
 
 
-def _zip_bomb(path: Path, mb: int) -> Path:
-    """A valid checkpoint re-zipped with DEFLATE plus an entry of `mb` MB of zeros (a few hundred KB on disk)."""
+@contextmanager
+def _rezipped(path: Path, compression: int):
+    """A valid checkpoint copied entry by entry into a new zip at `path` with `compression`, left open
+    (with the archive's top folder name) for the attack's own entries."""
     buf = io.BytesIO()
     torch.save(_base(), buf)
     src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(path, "w", compression) as z:
         for info in src.infolist():
             z.writestr(info.filename, src.read(info))
-        prefix = src.infolist()[0].filename.split("/")[0]
+        yield z, src.infolist()[0].filename.split("/")[0]
+
+
+def _zip_bomb(path: Path, mb: int) -> Path:
+    """A valid checkpoint re-zipped with DEFLATE plus an entry of `mb` MB of zeros (a few hundred KB on disk)."""
+    with _rezipped(path, zipfile.ZIP_DEFLATED) as (z, prefix):
         with z.open(f"{prefix}/data/999", "w", force_zip64=True) as f:
             zeros = bytes(1 << 20)
             for _ in range(mb):
@@ -76,12 +84,7 @@ def _zip_bomb(path: Path, mb: int) -> Path:
 
 
 def _many_entries(path: Path, n: int) -> Path:
-    buf = io.BytesIO()
-    torch.save(_base(), buf)
-    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        for info in src.infolist():
-            z.writestr(info.filename, src.read(info))
+    with _rezipped(path, zipfile.ZIP_STORED) as (z, _):
         for i in range(n):
             z.writestr(f"junk/{i}", b"")
     return path
