@@ -71,6 +71,10 @@ def accuracy_chart(s) -> go.Figure:
         fig.add_scatter(x=s.eval_x, y=s.train_acc, name="train", mode="lines+markers", line=dict(color="#fd8d3c"))
         shown += s.train_acc
     fig.add_scatter(x=s.eval_x, y=s.val_acc, name="validation", mode="lines+markers", line=dict(color="#31a354"))
+    if any(a is not None for a in s.room_acc):  # a run with the room's drawings: its held-out part
+        fig.add_scatter(x=s.eval_x, y=s.room_acc, name="room's drawings (held out)", mode="lines+markers",
+                        line=dict(color="#756bb1"))
+        shown += [a for a in s.room_acc if a is not None]
     fig.update_layout(title="Accuracy", xaxis_title="iteration", **LAYOUT)
     fig.update_layout(yaxis=dict(tickformat=".0%" if accuracy_range(shown)[0] < 0.8 else ".1%", range=accuracy_range(shown)),
                       xaxis=dict(range=None if s.loss_x else [0, max(s.total_iterations, 1)]))  # the run's length, until data

@@ -4,6 +4,7 @@ the controls of a live run."""
 from __future__ import annotations
 
 import functools
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +12,16 @@ import streamlit as st
 
 import presenter
 import ui
-from digits import MODELS, TrainConfig, build_model, count_parameters
+from digits import MODELS, CheckpointError, TrainConfig, build_model, count_parameters, drawings
+from digits.catalog import checkpoint_info
 from digits.config import choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
 from digits.launch import RunActive, pause_run, resume_run, start_run, stop_run
 from digits.runs import MAX_NAME, EventReader, list_runs, pause_requested, read_name, read_plain, run_state
 from digits.models import title
+from digits.room import HELD_OUT
 from digits.summary import run_title
+from digits.train import room_of
 
 KEY = "cfg_"  # session_state keys of the form's fields: cfg_epochs, cfg_lr, ...
 
@@ -55,6 +59,19 @@ def run_labels(names: list[str], live: Path | None) -> dict[str, str]:
     return {n: f"{t} · {n}" if seen.count(t) > 1 else t for n, t in labels.items()}
 
 
+def before_after(s) -> pd.DataFrame | None:
+    """The starting model beside the run's best checkpoint, for runs that fine-tune or use the room's drawings."""
+    if not s.before or s.final not in ("finished", "stopped"):
+        return None
+    rows = [("MNIST test (10,000 images)", s.before.get("test"), s.test_acc)]
+    if s.room_held_out:
+        rows.append((f"Room's drawings, held out ({s.room_held_out:,})", s.before.get("room"), s.final_room_acc))
+    pct = lambda v: f"{v:.2%}" if v is not None else "–"
+    change = lambda b, a: f"{(a - b) * 100:+.2f} points" if a is not None and b is not None else "–"
+    return pd.DataFrame([{"accuracy on": what, "before": pct(b), "after": pct(a), "change": change(b, a)}
+                         for what, b, a in rows])
+
+
 def runs_table(names: list[str], summaries: dict) -> pd.DataFrame:
     """Runs side by side, one row each (by given name, else folder): their settings, then their results
     (TensorBoard's hparams view)."""
@@ -82,8 +99,42 @@ def _parameters(model: str) -> int:
     return count_parameters(build_model(model))
 
 
-def _shown(f, optimizer: str) -> bool:
-    return not (f.name == "momentum" and optimizer != "sgd")  # Adam has its own momentum terms
+def _shown(f, optimizer: str, drawings: bool) -> bool:
+    if f.name == "momentum":
+        return optimizer == "sgd"  # Adam has its own momentum terms
+    return f.name != "room_share" or drawings
+
+
+def _visible(defaults: TrainConfig) -> list:
+    """The settings the panel shows now: momentum only for SGD, the room's share only with its drawings."""
+    optimizer = st.session_state.get(KEY + "optimizer", defaults.optimizer)
+    drawings = st.session_state.get(KEY + "drawings", defaults.drawings)
+    return [f for f in config_fields() if _shown(f, optimizer, drawings)]
+
+
+def _starts(model: str) -> list[str]:
+    """What a run of `model` can start from: "" (random weights), or a valid checkpoint of that architecture."""
+    return [""] + [str(p) for p in ui.valid_checkpoints() if _architecture(p) == model]
+
+
+def _architecture(path: Path) -> str | None:
+    try:
+        return checkpoint_info(path).model
+    except CheckpointError:
+        return None
+
+
+def room_words() -> str:
+    """How many of the room's drawings a run would learn from, in words."""
+    try:
+        with closing(drawings.connect()) as db:
+            n = sum(v for k, v in drawings.counts(db).items() if k != drawings.NOT_A_DIGIT)
+    except drawings.DrawingsError as e:
+        return str(e)
+    if not n:
+        return "The room has no labelled digit drawings yet: people draw on the Draw page and say which digit each is."
+    return (f"The room has {n:,} labelled digit drawing{'s' if n != 1 else ''}: about {1 - HELD_OUT:.0%} to learn from, "
+            f"{HELD_OUT:.0%} held out to measure on (the same ones in every run).")
 
 
 def _config_input(where, f, default):
@@ -96,12 +147,22 @@ def _config_input(where, f, default):
         value = where.selectbox(options=options, index=options.index(default), format_func=words, **args)
         where.caption(MODELS[value].description)  # follows the choice at once: there is no form to submit
         return value
+    if f.name == "start_from":
+        model = st.session_state.get(KEY + "model", TrainConfig().model)
+        options = _starts(model)
+        if st.session_state.get(args["key"]) not in options:
+            st.session_state[args["key"]] = ""
+        return where.selectbox(options=options, format_func=lambda p: ui.checkpoint_label(Path(p)) if p else
+                               "Random weights (from scratch)", **args)
     if m["choices"] is not None:
         options = available_devices() if f.name == "device" else list(m["choices"])
         return where.selectbox(options=options, index=options.index(default) if default in options else 0,
                                format_func=lambda v: choice_words(f.name, v), **args)
     if f.type in (bool, "bool"):
-        return where.toggle(value=default, **args)
+        value = where.toggle(value=default, **args)
+        if f.name == "drawings" and value:
+            where.caption(ui.plain(room_words()))
+        return value
     if f.type in (int, "int"):
         return where.number_input(min_value=m["low"], max_value=m["high"], value=default, step=m["step"] or 1, **args)
     return where.number_input(min_value=float(m["low"]), max_value=float(m["high"]), value=float(default),
@@ -111,8 +172,7 @@ def _config_input(where, f, default):
 def config_inputs(defaults: TrainConfig, columns: int = 4) -> None:
     """One input per TrainConfig field, laid out in rows of `columns` (on a phone they stack in order).
     No st.form: a form submits on Enter, and every change shows at once (Momentum only for SGD)."""
-    optimizer = st.session_state.get(KEY + "optimizer", defaults.optimizer)
-    settings = [f for f in config_fields() if _shown(f, optimizer)]
+    settings = _visible(defaults)
     for start in range(0, len(settings), columns):
         for where, f in zip(st.columns(columns), settings[start:start + columns]):
             _config_input(where, f, getattr(defaults, f.name))
@@ -120,8 +180,20 @@ def config_inputs(defaults: TrainConfig, columns: int = 4) -> None:
 
 def config_values(defaults: TrainConfig) -> dict:
     """The settings entered in the panel, by field name (a hidden field keeps its default)."""
-    return {f.name: st.session_state.get(KEY + f.name, getattr(defaults, f.name)) for f in config_fields()
-            if _shown(f, st.session_state.get(KEY + "optimizer", defaults.optimizer))}
+    return {f.name: st.session_state.get(KEY + f.name, getattr(defaults, f.name)) for f in _visible(defaults)}
+
+
+def _room_recipe() -> None:
+    """The fine-tune button's callback: the form's fields set to the "room" recipe, starting from the
+    checkpoint chosen in the sidebar."""
+    path = ui.selected_checkpoint()
+    model = _architecture(path) if path else None
+    if model is None:
+        st.session_state["_start_said"] = ("warning", "Choose a checkpoint to fine-tune in the sidebar first.")
+        return
+    for name, value in {**TrainConfig.recipe("room"), "model": model, "start_from": str(path)}.items():
+        st.session_state[KEY + name] = value
+    st.session_state["run_name"] = st.session_state.get("run_name") or "room fine-tune"
 
 
 def _start() -> None:
@@ -131,6 +203,9 @@ def _start() -> None:
         return
     try:
         config = TrainConfig.from_dict(config_values(TrainConfig()))
+        if config.start_from and _architecture(Path(config.start_from)) != config.model:
+            raise ValueError(f"the checkpoint to start from is not a {title(config.model)}")
+        room_of(config, None)  # a run with the room's drawings needs some: said here, not in a crashed run
     except ValueError as e:
         st.session_state["_start_said"] = ("error", f"Cannot start: {e}")
         return
@@ -154,6 +229,10 @@ def new_run_panel(running: Path | None) -> None:
         st.session_state["_panel_for"] = running is not None
         st.session_state["new_run"] = running is None
     with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
+        st.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,
+                  help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST plus "
+                       "the drawings people labelled on the Draw page (recipe \"room\"); measured on the drawings it "
+                       "never trains on")
         config_inputs(TrainConfig())
         name, start = st.columns([3, 1], vertical_alignment="bottom")
         name.text_input("Name (optional)", key="run_name", max_chars=MAX_NAME, placeholder="e.g. fast SGD try",

@@ -33,8 +33,13 @@ MAX_ENTRIES = 256
 METRICS = {
     "val_acc": (float, 0.0, 1.0), "test_acc": (float, 0.0, 1.0), "iteration": (int, 0, 10**9),
     "epoch": (int, 0, 10**6), "train_seconds": (float, 0.0, 1e8), "device": (str, 0, 100),
+    # runs that fine-tune or learn from the room's drawings (digits.room): the held-out room accuracy, the
+    # starting model's figures, and how many of the room's drawings it trained on, validated on, held out
+    "room_acc": (float, 0.0, 1.0), "before_val_acc": (float, 0.0, 1.0), "before_test_acc": (float, 0.0, 1.0),
+    "before_room_acc": (float, 0.0, 1.0), "room_train": (int, 0, 10**7), "room_val": (int, 0, 10**7),
+    "room_held_out": (int, 0, 10**7),
 }
-TEXT_FIELDS = {"created": 40, "command": 1000}  # top-level strings kept → longest length kept
+TEXT_FIELDS = {"created": 40, "command": 1000, "room_sha256": 64}  # top-level strings kept → longest length kept
 
 
 class CheckpointError(Exception):

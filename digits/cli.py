@@ -15,13 +15,14 @@ import threading
 import time
 from pathlib import Path
 
+from .catalog import checkpoint_info
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import TrainConfig
+from .config import RECIPES, TrainConfig
 from .data import load_splits
 from .events import describe
 from .mnist import MNISTUnavailable, ensure_mnist
 from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested
-from .train import fit
+from .train import fit, room_of
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model")
     _add_config_flags(t)
     t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
+    t.add_argument("--recipe", choices=RECIPES, help="a named set of settings (digits.config.RECIPES): "
+                   "room = fine-tune --start-from on the room's drawings; flags given override it")
     t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
@@ -98,7 +101,11 @@ def _train_config(args) -> TrainConfig:
     """The config from --config and the flags (flags win); ValueError if invalid or the run folder is taken."""
     flags = {name: getattr(args, name) for name in TrainConfig.field_names() if getattr(args, name) is not None}
     base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
-    config = TrainConfig.from_dict({**base, **flags})
+    recipe = TrainConfig.recipe(args.recipe) if args.recipe else {}
+    settings = {**base, **recipe, **flags}
+    if settings.get("start_from") and "model" not in settings:  # fine-tuning: the checkpoint's architecture
+        settings["model"] = checkpoint_info(settings["start_from"]).model
+    config = TrainConfig.from_dict(settings)
     events = args.run_dir / EVENTS if args.run_dir else None
     if events and ((events.is_file() and events.stat().st_size) or (args.run_dir / CHECKPOINT).exists()):
         raise ValueError(f"{args.run_dir} already holds a run; choose a new or empty folder")
@@ -152,12 +159,13 @@ def _train(args, argv: list[str]) -> int:
         print(f"error: cannot write the run folder {args.run_dir}: {e.strerror or e}", file=sys.stderr)
         return 2
     try:
+        room = room_of(config, None)  # before MNIST: a room with nothing to learn from is said at once
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
         events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
                      snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
-                     pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None)
+                     pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None, room=room)
         return _report(events, writer, args.quiet, wall)
-    except (MNISTUnavailable, ValueError) as e:
+    except (MNISTUnavailable, ValueError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # e.g. the disk filled up under events.jsonl: the best checkpoint stays as it was

@@ -16,7 +16,18 @@ from .models import MODELS
 
 MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
+MAX_TEXT = 500            # characters of a text setting (a checkpoint's path)
 MIN_EVALUATIONS = 10      # validations in a run with eval_every 0: enough points for an accuracy curve
+
+
+# Named sets of settings. A recipe fills the Train page's form or the CLI's flags (`--recipe NAME`); a
+# setting given explicitly wins. The figures are measured: README, "Running a workshop".
+RECIPES = {
+    # Fine-tune a checkpoint (--start-from) on MNIST plus the room's drawings: one epoch at a fifth of the
+    # default learning rate, distorted copies, the drawings a tenth of the images. A shipped LeNet-5 read a
+    # room of calculator-style digits from 93% to 100% (held out) in ~20 s, MNIST test 99.29% → 99.29%.
+    "room": dict(epochs=1, optimizer="adam", lr=1e-3, schedule="onecycle", augment=True, drawings=True, room_share=0.1),
+}
 
 
 def setting(default, help: str, *, label: str = "", choices=None, low=None, high=None, low_open=False, high_open=False,
@@ -46,6 +57,8 @@ def fields() -> tuple[dataclasses.Field, ...]:
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = setting("lenet5", "the network: a key of digits.MODELS", label="Architecture", choices=MODELS)
+    start_from: str = setting("", "a checkpoint to fine-tune (its path; the same architecture); empty: random weights",
+                              label="Start from")
     epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
                           low=1, high=1000)
     batch_size: int = setting(128, "images per step", low=1, high=MAX_BATCH)
@@ -62,6 +75,11 @@ class TrainConfig:
                               f"or more often so that a short run gets at least {MIN_EVALUATIONS}",
                               label="Evaluate every (0 = auto)", low=0, high=10**6, step=50)
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
+    drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out and "
+                             "measured at each evaluation, 15% help choose the best model, the rest are repeated to make "
+                             "room_share of the training images", label="Room's drawings")
+    room_share: float = setting(0.1, "the share of each epoch's training images that are copies of the room's drawings",
+                                label="Room's share", low=0.0, high=0.5, low_open=True, step=0.05)
     seed: int = setting(0, "random seed: same seed, same split, same run on the same device", low=0, high=2**31 - 1)
     device: str = setting("auto", "where to train: auto is CUDA, then Apple MPS, then the CPU",
                           choices={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"})
@@ -98,6 +116,13 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.field_names()})
 
     @classmethod
+    def recipe(cls, name: str) -> dict:
+        """The settings a recipe names (RECIPES); ValueError for an unknown name."""
+        if name not in RECIPES:
+            raise ValueError(f"unknown recipe {_shown(name)} (choose {', '.join(RECIPES)})")
+        return dict(RECIPES[name])
+
+    @classmethod
     def from_file(cls, path: Path | str) -> "TrainConfig":
         """A config.json (as a run folder holds); ValueError with a one-line reason if unusable."""
         try:
@@ -124,6 +149,9 @@ def _problem(f: dataclasses.Field, value) -> str | None:
         return f"{name} must be one of {', '.join(m['choices'])}, got {_shown(value)}"
     if f.type in (bool, "bool"):
         return None if isinstance(value, bool) else f"{name} must be true or false, got {_shown(value)}"
+    if f.type in (str, "str"):
+        ok = isinstance(value, str) and len(value) <= MAX_TEXT and value.isprintable()
+        return None if ok else f"{name} must be text of at most {MAX_TEXT} characters, got {_shown(value)}"
     whole = f.type in (int, "int")
     number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     low_ok = number and (value > m["low"] if m["low_open"] else value >= m["low"])

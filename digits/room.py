@@ -1,6 +1,7 @@
-"""The room's drawings as training and evaluation data: the held-out rule, splits, oversampling, a record.
+"""The room's drawings as training and evaluation data: the split rule, oversampling, a record.
 
-A drawing's part (train or held out) follows from its pixels alone, through a fixed salted hash: the same
+A drawing's part follows from its pixels alone: held out (only ever measured, the honest figure), validation
+(with MNIST's validation split, chooses a run's best checkpoint) or train. It comes through a fixed salted hash: the same
 drawing is in the same part in every run, whatever else is stored, whatever the run's seed. So a chain of
 fine-tunes (a checkpoint trained on the room, fine-tuned again later) is never evaluated on a drawing
 that any run before it trained on, and two identical drawings never sit on both sides. The store keeps
@@ -18,14 +19,19 @@ import torch
 
 from .data import Split
 
-HELD_OUT = 0.25            # share of the room's drawings kept out of training to measure it
+HELD_OUT = 0.25            # share of the room's drawings never trained on nor chosen by: the figure reported
+VALIDATION = 0.15          # share that, with MNIST's validation images, chooses the run's best model
 SALT = b"digits-room-v1"   # changing it would reshuffle every room's split: never do it for a live room
 
 
-def is_held_out(pixels: np.ndarray) -> bool:
-    """Whether a drawing (28×28 uint8, as stored) belongs to the held-out part."""
+PARTS = ("held_out", "val", "train")
+
+
+def part(pixels: np.ndarray) -> str:
+    """The part a drawing (28×28 uint8, as stored) belongs to: "held_out", "val" or "train"."""
     digest = hashlib.sha256(SALT + np.ascontiguousarray(pixels, np.uint8).tobytes()).digest()
-    return int.from_bytes(digest[:8], "big") < HELD_OUT * 2**64
+    u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1), fixed by the pixels
+    return "held_out" if u < HELD_OUT else "val" if u < HELD_OUT + VALIDATION else "train"
 
 
 def as_split(drawings) -> Split:
@@ -49,20 +55,24 @@ def fingerprint(split: Split) -> str:
 
 @dataclass(frozen=True)
 class Room:
-    """The room's digit drawings, split: `train` to learn from, `held_out` only to measure on."""
+    """The room's digit drawings, split (see `part`): `train` to learn from, `val` to choose the best model
+    with, `held_out` only to measure on."""
 
     train: Split
+    val: Split
     held_out: Split
 
     @classmethod
     def of(cls, drawings) -> "Room":
         split = as_split(drawings)
-        held = torch.tensor([is_held_out(x) for x in split.images.numpy()], dtype=torch.bool)
-        return cls(Split(split.images[~held], split.labels[~held]), Split(split.images[held], split.labels[held]))
+        parts = np.array([part(x) for x in split.images.numpy()], dtype=object)
+        pick = lambda name: torch.from_numpy(parts == name) if len(parts) else torch.zeros(0, dtype=torch.bool)
+        return cls(*(Split(split.images[pick(p)], split.labels[pick(p)]) for p in ("train", "val", "held_out")))
 
     def record(self) -> dict:
         """What a checkpoint keeps of the drawings a run saw: how many, and which (a hash of the set)."""
-        return {"room_train": len(self.train), "room_held_out": len(self.held_out), "room_sha256": fingerprint(self.train)}
+        return {"room_train": len(self.train), "room_val": len(self.val), "room_held_out": len(self.held_out),
+                "room_sha256": fingerprint(self.train)}
 
 
 def repeats(room_images: int, mnist_images: int, share: float) -> int:

@@ -39,6 +39,11 @@ class RunSummary:
     message: str = ""                  # why it failed
     paused: bool = False               # the loop is waiting between two batches (digits.launch.pause_run)
     pace: float = 0.0                  # iterations per second over the last PACE_WINDOW seconds
+    room_train: int = 0                # the room's drawings trained on, and held out (digits.room)
+    room_held_out: int = 0
+    room_acc: list = field(default_factory=list)     # held-out room accuracy at each of eval_x (None: not measured)
+    final_room_acc: float | None = None              # the best checkpoint's, at the end
+    before: dict = field(default_factory=dict)       # the starting model's figures: {"test": …, "room": …, "val": …}
     config: dict = field(default_factory=dict)
     loss_x: list = field(default_factory=list)
     loss_y: list = field(default_factory=list)
@@ -92,12 +97,14 @@ def summarize(events: list[Event]) -> RunSummary:
         if e.kind == "started":
             s.model, s.device, s.device_name, s.parameters = e.model, e.device, e.device_name, e.parameters
             s.total_iterations, s.epochs, s.config = e.total_iterations, e.config.get("epochs", 0), e.config
+            s.room_train, s.room_held_out = e.room_train, e.room_held_out
         elif e.kind in ("paused", "resumed"):
             s.paused = e.kind == "paused"
         elif e.kind == "evaluation":
             s.eval_x.append(e.iteration)
             s.train_acc.append(e.train_acc)
             s.val_acc.append(e.val_acc)
+            s.room_acc.append(e.room_acc)
             s.last_val_acc = e.val_acc
             if e.best:
                 s.best_val_acc = e.val_acc
@@ -107,6 +114,9 @@ def summarize(events: list[Event]) -> RunSummary:
             s.epoch_std.append(e.loss_std)
         elif e.kind in ("finished", "stopped"):
             s.final, s.test_acc, s.checkpoint, s.best_val_acc = e.kind, e.test_acc, e.checkpoint, e.best_val_acc
+            s.final_room_acc = e.room_acc
+            s.before = {k: v for k, v in (("val", e.before_val_acc), ("test", e.before_test_acc),
+                                          ("room", e.before_room_acc)) if v is not None}
         elif e.kind == "failed":
             s.final, s.message, s.checkpoint = e.kind, e.message, e.checkpoint
         if e.kind != "started" and (line := describe(e)):

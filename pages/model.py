@@ -35,7 +35,10 @@ with st.expander("Architecture (from the class docstring)"):
 
 st.markdown("**How this checkpoint was made**")
 metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accuracy", "iteration": "Best at iteration",
-                "epoch": "Best in epoch", "train_seconds": "Training time", "device": "Trained on"}
+                "epoch": "Best in epoch", "train_seconds": "Training time", "device": "Trained on",
+                "room_acc": "Room's held-out drawings", "room_train": "Room's drawings trained on",
+                "room_held_out": "Room's drawings held out", "before_test_acc": "Test accuracy before the run",
+                "before_room_acc": "Room's held-out drawings before the run"}
 metrics = meta.get("metrics", {})
 shown = {"File": path.name, "Created": meta.get("created", "–")}
 for key, words in metric_words.items():
@@ -43,6 +46,8 @@ for key, words in metric_words.items():
         v = metrics[key]
         shown[words] = (f"{v:.2%}" if key.endswith("acc") else f"{v:.0f} s" if key == "train_seconds"
                         else f"{v:,}" if isinstance(v, int) else str(v))
+if meta.get("room_sha256"):
+    shown["Room's drawings (SHA-256 of the set)"] = meta["room_sha256"]
 config = meta.get("config", {})
 for f in fields():
     if f.name in config:

@@ -73,6 +73,9 @@ def progress(run_dir: Path, state: str, s) -> None:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
         st.success(f"{verb} after {s.iteration} iterations in {duration(s.elapsed)}.{test}")
+        if (table := train_view.before_after(s)) is not None:
+            st.markdown("**Before → after**: the model the run started from, and the run's best checkpoint")
+            st.dataframe(table, hide_index=True)
 
 
 def curves(run_dir: Path, s) -> None:

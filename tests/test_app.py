@@ -52,6 +52,12 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def start_button(at):
+    """The Train page's Start button (the fine-tune button comes before it)."""
+    (button,) = [b for b in at.button if b.label.endswith("Start training")]
+    return button
+
+
 def open_page(at, page):
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, at.exception
@@ -108,7 +114,7 @@ def test_train_page_form_and_validation(app):
     field = {n.label: n for n in at.number_input}
     field["Batch size"].set_value(8192)          # more than the 60,000 - 55,000 training images left
     field["Validation images"].set_value(55_000)
-    at.button[0].click().run()
+    start_button(at).click().run()
     assert at.error and "batch size must be from 1 to 5000" in at.error[0].value
     assert not list(ui.RUNS.glob("*"))           # nothing was started
 
@@ -119,7 +125,7 @@ def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(ap
     monkeypatch.setattr(ui, "RUNS", blocker)
     at = open_page(app, "train")
     {n.label: n for n in at.number_input}["Epochs"].set_value(1)
-    at.button[0].click().run()
+    start_button(at).click().run()
     assert not at.exception
     assert at.error and "Cannot create the run folder" in at.error[0].value and "Nothing was started" in at.error[0].value
     assert blocker.read_text().startswith("a file")
@@ -264,7 +270,7 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     field = {n.label: n for n in at.number_input}
     field["Epochs"].set_value(5)
     field["Evaluate every (0 = auto)"].set_value(50)
-    at.button[0].click().run()
+    start_button(at).click().run()
     (run,) = list_runs(ui.RUNS)
     deadline = time.time() + 120
     while time.time() < deadline and not any(e.kind == "evaluation" for e in read_events(run)):
@@ -361,7 +367,7 @@ def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch)
     monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
     at = open_page(app, "train")
     {n.label: n for n in at.number_input}["Epochs"].set_value(1)
-    at.button[0].click().run()
+    start_button(at).click().run()
     assert any("for the presenter" in w.value for w in at.warning) and not ui.list_runs(ui.RUNS)
     at.text_input(key="_presenter_try_train").set_value("wrong").run()
     assert any("not the presenter key" in e.value for e in at.error)
