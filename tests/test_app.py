@@ -4,6 +4,7 @@ import ast
 import base64
 import io
 import re
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 import ui
-from digits import build_model, classify, save_checkpoint
+from digits import TrainConfig, build_model, classify, save_checkpoint
 from tests.helpers import draw_digit, synthetic_split
 
 APP = str(ui.ROOT / "app.py")
@@ -117,6 +118,27 @@ def test_train_page_form_and_validation(app):
     start_button(at).click().run()
     assert at.error and "batch size must be from 1 to 5000" in at.error[0].value
     assert not list(ui.RUNS.glob("*"))           # nothing was started
+
+
+def test_the_fine_tune_button_fills_the_form_and_a_room_without_drawings_starts_nothing(app, tmp_path, monkeypatch):
+    from digits import drawings as store
+
+    monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "room.sqlite"))
+    at = open_page(app, "train")
+    (button,) = [b for b in at.button if "Fine-tune" in b.label]
+    button.click().run()
+    assert at.session_state["cfg_start_from"] == str(ui.CHECKPOINTS / "cnn.pt")  # the sidebar's checkpoint
+    assert at.session_state["cfg_model"] == "cnn" and at.session_state["cfg_drawings"] is True
+    assert at.session_state["cfg_epochs"] == TrainConfig.recipe("room")["epochs"]
+    assert any("no labelled digit drawings" in c.value for c in at.caption)
+    start_button(at).click().run()
+    assert at.error and "no digit drawings" in at.error[0].value
+    assert not list(ui.RUNS.glob("*"))
+    with closing(store.connect()) as db:
+        for i in range(3):
+            store.add(db, np.full((28, 28), i, np.uint8), i, "s")
+    at.run()
+    assert any("3 labelled digit drawings" in c.value for c in at.caption)
 
 
 def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(app, monkeypatch):
