@@ -70,12 +70,18 @@ def accuracy_chart(s) -> go.Figure:
     else:  # a run logged before batch accuracies: the training batches' accuracy between evaluations
         fig.add_scatter(x=s.eval_x, y=s.train_acc, name="train", mode="lines+markers", line=dict(color="#fd8d3c"))
         shown += s.train_acc
-    fig.add_scatter(x=s.eval_x, y=s.val_acc, name="validation", mode="lines+markers", line=dict(color="#31a354"))
-    if any(a is not None for a in s.room_acc):  # a run with the room's drawings: its held-out part
-        fig.add_scatter(x=s.eval_x, y=s.room_acc, name="room's drawings (held out)", mode="lines+markers",
+    start = [0] if "val" in s.before else []  # a run from a checkpoint starts where that model was (Baseline)
+    fig.add_scatter(x=start + s.eval_x, y=[s.before.get("val")] * len(start) + s.val_acc, name="validation",
+                    mode="lines+markers", line=dict(color="#31a354"))
+    if s.room_held_out:  # a run with the room's drawings: its held-out part
+        first = [s.before.get("room")] if start else []
+        fig.add_scatter(x=start + s.eval_x, y=first + s.room_acc, name="room's drawings (held out)", mode="lines+markers",
                         line=dict(color="#756bb1"))
-        shown += [a for a in s.room_acc if a is not None]
+        shown += [a for a in first + s.room_acc if a is not None]
+    shown += [s.before["val"]] if start else []
     fig.update_layout(title="Accuracy", xaxis_title="iteration", **LAYOUT)
+    if s.room_held_out:
+        _legend_below(fig, 3)  # three names do not fit on one row of a half-width chart
     fig.update_layout(yaxis=dict(tickformat=".0%" if accuracy_range(shown)[0] < 0.8 else ".1%", range=accuracy_range(shown)),
                       xaxis=dict(range=None if s.loss_x else [0, max(s.total_iterations, 1)]))  # the run's length, until data
     return fig

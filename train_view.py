@@ -19,7 +19,7 @@ from digits.device import available_devices
 from digits.launch import RunActive, pause_run, resume_run, start_run, stop_run
 from digits.runs import MAX_NAME, EventReader, list_runs, pause_requested, read_name, read_plain, run_state
 from digits.models import title
-from digits.room import HELD_OUT
+from digits.room import HELD_OUT, VALIDATION
 from digits.summary import run_title
 from digits.train import room_of
 
@@ -133,8 +133,9 @@ def room_words() -> str:
         return str(e)
     if not n:
         return "The room has no labelled digit drawings yet: people draw on the Draw page and say which digit each is."
-    return (f"The room has {n:,} labelled digit drawing{'s' if n != 1 else ''}: about {1 - HELD_OUT:.0%} to learn from, "
-            f"{HELD_OUT:.0%} held out to measure on (the same ones in every run).")
+    return (f"The room has {n:,} labelled digit drawing{'s' if n != 1 else ''}: about {1 - HELD_OUT - VALIDATION:.0%} "
+            f"to learn from, {VALIDATION:.0%} to choose the best model, {HELD_OUT:.0%} held out to measure on (the same "
+            "ones in every run).")
 
 
 def _config_input(where, f, default):

@@ -35,6 +35,16 @@ class Started(Event):
 
 
 @dataclass(frozen=True)
+class Baseline(Event):
+    """The model a run starts from, measured before its first step: in runs that fine-tune a checkpoint or
+    use the room's drawings, so that their curves start from where the model was."""
+    kind: ClassVar[str] = "baseline"
+    val_acc: float
+    test_acc: float | None
+    room_acc: float | None  # on the held-out room drawings
+
+
+@dataclass(frozen=True)
 class Step(Event):
     kind: ClassVar[str] = "step"
     epoch: int
@@ -106,7 +116,7 @@ class Failed(Event):
     checkpoint: str | None  # the best checkpoint written before the failure, intact
 
 
-KINDS = {cls.kind: cls for cls in (Started, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
+KINDS = {cls.kind: cls for cls in (Started, Baseline, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
 FINAL_KINDS = {"finished", "stopped", "failed"}
 
 
@@ -163,6 +173,9 @@ def describe(e: Event) -> str | None:
                 if e.room_train or e.room_held_out else "")
         return (f"Training {e.model} ({e.parameters:,} parameters) on {e.device_name}: {e.train_size:,} train{room} / "
                 f"{e.val_size:,} validation / {e.test_size:,} test images")
+    if isinstance(e, Baseline):
+        return (f"Before training: val acc {e.val_acc:.2%}" + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")
+                + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else ""))
     if isinstance(e, Evaluation):
         return (f"Iteration {e.iteration}: train acc {e.train_acc:.2%}, train loss {e.train_loss:.4f}, val acc {e.val_acc:.2%}"
                 + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else "")

@@ -98,6 +98,8 @@ def summarize(events: list[Event]) -> RunSummary:
             s.model, s.device, s.device_name, s.parameters = e.model, e.device, e.device_name, e.parameters
             s.total_iterations, s.epochs, s.config = e.total_iterations, e.config.get("epochs", 0), e.config
             s.room_train, s.room_held_out = e.room_train, e.room_held_out
+        elif e.kind == "baseline":
+            s.before = {k: v for k, v in (("val", e.val_acc), ("test", e.test_acc), ("room", e.room_acc)) if v is not None}
         elif e.kind in ("paused", "resumed"):
             s.paused = e.kind == "paused"
         elif e.kind == "evaluation":

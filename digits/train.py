@@ -274,6 +274,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     if room or config.start_from:  # measured after Started: the first event is not kept waiting
         before.update(before_val_acc=round(accuracy(model, val), 6), before_room_acc=room_acc(),
                       before_test_acc=round(accuracy(model, test), 6) if len(test) else None)
+        yield ev.Baseline(elapsed(), before["before_val_acc"], before["before_test_acc"], before["before_room_acc"])
     try:
         if frames:  # the untrained model, for contrast: the first frame of the series
             frames.save(config.model, model, 0, config=config.to_dict(), metrics={"epoch": 0})

@@ -75,7 +75,7 @@ def progress(run_dir: Path, state: str, s) -> None:
         st.success(f"{verb} after {s.iteration} iterations in {duration(s.elapsed)}.{test}")
         if (table := train_view.before_after(s)) is not None:
             st.markdown("**Before → after**: the model the run started from, and the run's best checkpoint")
-            st.dataframe(table, hide_index=True)
+            st.table(table, hide_index=True, width="content")
 
 
 def curves(run_dir: Path, s) -> None:
