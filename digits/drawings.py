@@ -19,9 +19,9 @@ import os
 import sqlite3
 import time
 import zipfile
-from datetime import datetime, timezone
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +209,7 @@ def export_csv(db: sqlite3.Connection) -> str:
     w.writerow(CSV_COLUMNS)
     for i, created, session, label, model, predicted, confidence in db.execute(
             "SELECT id, created, session, label, model, predicted, confidence FROM drawings ORDER BY id"):
-        when = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="seconds")
+        when = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")
         w.writerow([i, when, _cell(session), label, _cell(model), _cell(predicted),
                     "" if confidence is None else f"{confidence:.4f}"])
     return out.getvalue()
