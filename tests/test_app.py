@@ -4,6 +4,7 @@ import ast
 import base64
 import io
 import re
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ STREAMLIT_INIT = PagesManager.__init__
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    """The app with its own checkpoints and runs folders, and a small stand-in for the MNIST test set."""
+    """The app with its own checkpoints, runs folder and drawings store, and a small stand-in for the MNIST test set."""
     # AppTest puts Streamlit back into its pages-folder mode before every run (app_test.py resets
     # PagesManager.uses_pages_directory); a real server leaves that mode for good at its first
     # st.navigation (see ui.use_app_navigation). Do as the server does, or every page run would be run
@@ -37,6 +38,7 @@ def app(tmp_path, monkeypatch):
     save_checkpoint(tmp_path / "checkpoints" / "cnn.pt", "cnn", build_model("cnn"), metrics={"test_acc": 0.1})
     monkeypatch.setattr(ui, "CHECKPOINTS", tmp_path / "checkpoints")
     monkeypatch.setattr(ui, "RUNS", tmp_path / "runs")
+    monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "drawings.sqlite"))  # never the room's own file
     monkeypatch.setattr(ui, "test_split", lambda: synthetic_split(200, 5))
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -164,6 +166,51 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert shown and f">{expected.digit}</div>" in shown[0]
     bars = [h for h in html if "class='probs'" in h]
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
+
+
+def test_one_tap_keeps_the_drawing_once_with_its_label_and_a_second_tap_relabels_it(app, tmp_path):
+    from digits import drawings
+
+    at = open_page(app, "draw")
+    image = draw_digit("ring")
+    at.session_state["canvas-0"] = canvas_value(image)
+    at.run()
+    expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
+    (pills,) = at.pills
+    assert pills.options[0] == f"✓ Right, it is a {expected.digit}" and len(pills.options) == 11  # right, 9 others, not a digit
+    assert any("anonymous id for this browser session" in c.value for c in at.caption)
+    pills.set_value("right").run()
+    assert not at.exception
+    assert any(f"Kept as {expected.digit}" in s.value and "1 drawing in" in s.value for s in at.success)
+    at.run()  # the same drawing again: not stored twice
+    other = 3 if expected.digit != 3 else 4
+    at.pills[0].set_value(other).run()
+    assert any(f"Kept as {other}" in s.value for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        (d,) = drawings.drawings(db)
+        canvas = Image.open(io.BytesIO(drawings.png(db, d.id)))
+    assert (d.label, d.predicted, d.model) == (other, expected.digit, "cnn.pt")
+    assert d.confidence == pytest.approx(expected.confidence) and len(d.session) == 32
+    np.testing.assert_array_equal(d.pixels, (expected.input * 255).round().astype(np.uint8))
+    np.testing.assert_array_equal(np.asarray(canvas), image)  # the canvas as drawn, RGBA
+
+    at.session_state["canvas-0"] = canvas_value(draw_digit("bar"))  # a new drawing is a new one to keep
+    at.run()
+    at.pills[0].set_value(drawings.NOT_A_DIGIT).run()
+    assert any("Kept as not a digit" in s.value and "2 drawings" in s.value for s in at.success)
+
+
+def test_a_refused_drawing_is_one_line_and_nothing_is_kept(app, tmp_path, monkeypatch):
+    from digits import drawings
+
+    monkeypatch.setattr(drawings, "MAX_DRAWINGS", 0)
+    at = open_page(app, "draw")
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring"))
+    at.run()
+    at.pills[0].set_value(drawings.NOT_A_DIGIT).run()
+    assert not at.exception and not at.success
+    (error,) = at.error
+    assert shown(error.value).startswith("Not kept: the room's collection is full") and "\n" not in error.value
 
 
 def test_losses_page_matches_torch_to_rounding_and_starts_untrained_near_ln_10(app):
