@@ -376,7 +376,7 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
 
     hostile_checkpoints(ui.CHECKPOINTS)
     runs = hostile_runs(ui.RUNS, long_line_mb=1)
-    for page in ("home", "train", "predictions", "draw", "inside", "losses", "model"):
+    for page in ("home", "train", "predictions", "draw", "room", "inside", "losses", "model"):
         at = open_page(app, page)
         assert not _unescaped_links(at), page
         reasons = " ".join(shown(c.value) for c in at.sidebar.expander[0].caption)
@@ -511,3 +511,121 @@ def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
 
     fig = charts.compare_chart({"<a href='http://127.0.0.1:9/leak'>x</a> · mine": RunSummary()}, "loss")
     assert fig.data[0].name == "&lt;a href=&#x27;http://127.0.0.1:9/leak&#x27;&gt;x&lt;/a&gt; · mine"
+
+
+# ---------- the Room page: a real drawings store in the test's folder ----------
+
+def room_store(tmp_path, model, items):
+    """Store (pixels, label, session, model name) items; the predictions of `model` (a forward pass by hand)."""
+    from digits import drawings
+    from digits.data import normalize
+
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name) for pixels, label, session, name in items]
+    images = torch.from_numpy(np.stack([pixels for pixels, *_ in items]))
+    with torch.no_grad():
+        predicted = model.eval()(normalize(images)).argmax(1).tolist()
+    return ids, predicted
+
+
+def gallery(at) -> tuple[list[int], list[int]]:
+    """(ids shown, ids marked wrong) in the Room page's gallery."""
+    (body,) = [h.proto.body for h in at.get("html") if "class='gallery'" in h.proto.body]
+    return ([int(i) for i in re.findall(r"alt='drawing (\d+)'", body)],
+            [int(i) for i in re.findall(r"class='tile wrong'.*?alt='drawing (\d+)'", body)])
+
+
+def test_an_empty_room_says_how_to_fill_it(app):
+    at = open_page(app, "room")
+    assert any("No drawings yet" in i.value and "Draw page" in i.value for i in at.info)
+    assert [link.proto.page for link in at.get("page_link")][-1] == "draw"
+
+
+@pytest.fixture
+def room(app, tmp_path):
+    """The Room page over six stored drawings: four digits (the first labelled as the model reads it, the
+    second as another digit), one not a digit, one with a model name full of markup."""
+    from digits import drawings
+
+    rng = np.random.default_rng(3)
+    pixels = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(6)]
+    model = ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0]
+    _, predicted = room_store(tmp_path / "probe", model, [(p, 0, "probe", None) for p in pixels])
+    labels = [predicted[0], (predicted[1] + 1) % 10, predicted[2], (predicted[3] + 5) % 10, drawings.NOT_A_DIGIT, predicted[5]]
+    names = ["cnn.pt", "cnn.pt", "lenet5.pt", "cnn.pt", "cnn.pt", "<img src=x onerror=alert(1)>"]
+    ids, _ = room_store(tmp_path, model, [(p, lab, f"s{k % 2}", name) for k, (p, lab, name) in enumerate(zip(pixels, labels, names))])
+    return open_page(app, "room"), ids, labels
+
+
+def test_the_room_page_shows_counts_accuracy_and_marks_the_wrong_ones(room):
+    at, ids, labels = room
+    assert at.metric[0].value == "6"
+    (table,) = at.dataframe
+    row = table.value.iloc[0]
+    assert row["On the room's digits"] == pytest.approx(300 / 5) and row["Right"] == "3 of 5"  # not-a-digit left out
+    assert row["On MNIST's test set"] == pytest.approx(10.0)
+    shown_ids, wrong = gallery(at)
+    assert shown_ids == ids[::-1] and sorted(wrong) == [ids[1], ids[3]]  # newest first; not-a-digit is never wrong
+    bodies = " ".join(h.proto.body for h in at.get("html"))
+    assert "<img src=x" not in bodies and "&lt;img src=x onerror=alert(1)&gt;" in bodies
+
+
+def test_the_room_gallery_filters(room):
+    from digits import drawings
+
+    at, ids, _ = room
+    at.toggle(key="room_wrong").set_value(True).run()
+    assert gallery(at) == ([ids[3], ids[1]], [ids[3], ids[1]])
+    at.toggle(key="room_wrong").set_value(False)
+    at.selectbox(key="room_label").set_value(drawings.NOT_A_DIGIT).run()
+    assert gallery(at)[0] == [ids[4]]
+    at.selectbox(key="room_label").set_value("any")
+    at.selectbox(key="room_model").set_value("lenet5.pt").run()
+    assert gallery(at)[0] == [ids[2]]
+    at.selectbox(key="room_model").set_value("<img src=x onerror=alert(1)>").run()
+    assert gallery(at)[0] == [ids[5]]
+
+
+def test_the_room_relabels_and_deletes_what_is_picked(room, tmp_path):
+    from digits import drawings
+
+    at, ids, labels = room
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    pick.set_value([ids[1], ids[4]])
+    at.selectbox(key="room_new_label").set_value(7).run()  # the buttons come alive once something is picked
+    at.button(key="room_relabel").click().run()
+    assert not at.exception and any("Relabelled 2 drawings as 7" in s.value for s in at.success)
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    assert pick.value == []  # the choice is cleared once done
+    pick.set_value([ids[0]]).run()
+    at.button(key="room_delete").click().run()
+    assert any("Deleted 1 drawing." in shown(s.value) for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        assert {d.id: d.label for d in drawings.drawings(db)} == {**dict(zip(ids[1:], labels[1:])), ids[1]: 7, ids[4]: 7}
+    assert at.metric[0].value == "5" and ids[0] not in gallery(at)[0]
+
+
+def test_room_changes_and_imports_are_the_presenters(room, monkeypatch):
+    monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
+    at, _, _ = room
+    at.run()
+    assert not [m for m in at.multiselect if m.key.startswith("room_pick")] and not at.get("file_uploader")
+    assert any("for the presenter" in c.value for c in at.caption)
+    assert gallery(at)[0]  # looking stays open
+
+
+def test_a_bad_import_file_is_one_line_and_a_good_one_is_added(room, tmp_path):
+    from digits import drawings
+
+    at, ids, _ = room
+    at.file_uploader(key="room_import").set_value(("room.npz", b"PK\x03\x04 not really a zip", "application/octet-stream")).run()
+    assert not at.exception
+    (error,) = at.error
+    assert shown(error.value).startswith("Not done: not a readable .npz file") and "\n" not in error.value
+    good = io.BytesIO()
+    np.savez(good, images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2, -1]))
+    at.file_uploader(key="room_import").set_value(("more.npz", good.getvalue(), "application/octet-stream")).run()
+    assert any("Imported 3 drawings." in shown(s.value) for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        assert [d.label for d in drawings.drawings(db)][len(ids):] == [1, 2, -1]
+    assert at.metric[0].value == str(len(ids) + 3)
