@@ -112,7 +112,7 @@ def feedback(path: Path, image, p) -> None:
     """One tap under the answer: right, the digit it is, or not a digit. Each answer stores the drawing."""
     options = ["right", *(d for d in range(10) if d != p.digit), drawings.NOT_A_DIGIT]
     answer = st.pills("Is it right? One tap keeps your drawing for the room", options,
-                      key=f"answer-{room_view.drawing_key(image)}",
+                      key=f"answer-{room_view.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
                       format_func=lambda o: f"✓ Right, it is a {p.digit}" if o == "right" else room_view.label_word(o).capitalize())
     if answer is not None:
         try:

@@ -89,7 +89,7 @@ labels = np.array([d.label for d in rows])
 sessions = len({d.session for d in rows})
 m, chart = st.columns([1, 4], vertical_alignment="center")
 m.metric("Drawings", f"{len(rows):,}")
-m.caption(f"{int((labels >= 0).sum()):,} digits, {counts[drawings.NOT_A_DIGIT]:,} not a digit, "
+m.caption(f"{int((labels >= 0).sum()):,} digit{'s' if (labels >= 0).sum() != 1 else ''}, {counts[drawings.NOT_A_DIGIT]:,} not a digit, "
           f"from {sessions:,} browser session{'s' if sessions != 1 else ''}")
 chart.plotly_chart(view.counts_chart(counts), key="room_counts", config={"displaylogo": False, "displayModeBar": False})
 
