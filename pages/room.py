@@ -1,5 +1,3 @@
-import time
-from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +6,7 @@ import streamlit as st
 import torch
 
 import charts
-import presenter
+import room_sections as sections
 import room_view as view
 import ui
 from digits import drawings
@@ -21,25 +19,6 @@ ui.use_app_navigation()
 PAGE = 48  # drawings a page of the gallery (six rows of eight on a laptop screen)
 
 st.title("The room's drawings")
-
-
-def read():
-    """(every drawing oldest first, counts per label); a store that cannot be opened ends the page in one line."""
-    try:
-        with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
-            return drawings.drawings(db), drawings.counts(db)
-    except drawings.DrawingsError as e:
-        st.error(ui.plain(e))
-        st.stop()
-
-
-def write(action, *args) -> None:
-    """A button's callback: one change to the store, before the run that shows it; its outcome in one line."""
-    try:
-        with closing(drawings.connect()) as db:
-            st.session_state["room_done"] = ("success", action(db, *args))
-    except drawings.DrawingsError as e:
-        st.session_state["room_done"] = ("error", f"Not done: {e}")
 
 
 @st.cache_data(show_spinner="Reading the room's drawings with the checkpoint…", max_entries=64)
@@ -61,28 +40,14 @@ def room_metrics(all_logits: np.ndarray):
     return metrics_of(torch.from_numpy(all_logits[is_digit]), digits_split.labels)
 
 
-def import_file() -> None:
-    """A .npz of `images` and `labels` added to the room (presenter only; checked by drawings.import_npz)."""
-    with st.expander("Import drawings (.npz)"):
-        if not presenter.presenter_gate("Importing drawings", "room_import"):
-            return
-        f = st.file_uploader("A .npz with `images` uint8 (N, 28, 28) and `labels` (N,), -1 for not a digit",
-                             type=["npz"], key="room_import")
-        if f is None or st.session_state.get("_room_imported") == f.file_id:
-            return
-        st.session_state["_room_imported"] = f.file_id
-        write(lambda db: f"Imported {drawings.import_npz(db, f.getvalue()):,} drawings.")
-        st.rerun()
-
-
-rows, counts = read()
+rows, counts = sections.read()
 if done := st.session_state.pop("room_done", None):
     (st.success if done[0] == "success" else st.error)(ui.plain(done[1]))
 if not rows:
     st.info("No drawings yet. Draw a digit on the Draw page and tap whether the answer is right: "
             "each answer keeps the drawing here, for everyone in the room to see.")
     st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
-    import_file()
+    sections.import_file()
     st.stop()
 
 labels = np.array([d.label for d in rows])
@@ -164,51 +129,6 @@ else:
     st.info("No drawing matches these filters.")
 
 # ---------- room-wide changes and files ----------
-with st.expander("Relabel or delete drawings"):
-    if page and presenter.presenter_gate("Relabelling and deleting drawings", "room_edit"):
-        pick_key = f"room_pick-{batch}-{hash(filters)}"
-        picked = st.multiselect("Drawings on this page", [d.id for d in page], key=pick_key,
-                                format_func=lambda i: f"#{i} · {view.label_word(next(d.label for d in page if d.id == i))}")
-        c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-        new = c1.selectbox("Relabel as", view.LABELS, format_func=view.label_word, key="room_new_label")
-
-        def relabel(db):
-            for i in picked:
-                drawings.relabel(db, i, new)
-            st.session_state.pop(pick_key, None)
-            return f"Relabelled {len(picked)} drawing{'s' if len(picked) != 1 else ''} as {view.label_word(new)}."
-
-        def delete(db):
-            for i in picked:
-                drawings.delete(db, i)
-            st.session_state.pop(pick_key, None)
-            return f"Deleted {len(picked)} drawing{'s' if len(picked) != 1 else ''}."
-
-        c2.button("Relabel", disabled=not picked, on_click=write, args=(relabel,), key="room_relabel", width="stretch")
-        c3.button(":material/delete: Delete", disabled=not picked, on_click=write, args=(delete,), key="room_delete",
-                  width="stretch")
-
-with st.expander("Download the collection"):
-    def collection(export):
-        def data():  # runs on its own thread when the button is pressed: a connection of its own
-            with closing(drawings.connect()) as db:
-                return export(db)
-        return data
-
-    def npz(db):
-        import io
-        out = io.BytesIO()
-        drawings.export_npz(db, out)
-        return out.getvalue()
-
-    day = time.strftime("%Y%m%d")
-    d1, d2, d3 = st.columns(3)
-    d1.download_button(".npz: images and labels", collection(npz), f"room-drawings-{day}.npz",
-                       "application/octet-stream", key="room_npz", icon=":material/download:")
-    d2.download_button(".zip: the canvases as PNG", collection(drawings.export_pngs), f"room-canvases-{day}.zip",
-                       "application/zip", key="room_zip", icon=":material/download:")
-    d3.download_button(".csv: who, when, which model", collection(drawings.export_csv), f"room-drawings-{day}.csv",
-                       "text/csv", key="room_csv", icon=":material/download:")
-    st.caption("The .npz holds `images` uint8 (N, 28, 28) and `labels` (N,), -1 for not a digit, as "
-               "`python -m digits drawings import` and the Import below read it.")
-import_file()
+sections.edit(page, key=f"room_pick-{batch}-{hash(filters)}")
+sections.downloads()
+sections.import_file()
