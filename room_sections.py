@@ -22,7 +22,7 @@ def read():
         with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
             return drawings.drawings(db), drawings.counts(db)
     except drawings.DrawingsError as e:
-        st.error(ui.plain(e))
+        st.error(ui.plain(view.message(e)))
         st.stop()
 
 
@@ -32,7 +32,7 @@ def write(action, *args) -> None:
         with closing(drawings.connect()) as db:
             st.session_state["room_done"] = ("success", action(db, *args))
     except drawings.DrawingsError as e:
-        st.session_state["room_done"] = ("error", f"Not done: {e}")
+        st.session_state["room_done"] = ("error", f"Not done: {view.message(e)}")
 
 
 def edit(page: list, key: str) -> None:

@@ -15,13 +15,19 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from digits.drawings import NOT_A_DIGIT, Drawing
+from digits.drawings import NOT_A_DIGIT, Drawing, default_path
 
 LABELS = (*range(10), NOT_A_DIGIT)  # the answers a person can give, in the order the Room page lists them
 
 
 def label_word(label: int) -> str:
     return "not a digit" if label == NOT_A_DIGIT else str(label)
+
+
+def message(error: Exception) -> str:
+    """A store's one-line error for everyone in the room: the store's file by its name, not the server's folders."""
+    where = default_path()
+    return str(error).replace(str(where), where.name)
 
 
 def canvas_png(image: np.ndarray) -> bytes:

@@ -118,7 +118,7 @@ def feedback(path: Path, image, p) -> None:
         try:
             st.success(keep(path, image, p, p.digit if answer == "right" else answer), icon=":material/check:")
         except drawings.DrawingsError as e:
-            st.error(ui.plain(f"Not kept: {e}"))
+            st.error(ui.plain(f"Not kept: {room_view.message(e)}"))
     st.caption(KEPT)
 
 

@@ -629,3 +629,18 @@ def test_a_bad_import_file_is_one_line_and_a_good_one_is_added(room, tmp_path):
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
         assert [d.label for d in drawings.drawings(db)][len(ids):] == [1, 2, -1]
     assert at.metric[0].value == str(len(ids) + 3)
+
+
+def test_a_drawings_file_that_is_not_a_store_is_one_line_on_both_pages(app, tmp_path):
+    (tmp_path / "drawings.sqlite").write_bytes(b"not an sqlite file " * 200)
+    at = open_page(app, "room")
+    (error,) = at.error
+    assert shown(error.value).startswith("drawings.sqlite: cannot be used as the drawings store") and "\n" not in error.value
+    assert str(tmp_path) not in error.value  # the file's name, not the server's folders
+    at = open_page(at, "draw")
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring"))
+    at.run()
+    at.pills[0].set_value("right").run()
+    assert not at.exception and not at.success
+    (error,) = at.error
+    assert shown(error.value).startswith("Not kept:") and "cannot be used as the drawings store" in shown(error.value)
