@@ -71,6 +71,8 @@ def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, dr
         assert len({d.session for d in stored}) == 2 and all(p and p.startswith(b"\x89PNG") for p in pngs)
         assert {d.label: d.predicted for d in stored} == {3: 7, drawings.NOT_A_DIGIT: 1}
 
+        requested = []
+        people[0][1].on("request", lambda r: requested.append(r.url))
         for _, page, _, phone, _ in people:
             open_page(page, url, "room", "The room's drawings")
             tiles = page.locator(".gallery figure")
@@ -83,6 +85,19 @@ def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, dr
             page.screenshot(path=str(SHOTS / f"room-{'phone' if phone else 'desktop'}.png"))
             page.locator(".gallery").scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / f"room-gallery-{'phone' if phone else 'desktop'}.png"))
+        assert requested and all(u.startswith(url) or u.startswith("data:") for u in requested)  # tiles are data: URLs
+
+        page = people[0][1]  # the downloads, made when pressed (on the server's own thread)
+        page.get_by_text("Download the collection").click()
+        files = {}
+        for name in (".npz", ".csv"):
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name=re.compile(rf"^\S*\s*{re.escape(name)}:")).click()
+            files[name] = Path(download.value.path()).read_bytes()
+        images, labels = drawings.read_npz(files[".npz"])
+        assert images.shape == (2, 28, 28) and sorted(labels.tolist()) == [drawings.NOT_A_DIGIT, 3]
+        csv_rows = files[".csv"].decode().splitlines()
+        assert csv_rows[0] == ",".join(drawings.CSV_COLUMNS) and len(csv_rows) == 3
     finally:
         for context, *_ in people:
             context.close()
