@@ -49,6 +49,7 @@ def pages() -> list:
         st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
         st.Page("pages/predictions.py", title="Predictions", icon=":material/grid_view:"),
         st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+        st.Page("pages/room.py", title="Room", icon=":material/groups:"),
         st.Page("pages/inside.py", title="Inside", icon=":material/visibility:"),
         st.Page("pages/losses.py", title="Losses", icon=":material/functions:"),
         st.Page("pages/model.py", title="Model", icon=":material/account_tree:"),

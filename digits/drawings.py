@@ -7,11 +7,13 @@ both pass a check and then both insert). Writes are bounded: the PNG's size, a r
 session, and a total count, each refused with a one-line `DrawingsError`.
 
 Exports and imports are `.npz` files: `images` uint8 (N, 28, 28) and `labels` int (N,), -1 for "not a
-digit". An imported file comes from outside: read without pickles, every array checked before use.
+digit". An imported file comes from outside: read without pickles, every array checked before use. The
+canvases as drawn leave as a zip of PNGs, the rest of each row as a CSV.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import sqlite3
@@ -19,6 +21,7 @@ import time
 import zipfile
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -152,12 +155,64 @@ def counts(db: sqlite3.Connection) -> dict[int, int]:
     return {label: int(found.get(label, 0)) for label in range(NOT_A_DIGIT, 10)}
 
 
-def export_npz(db: sqlite3.Connection, path: Path | str) -> int:
-    """Write `images` (N, 28, 28) uint8 and `labels` (N,) int64 to a .npz; how many."""
+def export_npz(db: sqlite3.Connection, path) -> int:
+    """Write `images` (N, 28, 28) uint8 and `labels` (N,) int64 to a .npz (a path or a binary file); how many."""
     rows = drawings(db)
     images = np.stack([d.pixels for d in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
     np.savez_compressed(path, images=images, labels=np.array([d.label for d in rows], np.int64))
     return len(rows)
+
+
+def png(db: sqlite3.Connection, drawing_id: int) -> bytes | None:
+    """The canvas of one drawing as it was drawn (PNG bytes); None when it has none (an imported one) or is gone."""
+    row = db.execute("SELECT png FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
+    return None if row is None else row[0]
+
+
+def png_name(drawing_id: int, label: int) -> str:
+    return f"{int(drawing_id):05d}-{'not-a-digit' if label == NOT_A_DIGIT else f'label-{int(label)}'}.png"
+
+
+def export_pngs(db: sqlite3.Connection) -> bytes:
+    """A zip of every stored canvas, one PNG a drawing named by its id and label (see png_name). Drawings
+    without one (imported from a .npz) are left out: their 28×28 images are in the .npz export."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:  # PNGs are compressed already
+        for i, label, data in db.execute("SELECT id, label, png FROM drawings WHERE png IS NOT NULL ORDER BY id"):
+            z.writestr(png_name(i, label), data)
+    return out.getvalue()
+
+
+CSV_COLUMNS = ("id", "created", "session", "label", "model", "predicted", "confidence")
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text: a leading = + - @ would make it a formula (OWASP, CSV
+    injection), and a model's name comes from a file name someone chose."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def export_csv(db: sqlite3.Connection) -> str:
+    """Every drawing's row but its images, as CSV: id, created (ISO 8601, UTC), session, label (-1: not a
+    digit), model, predicted, confidence."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for i, created, session, label, model, predicted, confidence in db.execute(
+            "SELECT id, created, session, label, model, predicted, confidence FROM drawings ORDER BY id"):
+        when = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")
+        w.writerow([i, when, _cell(session), label, _cell(model), _cell(predicted),
+                    "" if confidence is None else f"{confidence:.4f}"])
+    return out.getvalue()
 
 
 def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:

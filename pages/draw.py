@@ -1,4 +1,6 @@
 import time
+import uuid
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -6,8 +8,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
 import charts
+import room_view
 import ui
-from digits import classify
+from digits import classify, drawings
 from digits.preprocess import ink_extent
 
 ui.use_app_navigation()
@@ -42,9 +45,9 @@ def unsure_advice(p, image) -> str:
             "is not one, the network still has to choose one of 0–9, the only things it knows.")
 
 
-def answers(paths: list[Path], image) -> None:
+def answers(paths: list[Path], image):
     """Each model's answer in a column, laid out a row at a time (name, digit, warning, bars, details), so that
-    the columns stay level when one name wraps onto two lines."""
+    the columns stay level when one name wraps onto two lines. The first model's Prediction, or None."""
     results = [read(p, image) for p in paths]
 
     def row():
@@ -59,7 +62,7 @@ def answers(paths: list[Path], image) -> None:
     results = [r if not isinstance(r, str) else None for r in results]
     if any(r is not None and r[0].digit is None for r in results):
         st.info("Draw a digit on the canvas.")
-        return
+        return None
     for col, r in zip(row(), results):
         if r is None:
             continue
@@ -80,6 +83,43 @@ def answers(paths: list[Path], image) -> None:
     for col, r in zip(row(), results):
         if r is not None:
             col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms")
+    return results[0][0] if results[0] is not None else None
+
+
+KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "
+        "the model's answer, the time and an anonymous id for this browser session. It stays on this server.")
+
+
+def keep(path: Path, image, p, label: int) -> str:
+    """Store the drawing with the label a person gave (once per drawing: a second answer relabels it); what
+    to tell them. DrawingsError (a limit, a full collection, a store that cannot be opened) goes up."""
+    kept = st.session_state.setdefault("kept", {})  # drawing_key → (id, label) stored from this session
+    key = room_view.drawing_key(image)
+    with closing(drawings.connect()) as db:  # one connection a write: sqlite3's belong to the thread that opened them
+        if key not in kept:
+            session = st.session_state.setdefault("room_session", uuid.uuid4().hex)
+            i = drawings.add(db, p.input, label, session, png=room_view.canvas_png(image),
+                             model=room_view.model_name(path, ui.CHECKPOINTS), predicted=p.digit, confidence=p.confidence)
+            kept[key] = (i, label)
+        elif kept[key][1] != label:
+            drawings.relabel(db, kept[key][0], label)
+            kept[key] = (kept[key][0], label)
+        total = sum(drawings.counts(db).values())
+    return f"Kept as {room_view.label_word(label)} — thank you; {total:,} drawing{'s' if total != 1 else ''} in the room's collection."
+
+
+def feedback(path: Path, image, p) -> None:
+    """One tap under the answer: right, the digit it is, or not a digit. Each answer stores the drawing."""
+    options = ["right", *(d for d in range(10) if d != p.digit), drawings.NOT_A_DIGIT]
+    answer = st.pills("Is it right? One tap keeps your drawing for the room", options,
+                      key=f"answer-{room_view.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
+                      format_func=lambda o: f"✓ Right, it is a {p.digit}" if o == "right" else room_view.label_word(o).capitalize())
+    if answer is not None:
+        try:
+            st.success(keep(path, image, p, p.digit if answer == "right" else answer), icon=":material/check:")
+        except drawings.DrawingsError as e:
+            st.error(ui.plain(f"Not kept: {room_view.message(e)}"))
+    st.caption(KEPT)
 
 
 @st.fragment
@@ -107,8 +147,8 @@ def board(path: Path) -> None:
     with right:
         if image is None:
             st.info("Draw a digit on the canvas.")
-        else:
-            answers([path] if second is None else [path, second], image)
+        elif (p := answers([path] if second is None else [path, second], image)) is not None:
+            feedback(path, image, p)
 
     st.caption("Draw one digit, as large as you like. The answer comes when you lift the mouse or your finger.")
     brush, other = st.columns([1, 2], gap="large")

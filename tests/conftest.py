@@ -16,13 +16,20 @@ def tiny_splits() -> Splits:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real `streamlit run app.py` with a runs folder of its own, for one test module: (url, runs folder)."""
+def drawings_file(tmp_path_factory) -> Path:
+    """The drawings store of the module's server (a test may read it through digits.drawings)."""
+    return tmp_path_factory.mktemp("room") / "drawings.sqlite"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, drawings_file):
+    """A real `streamlit run app.py` with a runs folder and a drawings store of its own, for one test module:
+    (url, runs folder)."""
     from digits.launch import stop_run
     from digits.runs import list_runs, run_state
 
     runs = tmp_path_factory.mktemp("runs")
-    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)})
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(runs)}, drawings=drawings_file)
     yield url, runs
     proc.terminate()
     proc.wait(timeout=20)

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -22,7 +23,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(env: dict) -> tuple[str, subprocess.Popen]:
+def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """The app on a free port. Its drawings store is `drawings`, else a new file in a temporary folder:
+    never the room's data/drawings.sqlite, whatever the environment says."""
+    env = {**env, "DIGITS_DRAWINGS": str(drawings or Path(tempfile.mkdtemp(prefix="digits-drawings-")) / "drawings.sqlite")}
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",

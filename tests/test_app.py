@@ -24,7 +24,7 @@ STREAMLIT_INIT = PagesManager.__init__
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    """The app with its own checkpoints and runs folders, and a small stand-in for the MNIST test set."""
+    """The app with its own checkpoints, runs folder and drawings store, and a small stand-in for the MNIST test set."""
     # AppTest puts Streamlit back into its pages-folder mode before every run (app_test.py resets
     # PagesManager.uses_pages_directory); a real server leaves that mode for good at its first
     # st.navigation (see ui.use_app_navigation). Do as the server does, or every page run would be run
@@ -38,6 +38,7 @@ def app(tmp_path, monkeypatch):
     save_checkpoint(tmp_path / "checkpoints" / "cnn.pt", "cnn", build_model("cnn"), metrics={"test_acc": 0.1})
     monkeypatch.setattr(ui, "CHECKPOINTS", tmp_path / "checkpoints")
     monkeypatch.setattr(ui, "RUNS", tmp_path / "runs")
+    monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "drawings.sqlite"))  # never the room's own file
     monkeypatch.setattr(ui, "test_split", lambda: synthetic_split(200, 5))
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -192,6 +193,51 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert shown and f">{expected.digit}</div>" in shown[0]
     bars = [h for h in html if "class='probs'" in h]
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
+
+
+def test_one_tap_keeps_the_drawing_once_with_its_label_and_a_second_tap_relabels_it(app, tmp_path):
+    from digits import drawings
+
+    at = open_page(app, "draw")
+    image = draw_digit("ring")
+    at.session_state["canvas-0"] = canvas_value(image)
+    at.run()
+    expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
+    (pills,) = at.pills
+    assert pills.options[0] == f"✓ Right, it is a {expected.digit}" and len(pills.options) == 11  # right, 9 others, not a digit
+    assert any("anonymous id for this browser session" in c.value for c in at.caption)
+    pills.set_value("right").run()
+    assert not at.exception
+    assert any(f"Kept as {expected.digit}" in s.value and "1 drawing in" in s.value for s in at.success)
+    at.run()  # the same drawing again: not stored twice
+    other = 3 if expected.digit != 3 else 4
+    at.pills[0].set_value(other).run()
+    assert any(f"Kept as {other}" in s.value for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        (d,) = drawings.drawings(db)
+        canvas = Image.open(io.BytesIO(drawings.png(db, d.id)))
+    assert (d.label, d.predicted, d.model) == (other, expected.digit, "cnn.pt")
+    assert d.confidence == pytest.approx(expected.confidence) and len(d.session) == 32
+    np.testing.assert_array_equal(d.pixels, (expected.input * 255).round().astype(np.uint8))
+    np.testing.assert_array_equal(np.asarray(canvas), image)  # the canvas as drawn, RGBA
+
+    at.session_state["canvas-0"] = canvas_value(draw_digit("bar"))  # a new drawing is a new one to keep
+    at.run()
+    at.pills[0].set_value(drawings.NOT_A_DIGIT).run()
+    assert any("Kept as not a digit" in s.value and "2 drawings" in s.value for s in at.success)
+
+
+def test_a_refused_drawing_is_one_line_and_nothing_is_kept(app, tmp_path, monkeypatch):
+    from digits import drawings
+
+    monkeypatch.setattr(drawings, "MAX_DRAWINGS", 0)
+    at = open_page(app, "draw")
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring"))
+    at.run()
+    at.pills[0].set_value(drawings.NOT_A_DIGIT).run()
+    assert not at.exception and not at.success
+    (error,) = at.error
+    assert shown(error.value).startswith("Not kept: the room's collection is full") and "\n" not in error.value
 
 
 def test_losses_page_matches_torch_to_rounding_and_starts_untrained_near_ln_10(app):
@@ -357,7 +403,7 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
 
     hostile_checkpoints(ui.CHECKPOINTS)
     runs = hostile_runs(ui.RUNS, long_line_mb=1)
-    for page in ("home", "train", "predictions", "draw", "inside", "losses", "model"):
+    for page in ("home", "train", "predictions", "draw", "room", "inside", "losses", "model"):
         at = open_page(app, page)
         assert not _unescaped_links(at), page
         reasons = " ".join(shown(c.value) for c in at.sidebar.expander[0].caption)
@@ -492,3 +538,136 @@ def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
 
     fig = charts.compare_chart({"<a href='http://127.0.0.1:9/leak'>x</a> · mine": RunSummary()}, "loss")
     assert fig.data[0].name == "&lt;a href=&#x27;http://127.0.0.1:9/leak&#x27;&gt;x&lt;/a&gt; · mine"
+
+
+# ---------- the Room page: a real drawings store in the test's folder ----------
+
+def room_store(tmp_path, model, items):
+    """Store (pixels, label, session, model name) items; the predictions of `model` (a forward pass by hand)."""
+    from digits import drawings
+    from digits.data import normalize
+
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name) for pixels, label, session, name in items]
+    images = torch.from_numpy(np.stack([pixels for pixels, *_ in items]))
+    with torch.no_grad():
+        predicted = model.eval()(normalize(images)).argmax(1).tolist()
+    return ids, predicted
+
+
+def gallery(at) -> tuple[list[int], list[int]]:
+    """(ids shown, ids marked wrong) in the Room page's gallery."""
+    (body,) = [h.proto.body for h in at.get("html") if "class='gallery'" in h.proto.body]
+    return ([int(i) for i in re.findall(r"alt='drawing (\d+)'", body)],
+            [int(i) for i in re.findall(r"class='tile wrong'.*?alt='drawing (\d+)'", body)])
+
+
+def test_an_empty_room_says_how_to_fill_it(app):
+    at = open_page(app, "room")
+    assert any("No drawings yet" in i.value and "Draw page" in i.value for i in at.info)
+    assert [link.proto.page for link in at.get("page_link")][-1] == "draw"
+
+
+@pytest.fixture
+def room(app, tmp_path):
+    """The Room page over six stored drawings: four digits (the first labelled as the model reads it, the
+    second as another digit), one not a digit, one with a model name full of markup."""
+    from digits import drawings
+
+    rng = np.random.default_rng(3)
+    pixels = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(6)]
+    model = ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0]
+    _, predicted = room_store(tmp_path / "probe", model, [(p, 0, "probe", None) for p in pixels])
+    labels = [predicted[0], (predicted[1] + 1) % 10, predicted[2], (predicted[3] + 5) % 10, drawings.NOT_A_DIGIT, predicted[5]]
+    names = ["cnn.pt", "cnn.pt", "lenet5.pt", "cnn.pt", "cnn.pt", "<img src=x onerror=alert(1)>"]
+    ids, _ = room_store(tmp_path, model, [(p, lab, f"s{k % 2}", name) for k, (p, lab, name) in enumerate(zip(pixels, labels, names))])
+    return open_page(app, "room"), ids, labels
+
+
+def test_the_room_page_shows_counts_accuracy_and_marks_the_wrong_ones(room):
+    at, ids, labels = room
+    assert at.metric[0].value == "6"
+    (table,) = at.dataframe
+    row = table.value.iloc[0]
+    assert row["On the room's digits"] == pytest.approx(300 / 5) and row["Right"] == "3 of 5"  # not-a-digit left out
+    assert row["On MNIST's test set"] == pytest.approx(10.0)
+    shown_ids, wrong = gallery(at)
+    assert shown_ids == ids[::-1] and sorted(wrong) == [ids[1], ids[3]]  # newest first; not-a-digit is never wrong
+    bodies = " ".join(h.proto.body for h in at.get("html"))
+    assert "<img src=x" not in bodies and "&lt;img src=x onerror=alert(1)&gt;" in bodies
+
+
+def test_the_room_gallery_filters(room):
+    from digits import drawings
+
+    at, ids, _ = room
+    at.toggle(key="room_wrong").set_value(True).run()
+    assert gallery(at) == ([ids[3], ids[1]], [ids[3], ids[1]])
+    at.toggle(key="room_wrong").set_value(False)
+    at.selectbox(key="room_label").set_value(drawings.NOT_A_DIGIT).run()
+    assert gallery(at)[0] == [ids[4]]
+    at.selectbox(key="room_label").set_value("any")
+    at.selectbox(key="room_model").set_value("lenet5.pt").run()
+    assert gallery(at)[0] == [ids[2]]
+    at.selectbox(key="room_model").set_value("<img src=x onerror=alert(1)>").run()
+    assert gallery(at)[0] == [ids[5]]
+
+
+def test_the_room_relabels_and_deletes_what_is_picked(room, tmp_path):
+    from digits import drawings
+
+    at, ids, labels = room
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    pick.set_value([ids[1], ids[4]])
+    at.selectbox(key="room_new_label").set_value(7).run()  # the buttons come alive once something is picked
+    at.button(key="room_relabel").click().run()
+    assert not at.exception and any("Relabelled 2 drawings as 7" in s.value for s in at.success)
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    assert pick.value == []  # the choice is cleared once done
+    pick.set_value([ids[0]]).run()
+    at.button(key="room_delete").click().run()
+    assert any("Deleted 1 drawing." in shown(s.value) for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        assert {d.id: d.label for d in drawings.drawings(db)} == {**dict(zip(ids[1:], labels[1:])), ids[1]: 7, ids[4]: 7}
+    assert at.metric[0].value == "5" and ids[0] not in gallery(at)[0]
+
+
+def test_room_changes_and_imports_are_the_presenters(room, monkeypatch):
+    monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
+    at, _, _ = room
+    at.run()
+    assert not [m for m in at.multiselect if m.key.startswith("room_pick")] and not at.get("file_uploader")
+    assert any("for the presenter" in c.value for c in at.caption)
+    assert gallery(at)[0]  # looking stays open
+
+
+def test_a_bad_import_file_is_one_line_and_a_good_one_is_added(room, tmp_path):
+    from digits import drawings
+
+    at, ids, _ = room
+    at.file_uploader(key="room_import").set_value(("room.npz", b"PK\x03\x04 not really a zip", "application/octet-stream")).run()
+    assert not at.exception
+    (error,) = at.error
+    assert shown(error.value).startswith("Not done: not a readable .npz file") and "\n" not in error.value
+    good = io.BytesIO()
+    np.savez(good, images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2, -1]))
+    at.file_uploader(key="room_import").set_value(("more.npz", good.getvalue(), "application/octet-stream")).run()
+    assert any("Imported 3 drawings." in shown(s.value) for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        assert [d.label for d in drawings.drawings(db)][len(ids):] == [1, 2, -1]
+    assert at.metric[0].value == str(len(ids) + 3)
+
+
+def test_a_drawings_file_that_is_not_a_store_is_one_line_on_both_pages(app, tmp_path):
+    (tmp_path / "drawings.sqlite").write_bytes(b"not an sqlite file " * 200)
+    at = open_page(app, "room")
+    (error,) = at.error
+    assert shown(error.value).startswith("drawings.sqlite: cannot be used as the drawings store") and "\n" not in error.value
+    assert str(tmp_path) not in error.value  # the file's name, not the server's folders
+    at = open_page(at, "draw")
+    at.session_state["canvas-0"] = canvas_value(draw_digit("ring"))
+    at.run()
+    at.pills[0].set_value("right").run()
+    assert not at.exception and not at.success
+    (error,) = at.error
+    assert shown(error.value).startswith("Not kept:") and "cannot be used as the drawings store" in shown(error.value)

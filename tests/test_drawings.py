@@ -206,3 +206,41 @@ def test_the_cli_counts_exports_and_imports(tmp_path, monkeypatch, capsys):
     assert main(["drawings", "export"]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 3 and "Traceback" not in err
+
+
+def test_the_canvases_leave_as_a_zip_of_their_pngs_and_the_rows_as_csv(db):
+    import csv
+    import zipfile
+    from datetime import datetime
+
+    from PIL import Image
+
+    canvas = io.BytesIO()
+    Image.new("RGBA", (280, 280), (0, 0, 0, 255)).save(canvas, format="PNG")
+    a = store.add(db, image(1), 7, "s1", png=canvas.getvalue(), model="=HYPERLINK(\"x\")", predicted=1, confidence=0.61,
+                  now=1_700_000_000.0)
+    b = store.add(db, image(2), store.NOT_A_DIGIT, "s2", png=b"\x89PNG other", now=1_700_000_060.0)
+    store.import_npz(db, npz_bytes(images=image(3)[None], labels=np.array([4])))  # no canvas: not in the zip
+    assert store.png(db, a) == canvas.getvalue() and store.png(db, a + 99) is None
+    assert store.png(db, store.drawings(db)[-1].id) is None
+
+    with zipfile.ZipFile(io.BytesIO(store.export_pngs(db))) as z:
+        assert z.namelist() == [f"{a:05d}-label-7.png", f"{b:05d}-not-a-digit.png"]
+        assert Image.open(io.BytesIO(z.read(z.namelist()[0]))).size == (280, 280)
+        assert z.read(z.namelist()[1]) == b"\x89PNG other"
+
+    rows = list(csv.DictReader(io.StringIO(store.export_csv(db))))
+    assert list(rows[0]) == list(store.CSV_COLUMNS) and len(rows) == 3
+    assert [r["label"] for r in rows] == ["7", "-1", "4"]
+    assert datetime.fromisoformat(rows[0]["created"]).timestamp() == 1_700_000_000.0
+    assert rows[0]["model"] == "'=HYPERLINK(\"x\")"  # text in a spreadsheet, never a formula
+    assert (rows[0]["predicted"], rows[0]["confidence"], rows[1]["predicted"]) == ("1", "0.6100", "")
+
+
+def test_the_npz_export_writes_to_a_file_in_memory_too(db):
+    store.add(db, image(5), 2, "s")
+    buf = io.BytesIO()
+    assert store.export_npz(db, buf) == 1
+    images, labels = store.read_npz(buf.getvalue())
+    np.testing.assert_array_equal(images[0], image(5))
+    assert labels.tolist() == [2]

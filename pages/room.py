@@ -1,0 +1,134 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+import charts
+import room_sections as sections
+import room_view as view
+import ui
+from digits import drawings
+from digits.data import Split
+from digits.evaluate import logits_of, metrics_of
+from digits.room import as_split
+
+ui.use_app_navigation()
+
+PAGE = 48  # drawings a page of the gallery (six rows of eight on a laptop screen)
+
+st.title("The room's drawings")
+
+
+@st.cache_data(show_spinner="Reading the room's drawings with the checkpoint…", max_entries=64)
+def logits(path: str, size: int, mtime_ns: int, pixels: str, _images: np.ndarray) -> np.ndarray:
+    """A checkpoint's logits (N, 10) for every drawing, once per file version and set of pixels (`pixels`
+    hashes `_images`): a relabel changes no prediction, so it costs no pass."""
+    model = ui.load_model(Path(path))[0]
+    return logits_of(model, Split(torch.from_numpy(_images), torch.zeros(len(_images), dtype=torch.int64))).cpu().numpy()
+
+
+def answers(path: Path) -> np.ndarray:
+    """The logits of `path` for the drawings read in this run."""
+    st_ = path.stat()
+    return logits(str(path), st_.st_size, st_.st_mtime_ns, key, images)
+
+
+def room_metrics(all_logits: np.ndarray):
+    """Accuracy and confusion on the digit drawings (not-a-digit ones have no right answer among 0–9)."""
+    return metrics_of(torch.from_numpy(all_logits[is_digit]), digits_split.labels)
+
+
+rows, counts = sections.read()
+if done := st.session_state.pop("room_done", None):
+    (st.success if done[0] == "success" else st.error)(ui.plain(done[1]))
+if not rows:
+    st.info("No drawings yet. Draw a digit on the Draw page and tap whether the answer is right: "
+            "each answer keeps the drawing here, for everyone in the room to see.")
+    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+    sections.import_file()
+    st.stop()
+
+labels = np.array([d.label for d in rows])
+sessions = len({d.session for d in rows})
+m, chart = st.columns([1, 4], vertical_alignment="center")
+m.metric("Drawings", f"{len(rows):,}")
+m.caption(f"{int((labels >= 0).sum()):,} digit{'s' if (labels >= 0).sum() != 1 else ''}, {counts[drawings.NOT_A_DIGIT]:,} not a digit, "
+          f"from {sessions:,} browser session{'s' if sessions != 1 else ''}")
+chart.plotly_chart(view.counts_chart(counts), key="room_counts", config={"displaylogo": False, "displayModeBar": False})
+
+# ---------- how each checkpoint reads the room ----------
+images = np.stack([d.pixels for d in rows])
+key = view.pixels_key(rows)
+digits_split = as_split(rows)
+is_digit = labels >= 0
+checkpoints = ui.valid_checkpoints()
+if not checkpoints:
+    st.info("No checkpoint yet to read the drawings with: train one on the Train page.")
+table = []
+for path in checkpoints:
+    loaded = ui.load_model(path, stop=False)  # None: it went bad since it was listed
+    if loaded is None:
+        continue
+    room = room_metrics(answers(path)) if is_digit.any() else None
+    table.append({"Checkpoint": ui.checkpoint_label(path),
+                  "On the room's digits": None if room is None else room.accuracy * 100,
+                  "Right": f"{int(room.confusion.trace()):,} of {len(digits_split):,}" if room else "–",
+                  "On MNIST's test set": (loaded[1].get("metrics") or {}).get("test_acc", np.nan) * 100})
+if table:
+    left, right = st.columns([3, 2])
+    left.subheader("How each checkpoint reads the room")
+    left.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
+        "On the room's digits": st.column_config.NumberColumn(format="%.1f%%"),
+        "On MNIST's test set": st.column_config.NumberColumn(format="%.2f%%")})
+    left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), "
+                 "next to the accuracy on MNIST's 10,000 test images. A gap is how far the room's hands are from "
+                 "the writers of 1990s forms.")
+    with left:
+        path = ui.checkpoint_select("Checkpoint for the matrix and the gallery", key="room_checkpoint",
+                                    default=ui.selected_checkpoint())
+    all_logits = answers(path)
+    predicted = dict(zip((d.id for d in rows), all_logits.argmax(1).tolist()))
+    if is_digit.any():
+        fig = charts.confusion_chart(room_metrics(all_logits).confusion)
+        fig.update_layout(title="The room's digits: label → the checkpoint's answer", clickmode="none",
+                          xaxis_title="read as", yaxis_title="label")
+        fig.update_traces(hovertemplate="labelled %{y} → read as %{x}: %{customdata} drawings<extra></extra>", selector=dict(mode="markers"))
+        right.plotly_chart(fig, key="room_confusion", config={"displaylogo": False, "displayModeBar": False})
+else:
+    predicted = {}
+
+# ---------- the gallery ----------
+st.subheader("Drawings, newest first")
+f1, f2, f3 = st.columns(3)
+wrong_only = f1.toggle("Only the ones it reads wrong", key="room_wrong", disabled=not predicted)
+label = f2.selectbox("Label", ["any", *view.LABELS], key="room_label",
+                     format_func=lambda x: x if x == "any" else view.label_word(x))
+models = sorted({d.model or "" for d in rows})
+model = f3.selectbox("Answered at the time by", ["any", *models], key="room_model",
+                     format_func=lambda x: "any" if x == "any" else x or "no model (imported)")
+filters = view.Filters(wrong_only and bool(predicted), None if label == "any" else label, None if model == "any" else model)
+shown = view.chosen(rows, predicted, filters)
+
+if st.session_state.get("_room_filters") != filters:
+    st.session_state["_room_filters"], st.session_state["room_batch"] = filters, 0
+pages = max(1, -(-len(shown) // PAGE))
+batch = min(st.session_state.get("room_batch", 0), pages - 1)
+b1, b2, b3 = st.columns([1, 1, 4], vertical_alignment="center")
+if b1.button(":material/chevron_left: Newer", disabled=batch == 0, key="room_newer"):
+    batch = st.session_state["room_batch"] = batch - 1
+if b2.button("Older :material/chevron_right:", disabled=batch >= pages - 1, key="room_older"):
+    batch = st.session_state["room_batch"] = batch + 1
+b3.caption(f"Page {batch + 1} of {pages} · {len(shown):,} drawing{'s' if len(shown) != 1 else ''} match"
+           + (f" · answers by {ui.plain(ui.checkpoint_label(path))}" if predicted else ""))
+page = shown[batch * PAGE:(batch + 1) * PAGE]
+if page:
+    st.html(view.gallery_html(page, predicted))
+else:
+    st.info("No drawing matches these filters.")
+
+# ---------- room-wide changes and files ----------
+sections.edit(page, key=f"room_pick-{batch}-{hash(filters)}")
+sections.downloads()
+sections.import_file()

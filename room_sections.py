@@ -1,0 +1,108 @@
+"""The Room page's parts that read or change the store: reading it, one change a button, the presenter's
+relabel, delete and import, the downloads. Each opens its own connection and closes it: sqlite3's belong
+to the thread that opened them, and Streamlit runs sessions (and deferred downloads) on threads of their own."""
+
+from __future__ import annotations
+
+import io
+import time
+from contextlib import closing
+
+import streamlit as st
+
+import presenter
+import room_view as view
+import ui
+from digits import drawings
+
+
+def read():
+    """(every drawing oldest first, counts per label); a store that cannot be opened ends the page in one line."""
+    try:
+        with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
+            return drawings.drawings(db), drawings.counts(db)
+    except drawings.DrawingsError as e:
+        st.error(ui.plain(view.message(e)))
+        st.stop()
+
+
+def write(action, *args) -> None:
+    """A button's callback: one change to the store, before the run that shows it; its outcome in one line."""
+    try:
+        with closing(drawings.connect()) as db:
+            st.session_state["room_done"] = ("success", action(db, *args))
+    except drawings.DrawingsError as e:
+        st.session_state["room_done"] = ("error", f"Not done: {view.message(e)}")
+
+
+def edit(page: list, key: str) -> None:
+    """Relabel or delete drawings picked from the gallery's page (presenter only)."""
+    with st.expander("Relabel or delete drawings"):
+        if not page or not presenter.presenter_gate("Relabelling and deleting drawings", "room_edit"):
+            return
+        labels = {d.id: d.label for d in page}
+        picked = st.multiselect("Drawings on this page", list(labels), key=key,
+                                format_func=lambda i: f"#{i} · {view.label_word(labels[i])}")
+        c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+        new = c1.selectbox("Relabel as", view.LABELS, format_func=view.label_word, key="room_new_label")
+        many = f"{len(picked)} drawing{'s' if len(picked) != 1 else ''}"
+
+        def relabel(db):
+            for i in picked:
+                drawings.relabel(db, i, new)
+            st.session_state.pop(key, None)  # done: nothing picked any more
+            return f"Relabelled {many} as {view.label_word(new)}."
+
+        def delete(db):
+            for i in picked:
+                drawings.delete(db, i)
+            st.session_state.pop(key, None)
+            return f"Deleted {many}."
+
+        c2.button("Relabel", disabled=not picked, on_click=write, args=(relabel,), key="room_relabel", width="stretch")
+        c3.button(":material/delete: Delete", disabled=not picked, on_click=write, args=(delete,), key="room_delete",
+                  width="stretch")
+
+
+def _export(export):
+    """A download's data, made when the button is pressed (on a thread of its own: a connection of its own)."""
+    def data():
+        with closing(drawings.connect()) as db:
+            return export(db)
+    return data
+
+
+def _npz(db) -> bytes:
+    out = io.BytesIO()
+    drawings.export_npz(db, out)
+    return out.getvalue()
+
+
+def downloads() -> None:
+    with st.expander("Download the collection"):
+        day = time.strftime("%Y%m%d")
+        d1, d2, d3 = st.columns(3)
+        d1.download_button(".npz: images and labels", _export(_npz), f"room-drawings-{day}.npz",
+                           "application/octet-stream", key="room_npz", icon=":material/download:")
+        d2.download_button(".zip: the canvases as PNG", _export(drawings.export_pngs), f"room-canvases-{day}.zip",
+                           "application/zip", key="room_zip", icon=":material/download:")
+        d3.download_button(".csv: who, when, which model", _export(drawings.export_csv), f"room-drawings-{day}.csv",
+                           "text/csv", key="room_csv", icon=":material/download:")
+        st.caption("The .npz holds `images` uint8 (N, 28, 28) and `labels` (N,), -1 for not a digit, as "
+                   "`python -m digits drawings import` and the Import below read it. The .zip holds each canvas "
+                   "as drawn (imported drawings have none); the .csv each drawing's id, time, session, label, "
+                   "model and its answer.")
+
+
+def import_file() -> None:
+    """A .npz of `images` and `labels` added to the room (presenter only; checked by drawings.import_npz)."""
+    with st.expander("Import drawings (.npz)"):
+        if not presenter.presenter_gate("Importing drawings", "room_import"):
+            return
+        f = st.file_uploader("A .npz with `images` uint8 (N, 28, 28) and `labels` (N,), -1 for not a digit",
+                             type=["npz"], key="room_import")
+        if f is None or st.session_state.get("_room_imported") == f.file_id:
+            return
+        st.session_state["_room_imported"] = f.file_id
+        write(lambda db: f"Imported {drawings.import_npz(db, f.getvalue()):,} drawings.")
+        st.rerun()

@@ -1,0 +1,115 @@
+"""The room's drawings on the page, built from numbers and the store only (no Streamlit): the Draw page's
+canvas as PNG and a checkpoint's name as stored, the Room page's counts chart, filters and gallery tiles.
+Every text from outside (a model's name, a label from a file) is escaped before it becomes HTML."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from digits.drawings import NOT_A_DIGIT, Drawing, default_path
+
+LABELS = (*range(10), NOT_A_DIGIT)  # the answers a person can give, in the order the Room page lists them
+
+
+def label_word(label: int) -> str:
+    return "not a digit" if label == NOT_A_DIGIT else str(label)
+
+
+def message(error: Exception) -> str:
+    """A store's one-line error for everyone in the room: the store's file by its name, not the server's folders."""
+    where = default_path()
+    return str(error).replace(str(where), where.name)
+
+
+def canvas_png(image: np.ndarray) -> bytes:
+    """The canvas as drawn (st_canvas's RGBA, H×W×4, uint8 or floats in 0–255) as PNG bytes."""
+    a = np.asarray(image)
+    if a.dtype != np.uint8:
+        a = np.clip(np.nan_to_num(a), 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(a).save(out, format="PNG", optimize=False, compress_level=6)
+    return out.getvalue()
+
+
+def drawing_key(image: np.ndarray) -> str:
+    """A short hash of a canvas: the same drawing answered twice is stored once, a new stroke is new."""
+    return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
+
+
+def model_name(path: Path, checkpoints: Path) -> str:
+    """A checkpoint as the store names the model that answered: its file name for one in the checkpoints
+    folder, "run <folder>" for a run's best model (the words of ui.checkpoint_label)."""
+    return path.name if path.parent == checkpoints else f"run {path.parent.name}"
+
+
+def pixels_key(rows: list[Drawing]) -> str:
+    """A hash of the drawings' pixels in order: what a checkpoint's predictions on them depend on."""
+    h = hashlib.sha256()
+    for d in rows:
+        h.update(d.pixels.tobytes())
+    return h.hexdigest()
+
+
+def counts_chart(counts: dict[int, int]) -> go.Figure:
+    """Drawings per label, "not a digit" last and grey."""
+    labels = list(LABELS)
+    fig = go.Figure(go.Bar(x=[label_word(k) for k in labels], y=[counts.get(k, 0) for k in labels],
+                           text=[counts.get(k, 0) for k in labels], textposition="outside", cliponaxis=False,
+                           marker_color=["#3182bd"] * 10 + ["#969696"], hovertemplate="%{x}: %{y} drawings<extra></extra>"))
+    few = max(counts.values(), default=0) < 5  # whole drawings: no tick at 0.5
+    fig.update_layout(height=190, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(title="drawings", rangemode="tozero", dtick=1 if few else None, tickformat=",d"),
+                      xaxis=dict(type="category"), dragmode=False)
+    return fig
+
+
+@dataclass(frozen=True)
+class Filters:
+    wrong_only: bool = False
+    label: int | None = None      # a digit, NOT_A_DIGIT, or None for any
+    model: str | None = None      # the model that answered when it was drawn, or None for any
+
+
+def chosen(rows: list[Drawing], predicted: dict[int, int], f: Filters) -> list[Drawing]:
+    """The drawings that pass the filters, newest first. `predicted` maps id → the chosen checkpoint's
+    digit; "wrong" is a digit drawing it reads as another digit (a not-a-digit one is never "wrong": the
+    network has no such answer)."""
+    keep = [d for d in reversed(rows)
+            if (f.label is None or d.label == f.label) and (f.model is None or d.model == f.model)
+            and (not f.wrong_only or (d.label != NOT_A_DIGIT and predicted.get(d.id) != d.label))]
+    return keep
+
+
+def _tile_uri(pixels: np.ndarray) -> str:
+    out = io.BytesIO()
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(out, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def gallery_html(rows: list[Drawing], predicted: dict[int, int]) -> str:
+    """One HTML block of tiles: the 28×28 each drawing became, enlarged in pixel blocks, with its id, its
+    label and the chosen checkpoint's answer; a wrong answer in a red frame. Text from outside escaped."""
+    tiles = []
+    for d in rows:
+        pred = predicted.get(d.id)
+        wrong = d.label != NOT_A_DIGIT and pred is not None and pred != d.label
+        colour = "#dc2626" if wrong else "#2ea043" if d.label != NOT_A_DIGIT else "#969696"
+        answer = f"{'✗' if wrong else '✓' if d.label != NOT_A_DIGIT else '·'} read as {pred}" if pred is not None else ""
+        title = f"#{d.id} · label {label_word(d.label)} · answered by {d.model or 'no model (imported)'}"
+        tiles.append(
+            f"<figure class='tile{' wrong' if wrong else ''}' title='{html.escape(title, quote=True)}' "
+            f"style='margin:0;width:92px;text-align:center;font-size:12px;line-height:1.3'>"
+            f"<img src='{_tile_uri(d.pixels)}' width='84' height='84' alt='drawing {d.id}' "
+            f"style='image-rendering:pixelated;border:4px solid {colour};border-radius:3px'>"
+            f"<figcaption><b>{html.escape(label_word(d.label))}</b> <span style='color:#888'>#{d.id}</span><br>"
+            f"<span style='color:{'#dc2626' if wrong else '#555'}'>{html.escape(answer)}</span></figcaption></figure>")
+    return f"<div class='gallery' style='display:flex;flex-wrap:wrap;gap:10px'>{''.join(tiles)}</div>"
