@@ -21,7 +21,7 @@ from .config import RECIPES, TrainConfig
 from .data import load_splits
 from .events import describe
 from .mnist import MNISTUnavailable, ensure_mnist
-from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested
+from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested, write_starting
 from .train import fit, room_of
 
 
@@ -158,9 +158,12 @@ def _train(args, argv: list[str]) -> int:
     except OSError as e:
         print(f"error: cannot write the run folder {args.run_dir}: {e.strerror or e}", file=sys.stderr)
         return 2
+    starting = (lambda words: write_starting(args.run_dir, words)) if args.run_dir else (lambda words: None)
     try:
         room = room_of(config, None)  # before MNIST: a room with nothing to learn from is said at once
+        starting("loading MNIST")
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
+        starting("building the model")  # the Started event follows as soon as it is built
         events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
                      snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
                      pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None, room=room)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .process import hold_lock, lock_held, process_record, verified_pid
-from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
@@ -55,6 +55,7 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
         own = hold_lock(run_dir / LOCK)
         write_json(run_dir / CONFIG, config.to_dict())
         write_name(run_dir, name)
+        write_starting(run_dir, "starting Python and importing PyTorch")  # the process says the next steps itself
         with open(run_dir / LOG, "w") as log:
             args = [sys.executable, "-m", "digits", "train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir),
                     "--quiet"] + (["--threads", str(threads)] if threads else [])

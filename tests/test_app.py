@@ -311,6 +311,27 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     assert (run / "best.pt").exists()
 
 
+def test_a_run_that_is_starting_says_which_step_of_its_start_up_it_is_in(app):
+    import os
+
+    from digits.process import hold_lock
+    from digits.runs import CONFIG, LOCK, write_json, write_starting
+
+    run = ui.RUNS / "20260101-000000-lenet5"
+    run.mkdir(parents=True)
+    write_json(run / CONFIG, TrainConfig().to_dict())
+    lock = hold_lock(run / LOCK)  # as the launcher holds it for the process: the run is live, no events yet
+    try:
+        write_starting(run, "loading MNIST")
+        at = open_page(app, "train")
+        assert any(i.value.startswith("Starting (") and i.value.endswith("s): loading MNIST…") for i in at.info)
+        write_starting(run, "building the model")
+        at.run()
+        assert any(i.value.endswith("building the model…") for i in at.info)
+    finally:
+        os.close(lock)
+
+
 def test_a_broken_checkpoint_is_listed_with_its_reason_and_pages_keep_working(app):
     good = ui.CHECKPOINTS / "cnn.pt"
     (ui.CHECKPOINTS / "truncated.pt").write_bytes(good.read_bytes()[:3000])
