@@ -24,6 +24,13 @@ def test_bad_training_settings_are_refused_before_any_work():
     assert "Traceback" not in done.stderr
 
 
+def test_train_help_lists_every_setting_and_the_recipes():
+    done = cli("train", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "15% help choose the best model" in " ".join(done.stdout.split())  # a % in a help text stays a %
+    assert "--recipe {fast,room}" in done.stdout
+
+
 def test_predict_reads_an_image_file(tmp_path):
     torch.manual_seed(0)
     ckpt = save_checkpoint(tmp_path / "m.pt", "cnn", build_model("cnn"))
