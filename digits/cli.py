@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import signal
 import sys
@@ -73,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
     t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--nice", type=_count(0, 19), default=0, help="once the first steps are out, lower this process's "
+                   "priority to this nice value and to the CPU others leave over (the app's Start: 19; default: 0, as is)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
@@ -143,6 +146,18 @@ def _report(events, writer: RunWriter | None, quiet: bool, wall: float) -> int:
     return code
 
 
+def _lowered(events, nice: int):
+    """The events; after the first Step, this process at `nice` (digits.launch.lower_priority): start-up and
+    the first chart point at normal priority, the rest of training on the CPU that others leave over."""
+    for event in events:
+        yield event
+        if nice and event.kind == "step":
+            from .launch import lower_priority
+
+            lower_priority(os.getpid(), nice)
+            nice = 0
+
+
 def _train(args, argv: list[str]) -> int:
     import torch
 
@@ -169,7 +184,7 @@ def _train(args, argv: list[str]) -> int:
         events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
                      snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
                      pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None, room=room)
-        return _report(events, writer, args.quiet, wall)
+        return _report(_lowered(events, args.nice), writer, args.quiet, wall)
     except (MNISTUnavailable, ValueError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
