@@ -141,6 +141,19 @@ def test_the_fine_tune_button_fills_the_form_and_a_room_without_drawings_starts_
     assert any("3 labelled digit drawings" in c.value for c in at.caption)
 
 
+def test_the_fast_recipe_button_fills_the_form_with_the_recipe_from_scratch(app):
+    at = open_page(app, "train")
+    at.selectbox[0].set_value("cnn")
+    at.toggle(key="cfg_drawings").set_value(True)
+    at.run()
+    (button,) = [b for b in at.button if "Fast recipe" in b.label]
+    button.click().run()
+    assert not at.exception
+    expected = {"model": "lenet5", "start_from": "", "drawings": False, **TrainConfig.recipe("fast")}
+    assert {k: at.session_state["cfg_" + k] for k in expected} == expected
+    assert {n.label: n.value for n in at.number_input}["Epochs"] == expected["epochs"]  # the form shows it
+
+
 def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(app, monkeypatch):
     blocker = ui.RUNS.parent / "runs-is-a-file"
     blocker.write_text("a file where the runs folder should be")  # (chmod does not stop root)
