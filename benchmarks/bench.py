@@ -224,7 +224,7 @@ def main():
         recipe_table(args.recipe, device, args.rounds)
         return
     if args.start:
-        print(f"{when}: Start (digits.launch.start_run, nice 19, SCHED_IDLE, as the app) → first event in events.jsonl and "
+        print(f"{when}: Start (digits.launch.start_run, as the app: normal priority until the first chart point, then nice 19 and SCHED_IDLE) → first event in events.jsonl and "
               "first chart point (a Step event), against `python -c 'import torch'` in the same round\n")
         print("| round | first event | first chart point | import torch | first event ÷ import torch | starting.txt said, at |")
         print("|---|---|---|---|---|---|")
