@@ -197,6 +197,13 @@ def _room_recipe() -> None:
     st.session_state["run_name"] = st.session_state.get("run_name") or "room fine-tune"
 
 
+def _fast_recipe() -> None:
+    """The fast-recipe button's callback: the form's fields set to the "fast" recipe (LeNet-5 from scratch)."""
+    for name, value in {"model": "lenet5", "start_from": "", "drawings": False, **TrainConfig.recipe("fast")}.items():
+        st.session_state[KEY + name] = value
+    st.session_state["run_name"] = st.session_state.get("run_name") or "fast recipe"
+
+
 def _start() -> None:
     """The Start button's callback: runs before the page, so the page that follows already shows the run."""
     if not presenter.is_presenter():
@@ -230,10 +237,14 @@ def new_run_panel(running: Path | None) -> None:
         st.session_state["_panel_for"] = running is not None
         st.session_state["new_run"] = running is None
     with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
-        st.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,
-                  help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST plus "
-                       "the drawings people labelled on the Draw page (recipe \"room\"); measured on the drawings it "
-                       "never trains on")
+        room, fast, _ = st.columns([2, 2, 1])
+        room.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,
+                    help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST plus "
+                         "the drawings people labelled on the Draw page (recipe \"room\"); measured on the drawings it "
+                         "never trains on")
+        fast.button(":material/bolt: Fast recipe", on_click=_fast_recipe,
+                    help="Fills in the settings below: LeNet-5 from scratch to 99% test accuracy in 6 epochs, about a "
+                         "minute on a shared 2-core CPU (recipe \"fast\"; README, \"Speed\")")
         config_inputs(TrainConfig())
         name, start = st.columns([3, 1], vertical_alignment="bottom")
         name.text_input("Name (optional)", key="run_name", max_chars=MAX_NAME, placeholder="e.g. fast SGD try",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import signal
 import sys
@@ -21,7 +22,7 @@ from .config import RECIPES, TrainConfig
 from .data import load_splits
 from .events import describe
 from .mnist import MNISTUnavailable, ensure_mnist
-from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested
+from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, pause_requested, write_starting
 from .train import fit, room_of
 
 
@@ -47,6 +48,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field, from its metadata; defaults None so that --config can fill them."""
     for f in dataclasses.fields(TrainConfig):
         flag, m = "--" + f.name.replace("_", "-"), f.metadata
+        m = {**m, "help": m["help"].replace("%", "%%")}  # argparse formats help with %: "15%" broke --help
         if f.type in (bool, "bool"):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f"{m['help']} (default: {f.default})")
@@ -66,11 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_flags(t)
     t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
     t.add_argument("--recipe", choices=RECIPES, help="a named set of settings (digits.config.RECIPES): "
-                   "room = fine-tune --start-from on the room's drawings; flags given override it")
+                   "fast = LeNet-5 to 99%% test accuracy in seconds (README, Speed); room = fine-tune --start-from on the "
+                   "room's drawings; flags given override it")
     t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
     t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--nice", type=_count(0, 19), default=0, help="once the first steps are out, lower this process's "
+                   "priority to this nice value and to the CPU others leave over (the app's Start: 19; default: 0, as is)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
@@ -141,6 +146,18 @@ def _report(events, writer: RunWriter | None, quiet: bool, wall: float) -> int:
     return code
 
 
+def _lowered(events, nice: int):
+    """The events; after the first Step, this process at `nice` (digits.launch.lower_priority): start-up and
+    the first chart point at normal priority, the rest of training on the CPU that others leave over."""
+    for event in events:
+        yield event
+        if nice and event.kind == "step":
+            from .launch import lower_priority
+
+            lower_priority(os.getpid(), nice)
+            nice = 0
+
+
 def _train(args, argv: list[str]) -> int:
     import torch
 
@@ -158,13 +175,16 @@ def _train(args, argv: list[str]) -> int:
     except OSError as e:
         print(f"error: cannot write the run folder {args.run_dir}: {e.strerror or e}", file=sys.stderr)
         return 2
+    starting = (lambda words: write_starting(args.run_dir, words)) if args.run_dir else (lambda words: None)
     try:
         room = room_of(config, None)  # before MNIST: a room with nothing to learn from is said at once
+        starting("loading MNIST")
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
+        starting("building the model")  # the Started event follows as soon as it is built
         events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
                      snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
                      pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None, room=room)
-        return _report(events, writer, args.quiet, wall)
+        return _report(_lowered(events, args.nice), writer, args.quiet, wall)
     except (MNISTUnavailable, ValueError, CheckpointError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

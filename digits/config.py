@@ -27,6 +27,12 @@ RECIPES = {
     # default learning rate, distorted copies, the drawings a tenth of the images. A shipped LeNet-5 read a
     # room of calculator-style digits from 93% to 100% (held out) in ~20 s, MNIST test 99.29% → 99.29%.
     "room": dict(epochs=1, optimizer="adam", lr=1e-3, schedule="onecycle", augment=True, drawings=True, room_share=0.1),
+    # LeNet-5 from scratch to 99% test accuracy in the least wall time on a 2-core CPU (#16): SGD with Nesterov
+    # momentum, one-cycle to 0.2 at batch 256, 6 epochs, one validation per epoch (196 batches of 256 = 50,000
+    # images) instead of >= 10. Measured (README, "Speed"): 5 epochs gave 98.95-99.02% over seeds 0-2, 6 gave
+    # 98.93-99.05%, weight decay 5e-4 moved the hardest seed from 98.93% to 98.98%.
+    "fast": dict(epochs=6, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
+                 eval_every=196),
 }
 
 

@@ -20,6 +20,17 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def prepare(device: torch.device) -> None:
+    """Settings that make training faster on `device` without changing what it learns. CUDA: TF32 for
+    matmuls and convolutions (Ampere and later: ~10 mantissa bits, as PyTorch's own default for cuDNN
+    convolutions) and cuDNN autotuning, which pays off because every batch has the same shape. Nothing on
+    the CPU: its thread count is the CLI's --threads."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+
+
 def device_name(device: torch.device) -> str:
     """ "NVIDIA H100 80GB HBM3", "Apple GPU (MPS)", "CPU (2 threads)". """
     if device.type == "cuda":

@@ -1,7 +1,8 @@
 """Training as a process of its own: start one run at a time, lower its priority, stop it.
 
-`start_run` launches `python -m digits train --config RUN/config.json --run-dir RUN` in its own
-session, so a run outlives the app that started it; `pause_run`, `resume_run` and `stop_run` steer it. One run at a time is an atomic lock, not a check:
+`start_run` launches `python -m digits train --config RUN/config.json --run-dir RUN --nice 19` in its
+own session, so a run outlives the app that started it (and lowers its own priority once its first chart
+point is out: start-up at normal priority shows the first point seconds sooner on a busy machine); `pause_run`, `resume_run` and `stop_run` steer it. One run at a time is an atomic lock, not a check:
 the launcher takes `runs/.training.lock` and the run's own `lock` before the process exists and hands
 both to it; they are released by the kernel when the training process ends.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .process import hold_lock, lock_held, process_record, verified_pid
-from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
@@ -55,14 +56,13 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
         own = hold_lock(run_dir / LOCK)
         write_json(run_dir / CONFIG, config.to_dict())
         write_name(run_dir, name)
+        write_starting(run_dir, "starting Python and importing PyTorch")  # the process says the next steps itself
         with open(run_dir / LOG, "w") as log:
             args = [sys.executable, "-m", "digits", "train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir),
-                    "--quiet"] + (["--threads", str(threads)] if threads else [])
+                    "--quiet"] + (["--threads", str(threads)] if threads else []) + (["--nice", str(nice)] if nice else [])
             proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True, pass_fds=(active, own),
                                     env={**os.environ, INHERITED_LOCK: "1"}, cwd=Path(__file__).resolve().parents[1])
-        if nice:
-            lower_priority(proc.pid, nice)
         write_json(run_dir / PROCESS, process_record(proc.pid))
         return run_dir
     except OSError as e:  # a full disk: take back the half-made folder, nothing else

@@ -21,7 +21,7 @@ from .augment import random_affine
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import Splits, batches, load_splits, standardize
-from .device import device_name, resolve_device
+from .device import device_name, prepare, resolve_device
 from .evaluate import accuracy
 from .models import build_model, count_parameters, to_device
 from .optim import optimizer
@@ -213,6 +213,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     the final event) and the loop, read top to bottom in the tutorials' order; pausing is `_hold`."""
     elapsed = _Clock()
     device = resolve_device(config.device)
+    prepare(device)
     torch.manual_seed(config.seed)
     splits = splits or load_splits(config.val_size, config.seed)
     if config.batch_size > len(splits.train):
@@ -224,7 +225,6 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     room_val = room.val.to(device) if room and len(room.val) else None
     model = to_device(starting_model(config), device)
     per_epoch = math.ceil(len(train) / config.batch_size)
-    opt, sched = optimizer(config, model, per_epoch * config.epochs)
     every = config.evaluation_interval(per_epoch * config.epochs)
     gen = torch.Generator().manual_seed(config.seed)
     ckpt = str(checkpoint) if checkpoint else None
@@ -271,6 +271,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     yield ev.Started(elapsed(), config.model, count_parameters(model), device.type, device_name(device),
                      len(splits.train), len(val), len(test), per_epoch, per_epoch * config.epochs, config.to_dict(),
                      *((len(room.train), len(room.val), len(room.held_out)) if room else ()))
+    # After Started: a torch optimizer's first use imports torch._dynamo (1.5–4.7 s on a 2-core CPU, README "Speed").
+    opt, sched = optimizer(config, model, per_epoch * config.epochs)
     if room or config.start_from:  # measured after Started: the first event is not kept waiting
         before.update(before_val_acc=round(accuracy(model, val), 6), before_room_acc=room_acc(),
                       before_test_acc=round(accuracy(model, test), 6) if len(test) else None)

@@ -9,7 +9,7 @@ import train_view
 import ui
 from digits.config import choice_words
 from digits.models import title
-from digits.runs import CHECKPOINT, LOG, list_runs, run_state
+from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, read_starting, run_state
 from digits.summary import summarize
 
 ui.use_app_navigation()
@@ -128,7 +128,9 @@ def show(run_dir: Path, labels: dict[str, str]) -> None:
     state = run_state(run_dir, events)
     s = summarize(events)
     if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
-        st.info("Starting: loading MNIST and building the model…")
+        lock = run_dir / LOCK  # made just before the process is started, and never written to
+        since = max(0.0, time.time() - (lock.stat().st_mtime if lock.exists() else run_dir.stat().st_mtime))
+        st.info(f"Starting ({since:.0f} s): {read_starting(run_dir) or 'starting Python'}…", icon=":material/hourglass_top:")
         return
     progress(run_dir, state, s)
     if skipped := train_view.run_reader(run_dir).skipped:

@@ -142,6 +142,19 @@ def test_the_fine_tune_button_fills_the_form_and_a_room_without_drawings_starts_
     assert any("3 labelled digit drawings" in c.value for c in at.caption)
 
 
+def test_the_fast_recipe_button_fills_the_form_with_the_recipe_from_scratch(app):
+    at = open_page(app, "train")
+    at.selectbox[0].set_value("cnn")
+    at.toggle(key="cfg_drawings").set_value(True)
+    at.run()
+    (button,) = [b for b in at.button if "Fast recipe" in b.label]
+    button.click().run()
+    assert not at.exception
+    expected = {"model": "lenet5", "start_from": "", "drawings": False, **TrainConfig.recipe("fast")}
+    assert {k: at.session_state["cfg_" + k] for k in expected} == expected
+    assert {n.label: n.value for n in at.number_input}["Epochs"] == expected["epochs"]  # the form shows it
+
+
 def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(app, monkeypatch):
     blocker = ui.RUNS.parent / "runs-is-a-file"
     blocker.write_text("a file where the runs folder should be")  # (chmod does not stop root)
@@ -355,6 +368,27 @@ def test_train_page_starts_follows_and_stops_a_run(app):
     assert run_state(run) == "stopped"
     assert any("Stopped on request" in s.value for s in at.success)
     assert (run / "best.pt").exists()
+
+
+def test_a_run_that_is_starting_says_which_step_of_its_start_up_it_is_in(app):
+    import os
+
+    from digits.process import hold_lock
+    from digits.runs import CONFIG, LOCK, write_json, write_starting
+
+    run = ui.RUNS / "20260101-000000-lenet5"
+    run.mkdir(parents=True)
+    write_json(run / CONFIG, TrainConfig().to_dict())
+    lock = hold_lock(run / LOCK)  # as the launcher holds it for the process: the run is live, no events yet
+    try:
+        write_starting(run, "loading MNIST")
+        at = open_page(app, "train")
+        assert any(i.value.startswith("Starting (") and i.value.endswith("s): loading MNIST…") for i in at.info)
+        write_starting(run, "building the model")
+        at.run()
+        assert any(i.value.endswith("building the model…") for i in at.info)
+    finally:
+        os.close(lock)
 
 
 def test_a_broken_checkpoint_is_listed_with_its_reason_and_pages_keep_working(app):

@@ -7,7 +7,6 @@ import os
 import re
 from contextlib import closing
 
-import numpy as np
 import pytest
 
 from digits import drawings as store, load_checkpoint

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,7 @@ import torch
 from PIL import Image
 
 from digits import build_model, save_checkpoint
+from digits.config import RECIPES
 from tests.helpers import draw_digit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +24,14 @@ def test_bad_training_settings_are_refused_before_any_work():
     assert done.returncode == 2
     assert "learning rate must be above 0" in done.stderr and "batch size must be" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_train_help_lists_every_setting_and_the_recipes():
+    done = cli("train", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "15% help choose the best model" in " ".join(done.stdout.split())  # a % in a help text stays a %
+    choices = re.search(r"--recipe \{([a-z,]+)\}", done.stdout).group(1)
+    assert set(choices.split(",")) == set(RECIPES) and "fast" in choices
 
 
 def test_predict_reads_an_image_file(tmp_path):

