@@ -104,5 +104,5 @@ def import_file() -> None:
         if f is None or st.session_state.get("_room_imported") == f.file_id:
             return
         st.session_state["_room_imported"] = f.file_id
-        write(lambda db: f"Imported {drawings.import_npz(db, f.getvalue()):,} drawings.")
+        write(lambda db: "Imported {:,} drawings ({:,} were already in the room).".format(*drawings.import_npz(db, f.getvalue())))
         st.rerun()

@@ -245,13 +245,16 @@ def _drawings(args) -> int:
 
     if args.action != "stats" and args.file is None:
         raise ValueError(f"drawings {args.action} needs a .npz file")
+    if args.action == "export" and args.file.suffix != ".npz":
+        raise ValueError(f"the export's file name must end in .npz, got {args.file.name}")
     db = drawings.connect()
     if args.action == "export":
         print(f"{drawings.export_npz(db, args.file):,} drawings written to {args.file}")
     elif args.action == "import":
         if not args.file.is_file() or args.file.stat().st_size > drawings.MAX_IMPORT_BYTES:
             raise ValueError(f"{args.file} is not a file of at most {drawings.MAX_IMPORT_BYTES >> 20} MB")
-        print(f"{drawings.import_npz(db, args.file.read_bytes()):,} drawings added from {args.file}")
+        added, known = drawings.import_npz(db, args.file.read_bytes())
+        print(f"{added:,} drawings added from {args.file}" + (f" ({known:,} were already stored)" if known else ""))
     counts = drawings.counts(db)
     words = ", ".join(f"{d}: {n}" for d, n in counts.items() if d != drawings.NOT_A_DIGIT)
     print(f"{sum(counts.values()):,} drawings in {drawings.default_path()} — {words}; not a digit: {counts[drawings.NOT_A_DIGIT]}")

@@ -14,6 +14,7 @@ canvases as drawn leave as a zip of PNGs, the rest of each row as a CSV.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import sqlite3
@@ -66,6 +67,31 @@ class Drawing:
     confidence: float | None
 
 
+def _guarded(fn):
+    """`fn` with the store's failures (a locked, corrupt or unwritable file, a full disk) as one-line
+    DrawingsErrors: a page says what happened instead of breaking, and nothing half-written stays."""
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise DrawingsError("the drawings store is busy (another program is writing to it); try again in a "
+                                    "moment") from None
+            raise DrawingsError(f"the drawings store cannot be used ({str(e)[:120]})") from None
+        except (sqlite3.Error, OSError) as e:
+            reason = getattr(e, "strerror", None) or str(e)[:120] or type(e).__name__
+            raise DrawingsError(f"the drawings store cannot be used ({reason})") from None
+    return guarded
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    try:
+        db.execute("ROLLBACK")
+    except sqlite3.Error:  # no transaction was open (BEGIN itself failed), or the file is gone
+        pass
+
+
 def default_path() -> Path:
     """$DIGITS_DRAWINGS, else drawings.sqlite in the data folder ($DIGITS_DATA or ./data)."""
     return Path(os.environ.get("DIGITS_DRAWINGS") or default_root() / "drawings.sqlite")
@@ -74,13 +100,13 @@ def default_path() -> Path:
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
     """A connection in autocommit mode, WAL, waiting up to 10 s for a writer instead of failing."""
     path = Path(path or default_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a committed drawing survives a crash of the app
         db.executescript(SCHEMA)
-    except sqlite3.DatabaseError as e:  # not an SQLite file, a read-only folder, a full disk…
+    except (sqlite3.Error, OSError) as e:  # not an SQLite file, a folder that cannot be made, a full disk…
         raise DrawingsError(f"{path}: cannot be used as the drawings store ({e})") from None
     return db
 
@@ -103,6 +129,7 @@ def _label(label) -> int:
     return int(label)
 
 
+@_guarded
 def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes | None = None, model: str | None = None,
         predicted: int | None = None, confidence: float | None = None, now: float | None = None) -> int:
     """Store one labelled drawing; its id. DrawingsError when it is invalid or a limit is reached."""
@@ -129,18 +156,21 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
         db.execute("COMMIT")
         return int(cur.lastrowid)
     except BaseException:
-        db.execute("ROLLBACK")
+        _rollback(db)
         raise
 
 
+@_guarded
 def relabel(db: sqlite3.Connection, drawing_id: int, label: int) -> None:
     db.execute("UPDATE drawings SET label = ? WHERE id = ?", (_label(label), int(drawing_id)))
 
 
+@_guarded
 def delete(db: sqlite3.Connection, drawing_id: int) -> None:
     db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
 
 
+@_guarded
 def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> list[Drawing]:
     """Every stored drawing, oldest first."""
     rows = db.execute("SELECT id, created, session, label, pixels, model, predicted, confidence FROM drawings "
@@ -149,12 +179,14 @@ def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> list[Drawing]
             for i, c, s, lab, p, m, pred, conf in rows]
 
 
+@_guarded
 def counts(db: sqlite3.Connection) -> dict[int, int]:
     """{label: how many}, NOT_A_DIGIT included, every label present."""
     found = dict(db.execute("SELECT label, count(*) FROM drawings GROUP BY label").fetchall())
     return {label: int(found.get(label, 0)) for label in range(NOT_A_DIGIT, 10)}
 
 
+@_guarded
 def export_npz(db: sqlite3.Connection, path) -> int:
     """Write `images` (N, 28, 28) uint8 and `labels` (N,) int64 to a .npz (a path or a binary file); how many."""
     rows = drawings(db)
@@ -163,6 +195,7 @@ def export_npz(db: sqlite3.Connection, path) -> int:
     return len(rows)
 
 
+@_guarded
 def png(db: sqlite3.Connection, drawing_id: int) -> bytes | None:
     """The canvas of one drawing as it was drawn (PNG bytes); None when it has none (an imported one) or is gone."""
     row = db.execute("SELECT png FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
@@ -173,6 +206,7 @@ def png_name(drawing_id: int, label: int) -> str:
     return f"{int(drawing_id):05d}-{'not-a-digit' if label == NOT_A_DIGIT else f'label-{int(label)}'}.png"
 
 
+@_guarded
 def export_pngs(db: sqlite3.Connection) -> bytes:
     """A zip of every stored canvas, one PNG a drawing named by its id and label (see png_name). Drawings
     without one (imported from a .npz) are left out: their 28×28 images are in the .npz export."""
@@ -201,6 +235,7 @@ def _number(text: str) -> bool:
         return False
 
 
+@_guarded
 def export_csv(db: sqlite3.Connection) -> str:
     """Every drawing's row but its images, as CSV: id, created (ISO 8601, UTC), session, label (-1: not a
     digit), model, predicted, confidence."""
@@ -241,20 +276,29 @@ def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     return images, labels.astype(np.int64)
 
 
-def import_npz(db: sqlite3.Connection, data: bytes, session: str = "import") -> int:
-    """Add every drawing of a checked .npz (see read_npz) in one transaction; how many. All or nothing."""
+@_guarded
+def import_npz(db: sqlite3.Connection, data: bytes, session: str = "import") -> tuple[int, int]:
+    """Add the drawings of a checked .npz (see read_npz) in one transaction, all or nothing; (added, already
+    stored). A drawing with the same pixels and label as a stored one is not added again: importing the
+    same file twice does not double the room."""
     images, labels = read_npz(data)
     db.execute("BEGIN IMMEDIATE")
     try:
-        (total,) = db.execute("SELECT count(*) FROM drawings").fetchone()
-        if total + len(images) > MAX_DRAWINGS:
-            raise DrawingsError(f"{len(images):,} more would pass the room's limit of {MAX_DRAWINGS:,} drawings "
-                                f"({total:,} are stored)")
+        stored = set(db.execute("SELECT pixels, label FROM drawings").fetchall())
+        new, seen = [], set()
+        for img, lab in zip(images, labels):
+            key = (img.tobytes(), int(lab))
+            if key not in stored and key not in seen:
+                seen.add(key)
+                new.append(key)
+        if len(stored) + len(new) > MAX_DRAWINGS:
+            raise DrawingsError(f"{len(new):,} more would pass the room's limit of {MAX_DRAWINGS:,} drawings "
+                                f"({len(stored):,} are stored)")
         now = time.time()
         db.executemany("INSERT INTO drawings (created, session, label, pixels) VALUES (?, ?, ?, ?)",
-                       [(now, session[:64], int(lab), img.tobytes()) for img, lab in zip(images, labels)])
+                       [(now, session[:64], lab, pixels) for pixels, lab in new])
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        _rollback(db)
         raise
-    return len(images)
+    return len(new), len(images) - len(new)

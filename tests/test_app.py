@@ -686,7 +686,7 @@ def test_a_bad_import_file_is_one_line_and_a_good_one_is_added(room, tmp_path):
     good = io.BytesIO()
     np.savez(good, images=np.zeros((3, 28, 28), np.uint8), labels=np.array([1, 2, -1]))
     at.file_uploader(key="room_import").set_value(("more.npz", good.getvalue(), "application/octet-stream")).run()
-    assert any("Imported 3 drawings." in shown(s.value) for s in at.success)
+    assert any("Imported 3 drawings (0 were already in the room)." in shown(s.value) for s in at.success)
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
         assert [d.label for d in drawings.drawings(db)][len(ids):] == [1, 2, -1]
     assert at.metric[0].value == str(len(ids) + 3)

@@ -133,7 +133,8 @@ def test_export_then_import_is_the_same_collection(db, tmp_path):
     out = tmp_path / "room.npz"
     assert store.export_npz(db, out) == 12
     other = store.connect(tmp_path / "other.sqlite")
-    assert store.import_npz(other, out.read_bytes()) == 12
+    assert store.import_npz(other, out.read_bytes()) == (12, 0)
+    assert store.import_npz(other, out.read_bytes()) == (0, 12)  # the same file again adds nothing
     for a, b in zip(store.drawings(db), store.drawings(other)):
         np.testing.assert_array_equal(a.pixels, b.pixels)
         assert a.label == b.label
@@ -167,7 +168,7 @@ def test_an_imported_file_is_checked_and_refused_whole(db, data, words):
 def test_an_import_that_would_pass_the_limit_adds_nothing(db, monkeypatch):
     monkeypatch.setattr(store, "MAX_DRAWINGS", 5)
     store.add(db, image(0), 0, "s")
-    data = npz_bytes(images=np.zeros((5, 28, 28), np.uint8), labels=np.zeros(5, int))
+    data = npz_bytes(images=np.stack([image(k) for k in range(1, 6)]), labels=np.zeros(5, int))
     with pytest.raises(store.DrawingsError, match="limit"):
         store.import_npz(db, data)
     assert len(store.drawings(db)) == 1
@@ -199,13 +200,15 @@ def test_the_cli_counts_exports_and_imports(tmp_path, monkeypatch, capsys):
     assert "3 drawings" in capsys.readouterr().out
     assert main(["drawings", "export", str(tmp_path / "out.npz")]) == 0
     assert main(["drawings", "import", str(tmp_path / "out.npz")]) == 0
-    assert "4: 6" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 drawings added" in out and "3 were already stored" in out and "4: 3" in out  # not doubled
+    assert main(["drawings", "export", str(tmp_path / "out.png")]) == 2                   # a name np.savez would change
     assert main(["drawings", "import", str(tmp_path / "missing.npz")]) == 2
     (tmp_path / "bad.npz").write_bytes(b"junk")
     assert main(["drawings", "import", str(tmp_path / "bad.npz")]) == 2
     assert main(["drawings", "export"]) == 2
     err = capsys.readouterr().err
-    assert err.count("error:") == 3 and "Traceback" not in err
+    assert err.count("error:") == 4 and "Traceback" not in err
 
 
 def test_the_canvases_leave_as_a_zip_of_their_pngs_and_the_rows_as_csv(db):
@@ -244,3 +247,23 @@ def test_the_npz_export_writes_to_a_file_in_memory_too(db):
     images, labels = store.read_npz(buf.getvalue())
     np.testing.assert_array_equal(images[0], image(5))
     assert labels.tolist() == [2]
+
+
+def test_a_store_that_fails_under_a_page_is_a_one_line_message(tmp_path):
+    """A locked file, a corrupt one, or a folder that cannot be made: DrawingsError, never sqlite3's own."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(store.DrawingsError, match="cannot be used"):
+        store.connect(blocker / "room.sqlite")
+    db = store.connect(tmp_path / "room.sqlite")
+    holder = store.connect(tmp_path / "room.sqlite")
+    holder.execute("BEGIN IMMEDIATE")                           # another program holds the write lock
+    db.execute("PRAGMA busy_timeout = 100")
+    with pytest.raises(store.DrawingsError, match="busy") as e:
+        store.add(db, image(0), 3, "s")
+    assert "\n" not in str(e.value)
+    holder.execute("ROLLBACK")
+    store.add(db, image(0), 3, "s")                            # and the store works again afterwards
+    db.execute("UPDATE drawings SET session = CAST(x'ff' AS TEXT)")  # bytes that are not UTF-8 where text belongs
+    with pytest.raises(store.DrawingsError, match="cannot be used"):
+        store.drawings(db)
