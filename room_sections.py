@@ -57,11 +57,14 @@ def edit(page: list, key: str) -> None:
             for i in picked:
                 drawings.delete(db, i)
             st.session_state.pop(key, None)
+            st.session_state.pop("room_sure", None)
             return f"Deleted {many}."
 
         c2.button("Relabel", disabled=not picked, on_click=write, args=(relabel,), key="room_relabel", width="stretch")
-        c3.button(":material/delete: Delete", disabled=not picked, on_click=write, args=(delete,), key="room_delete",
-                  width="stretch")
+        sure = st.checkbox(f"Yes, delete {many} for good (an export first keeps a copy)", key="room_sure",
+                           disabled=not picked)
+        c3.button(":material/delete: Delete", disabled=not (picked and sure), on_click=write, args=(delete,),
+                  key="room_delete", width="stretch")
 
 
 def _export(export):
@@ -80,6 +83,8 @@ def _npz(db) -> bytes:
 
 def downloads() -> None:
     with st.expander("Download the collection"):
+        if not presenter.presenter_gate("Downloading the room's drawings", "room_download"):
+            return
         day = time.strftime("%Y%m%d")
         d1, d2, d3 = st.columns(3)
         d1.download_button(".npz: images and labels", _export(_npz), f"room-drawings-{day}.npz",

@@ -87,7 +87,7 @@ def answers(paths: list[Path], image):
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "
-        "the model's answer, the time and an anonymous id for this browser session. It stays on this server.")
+        "the model's answer, the time and an anonymous id for this browser session. It stays on this server; the presenter can download the room's collection.")
 
 
 def keep(path: Path, image, p, label: int) -> str:

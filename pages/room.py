@@ -12,13 +12,15 @@ import ui
 from digits import drawings
 from digits.data import Split
 from digits.evaluate import logits_of, metrics_of
-from digits.room import as_split
+from digits.room import part
 
 ui.use_app_navigation()
 
 PAGE = 48  # drawings a page of the gallery (six rows of eight on a laptop screen)
 
-st.title("The room's drawings")
+title, refresh = st.columns([5, 1], vertical_alignment="bottom")
+title.title("The room's drawings")
+refresh.button(":material/refresh: Refresh", key="room_refresh", help="Read the drawings again: the room keeps drawing")
 
 
 @st.cache_data(show_spinner="Reading the room's drawings with the checkpoint…", max_entries=64)
@@ -35,14 +37,21 @@ def answers(path: Path) -> np.ndarray:
     return logits(str(path), st_.st_size, st_.st_mtime_ns, key, images)
 
 
-def room_metrics(all_logits: np.ndarray):
-    """Accuracy and confusion on the digit drawings (not-a-digit ones have no right answer among 0–9)."""
-    return metrics_of(torch.from_numpy(all_logits[is_digit]), digits_split.labels)
+def room_metrics(all_logits: np.ndarray, trained_on_room: bool):
+    """Accuracy and confusion on the digit drawings (not-a-digit ones have no right answer among 0–9); for a
+    checkpoint that learned from the room, on the held-out ones only (digits.room): never on what it saw."""
+    keep = is_digit & held_out if trained_on_room else is_digit
+    return metrics_of(torch.from_numpy(all_logits[keep]), torch.from_numpy(labels[keep]))
+
+
+def trained_on_room(meta: dict) -> bool:
+    return bool((meta.get("metrics") or {}).get("room_train")) or bool(meta.get("room_sha256"))
 
 
 rows, counts = sections.read()
-if done := st.session_state.pop("room_done", None):
+if done := st.session_state.pop("room_done", None):  # said at the top, and in a toast where the presenter looks
     (st.success if done[0] == "success" else st.error)(ui.plain(done[1]))
+    st.toast(ui.plain(done[1]), icon=":material/check_circle:" if done[0] == "success" else ":material/error:")
 if not rows:
     st.info("No drawings yet. Draw a digit on the Draw page and tap whether the answer is right: "
             "each answer keeps the drawing here, for everyone in the room to see.")
@@ -61,8 +70,8 @@ chart.plotly_chart(view.counts_chart(counts), key="room_counts", config={"displa
 # ---------- how each checkpoint reads the room ----------
 images = np.stack([d.pixels for d in rows])
 key = view.pixels_key(rows)
-digits_split = as_split(rows)
 is_digit = labels >= 0
+held_out = np.array([part(d.pixels) == "held_out" for d in rows])
 checkpoints = ui.valid_checkpoints()
 if not checkpoints:
     st.info("No checkpoint yet to read the drawings with: train one on the Train page.")
@@ -71,10 +80,12 @@ for path in checkpoints:
     loaded = ui.load_model(path, stop=False)  # None: it went bad since it was listed
     if loaded is None:
         continue
-    room = room_metrics(answers(path)) if is_digit.any() else None
+    learned = trained_on_room(loaded[1])
+    n = int((is_digit & held_out).sum() if learned else is_digit.sum())
+    room = room_metrics(answers(path), learned) if n else None
     table.append({"Checkpoint": ui.checkpoint_label(path),
                   "On the room's digits": None if room is None else room.accuracy * 100,
-                  "Right": f"{int(room.confusion.trace()):,} of {len(digits_split):,}" if room else "–",
+                  "Right": f"{int(room.confusion.trace()):,} of {n:,}" + (" held out" if learned else "") if room else "–",
                   "On MNIST's test set": (loaded[1].get("metrics") or {}).get("test_acc", np.nan) * 100})
 if table:
     left, right = st.columns([3, 2])
@@ -84,15 +95,18 @@ if table:
         "On MNIST's test set": st.column_config.NumberColumn(format="%.2f%%")})
     left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), "
                  "next to the accuracy on MNIST's 10,000 test images. A gap is how far the room's hands are from "
-                 "the writers of 1990s forms.")
+                 "the writers of 1990s forms. A checkpoint fine-tuned on the room is measured only on the held-out "
+                 "quarter of the drawings, the ones it never learned from.")
     with left:
         path = ui.checkpoint_select("Checkpoint for the matrix and the gallery", key="room_checkpoint",
                                     default=ui.selected_checkpoint())
     all_logits = answers(path)
     predicted = dict(zip((d.id for d in rows), all_logits.argmax(1).tolist()))
-    if is_digit.any():
-        fig = charts.confusion_chart(room_metrics(all_logits).confusion)
-        fig.update_layout(title="The room's digits: label → the checkpoint's answer", clickmode="none",
+    learned = trained_on_room(ui.load_model(path)[1])
+    if (is_digit & held_out).any() if learned else is_digit.any():
+        fig = charts.confusion_chart(room_metrics(all_logits, learned).confusion)
+        fig.update_layout(title="The room's digits" + (", held out" if learned else "") + ": label → the checkpoint's answer",
+                          clickmode="none",
                           xaxis_title="read as", yaxis_title="label")
         fig.update_traces(hovertemplate="labelled %{y} → read as %{x}: %{customdata} drawings<extra></extra>", selector=dict(mode="markers"))
         right.plotly_chart(fig, key="room_confusion", config={"displaylogo": False, "displayModeBar": False})
