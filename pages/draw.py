@@ -73,6 +73,8 @@ def answers(paths: list[Path], image):
         big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
                  f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
         small.image(charts.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
+    if results[0] is not None:  # right under the answer: on a phone the bars below would push it off the screen
+        feedback(paths[0], image, results[0][0])
     if any(r is not None and r[0].unsure for r in results):
         for col, r in zip(row(), results):
             if r is not None and r[0].unsure:
@@ -83,7 +85,6 @@ def answers(paths: list[Path], image):
     for col, r in zip(row(), results):
         if r is not None:
             col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms")
-    return results[0][0] if results[0] is not None else None
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "
@@ -147,8 +148,8 @@ def board(path: Path) -> None:
     with right:
         if image is None:
             st.info("Draw a digit on the canvas.")
-        elif (p := answers([path] if second is None else [path, second], image)) is not None:
-            feedback(path, image, p)
+        else:
+            answers([path] if second is None else [path, second], image)
 
     st.caption("Draw one digit, as large as you like. The answer comes when you lift the mouse or your finger.")
     brush, other = st.columns([1, 2], gap="large")
