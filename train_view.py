@@ -233,9 +233,12 @@ def _start() -> None:
 def new_run_panel(running: Path | None) -> None:
     """The settings and Start, in a panel that is open while nothing trains and folds away while a run
     goes (the run is what people watch then); it opens again when the run ends."""
-    if st.session_state.get("_panel_for") != (running is not None):  # the run started or ended: refold
+    before = st.session_state.get("_panel_for")
+    if before != (running is not None):  # the page opened, or the run started or ended: refold
         st.session_state["_panel_for"] = running is not None
-        st.session_state["new_run"] = running is None
+        # Open while nothing trains, except just after the run being watched ended: then its result (and a
+        # fine-tune's before → after) is what people look at, and it stays at the top of the page.
+        st.session_state["new_run"] = running is None and before is None
     with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
         room, fast, _ = st.columns([2, 2, 1])
         room.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,

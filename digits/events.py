@@ -183,8 +183,9 @@ def describe(e: Event) -> str | None:
     if isinstance(e, EpochEnd):
         return f"Epoch {e.epoch}: loss {e.loss_mean:.4f} ± {e.loss_std:.4f}, val acc {e.val_acc:.2%}"
     if isinstance(e, Finished):  # and Stopped
-        best = (f"best val acc {e.best_val_acc:.2%} (iteration {e.best_iteration})" if e.best_val_acc is not None
-                else "no validation yet")
+        chosen = " (chosen on MNIST's and the room's validation drawings)" if e.room_acc is not None else ""
+        best = (f"best model at iteration {e.best_iteration}{chosen}, val acc {e.best_val_acc:.2%}"
+                if e.best_val_acc is not None else "no validation yet")
         test = f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else ""
         verb = "Stopped on request" if isinstance(e, Stopped) else "Finished"
         return f"{verb} after {e.iteration} iterations in {e.elapsed:.1f} s of training: {best}{test}{before_after(e)}"

@@ -15,6 +15,7 @@ from digits.summary import summarize
 ui.use_app_navigation()
 
 PLOTLY = {"displaylogo": False}
+SLOW = 1000  # samples/s below which a run is starved of CPU (a 2-core laptop trains LeNet-5 at ~5,000–15,000)
 
 st.title("Train")
 running = train_view.active_run()
@@ -62,6 +63,10 @@ def progress(run_dir: Path, state: str, s) -> None:
         if s.paused:
             st.info(f"Paused after iteration {s.iteration}: the model stays as it is until you resume.",
                     icon=":material/pause:")
+        elif s.iteration and s.samples_per_s < SLOW:
+            st.caption(":material/hourglass_bottom: Slow: training takes only the CPU time that other programs on this "
+                       "machine leave over, so that drawing stays quick for everyone. Close other heavy programs to "
+                       "speed it up.")
     elif state == "crashed":
         st.error("This run's process ended without a final event: it crashed or was killed. "
                  "Its best checkpoint so far (if any) is intact.")
