@@ -1,4 +1,4 @@
-"""`python -m digits data | train | evaluate | drawn | predict | drawings`: the core's verbs, printed for a terminal.
+"""`python -m digits data | train | evaluate | drawn | heldout | predict | drawings`: the core's verbs, printed for a terminal.
 
 One module for the command line (~250 lines): the parser, built from TrainConfig's metadata, and one
 short function a verb; the work itself is in the library.
@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("checkpoints", type=Path, nargs="+")
     h.add_argument("--per-digit", type=_count(1, 10_000), default=30, help="drawings of each digit (default: 30)")
     h.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
+
+    o = sub.add_parser("heldout", help="reading of unseen hands, low-resolution scans and things that are not digits "
+                       "(digits.heldout: for measuring only)")
+    o.add_argument("checkpoints", type=Path, nargs="+")
+    o.add_argument("--per-digit", type=_count(1, 1000), default=20, help="drawings of each digit per hand and pen (default: 20)")
+    o.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
 
     r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")
     r.add_argument("image", type=Path)
@@ -221,6 +227,24 @@ def _drawn(args) -> int:
     return 0
 
 
+def _heldout(args) -> int:
+    import numpy as np
+
+    from .heldout import not_digits, read, unseen_digits
+
+    sets = {"unseen hands and pens": unseen_digits(args.per_digit, args.seed),
+            "low-resolution scans": unseen_digits(args.per_digit, args.seed, lowres=True),
+            "not digits": not_digits(args.per_digit, args.seed)}
+    print(", ".join(f"{len(v):,} {k}" for k, v in sets.items()) + f" (seed {args.seed})")
+    for path in args.checkpoints:
+        model, meta = load_checkpoint(path)
+        clean, scans, others = (read(model, s) for s in sets.values())
+        print(f"{path}: {meta['model']}, unseen hands {clean.accuracy:.2%} (worst digit {np.nanmin(clean.per_digit):.0%}, "
+              f"flagged {clean.flagged:.1%}); low-resolution scans {scans.accuracy:.2%} (worst digit "
+              f"{np.nanmin(scans.per_digit):.0%}); not digits flagged {others.flagged:.1%}")
+    return 0
+
+
 def _predict(args) -> int:
     from .preprocess import classify, read_image
 
@@ -275,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             return _drawn(args)
         if args.command == "drawings":
             return _drawings(args)
+        if args.command == "heldout":
+            return _heldout(args)
         return _predict(args)
     except (CheckpointError, MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
