@@ -28,7 +28,7 @@ def room_server(tmp_path_factory):
         for part in (room.train, room.val, room.held_out):
             for i, (x, y) in enumerate(zip(part.images.numpy(), part.labels.tolist())):
                 store.add(db, x, y, f"person-{i}")  # a person each: the rate limit is per browser session
-    url, proc = launch({**os.environ, "DIGITS_RUNS": str(tmp / "runs"), "DIGITS_DRAWINGS": str(tmp / "room.sqlite")})
+    url, proc = launch({**os.environ, "DIGITS_RUNS": str(tmp / "runs")}, drawings=tmp / "room.sqlite")
     yield url, tmp / "runs"
     proc.terminate()
     proc.wait(timeout=20)
