@@ -83,8 +83,9 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
         page.get_by_text("New run").wait_for()
         wait_idle(page)
         # The run just watched keeps the top of the page: its result in view, the panel folded above it.
+        page.get_by_label("Epochs", exact=True).wait_for(state="hidden", timeout=20_000)
+        wait_idle(page)
         assert in_view(page.get_by_text("Stopped on request").first.bounding_box(), DESKTOP)
-        assert not page.get_by_label("Epochs", exact=True).is_visible()
         page.get_by_text("New run").click()  # one click opens the settings for the next run
         page.get_by_label("Epochs", exact=True).wait_for(timeout=10_000)
     finally:
