@@ -80,8 +80,13 @@ def draw(digit: int, rng: np.random.Generator, style: str = "white-on-black", ca
     skeleton = HANDS[hand][digit]
     size = rng.uniform(0.3, 0.85) * canvas          # digit height in pixels: small to nearly the full canvas
     width = int(rng.uniform(8, 30))                  # brush width in pixels
-    all_points = np.concatenate([np.array(s, float) for s in skeleton])
-    bent = _hand(all_points, rng, size, canvas)
+    ink = strokes_ink(skeleton, rng, size, width, canvas)
+    return Drawing(as_canvas(ink, style), digit, style)
+
+
+def strokes_ink(skeleton, rng: np.random.Generator, size: float, width: int, canvas: int = 280) -> np.ndarray:
+    """A skeleton bent by a random hand (`_hand`) and drawn with a round brush: ink (canvas², uint8)."""
+    bent = _hand(np.concatenate([np.array(s, float) for s in skeleton]), rng, size, canvas)
     ink = Image.new("L", (canvas, canvas), 0)
     d = ImageDraw.Draw(ink)
     start = 0
@@ -91,7 +96,7 @@ def draw(digit: int, rng: np.random.Generator, style: str = "white-on-black", ca
         d.line(pts, fill=255, width=width, joint="curve")
         for x, y in (pts[0], pts[-1]):              # round caps, as a canvas brush draws
             d.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
-    return Drawing(as_canvas(np.asarray(ink), style), digit, style)
+    return np.asarray(ink)
 
 
 def as_canvas(ink: np.ndarray, style: str = "white-on-black") -> np.ndarray:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
-from .handdrawn import SKELETONS, STYLES, Drawing, _arc, _hand, as_canvas
+from .handdrawn import SKELETONS, STYLES, Drawing, _arc, as_canvas, strokes_ink
 
 # Other ways people write digits (continental Europe, cursive school hands).
 EUROPEAN = {
@@ -69,16 +69,7 @@ def _scribble(rng: np.random.Generator) -> list[list[tuple[float, float]]]:
 def _render(skeleton, rng: np.random.Generator, style: str, pen: tuple[int, int], lowres: bool, canvas: int = 280) -> np.ndarray:
     size = rng.uniform(0.35, 0.85) * canvas
     width = min(int(rng.integers(*pen)), int(size * 0.16))  # a marker still leaves the loops of a small digit open
-    bent = _hand(np.concatenate([np.array(s, float) for s in skeleton]), rng, size, canvas)
-    ink = Image.new("L", (canvas, canvas), 0)
-    d = ImageDraw.Draw(ink)
-    start = 0
-    for stroke in skeleton:
-        pts = [tuple(xy) for xy in bent[start:start + len(stroke)]]
-        start += len(stroke)
-        d.line(pts, fill=255, width=width, joint="curve")
-        for x, y in (pts[0], pts[-1]):
-            d.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=255)
+    ink = Image.fromarray(strokes_ink(skeleton, rng, size, width, canvas))
     if lowres:  # a poor scan: 24–40 px across, uneven ink that bleeds in blotches, paper grain, enlarged in blocks
         side = int(rng.integers(24, 41))
         small = np.asarray(ink.resize((side, side), Image.BILINEAR), np.float32) / 255
