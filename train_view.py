@@ -16,7 +16,7 @@ from digits import MODELS, CheckpointError, TrainConfig, build_model, count_para
 from digits.catalog import checkpoint_info
 from digits.config import choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
-from digits.launch import RunActive, pause_run, resume_run, start_run, stop_run
+from digits.launch import RunActive, pause_run, ready_spare, resume_run, start_run, stop_run
 from digits.runs import MAX_NAME, EventReader, list_runs, pause_requested, read_name, read_plain, run_state
 from digits.models import title
 from digits.room import HELD_OUT, VALIDATION
@@ -233,6 +233,8 @@ def _start() -> None:
 def new_run_panel(running: Path | None) -> None:
     """The settings and Start, in a panel that is open while nothing trains and folds away while a run
     goes (the run is what people watch then); it opens again when the run ends."""
+    if running is None and presenter.is_presenter():
+        ready_spare()  # a training process warms up while the settings are chosen: Start answers at once
     before = st.session_state.get("_panel_for")
     if before != (running is not None):  # the page opened, or the run started or ended: refold
         st.session_state["_panel_for"] = running is not None

@@ -168,40 +168,54 @@ def recipe_table(recipe: str, device, runs: int = 3) -> None:
           f"| {statistics.median(r[2] for r in rows):.2%} | |")
 
 
-def start_table(device, runs: int = int(os.environ.get("ROUNDS", 3))) -> None:
-    """Start → starting.txt steps, first event, first chart point (Step) of a run launched as the app's Start
-    button launches it (digits.launch.start_run), against a bare `python -c "import torch"` in the same round."""
-    from digits.launch import ACTIVE, start_run, stop_run
+def first_things(runs_dir: str, device, spare: bool) -> tuple[float, float, dict[str, float]]:
+    """Seconds from Start (digits.launch.start_run, the fast recipe) to the first event and the first chart
+    point (a Step event), and to each start-up step starting.txt said. With `spare`, a warm process
+    (digits.spare) is made ready first, as the Train page does while the settings are chosen."""
+    from digits import launch
     from digits.process import lock_held
     from digits.runs import EVENTS, read_starting
 
+    if spare:
+        os.environ["DIGITS_SPARE"] = "1"
+        launch.ready_spare()
+        while not launch.waiting_spare().ready():
+            time.sleep(0.05)
+    t = time.perf_counter()
+    run = launch.start_run(TrainConfig(model="lenet5", device=device.type, **TrainConfig.recipe("fast")), runs_dir)
+    steps, first, step = {}, None, None
+    while step is None and time.perf_counter() - t < 120:
+        steps.setdefault(read_starting(run), time.perf_counter() - t)
+        lines = (run / EVENTS).read_text().splitlines() if (run / EVENTS).exists() else []
+        if lines and first is None:
+            first = time.perf_counter() - t
+        if any(json.loads(line)["kind"] == "step" for line in lines):
+            step = time.perf_counter() - t
+        time.sleep(0.01)
+    launch.stop_run(run)
+    while lock_held(Path(runs_dir) / launch.ACTIVE):  # one run at a time: the next waits for this one to end
+        time.sleep(0.05)
+    return first or math.inf, step or math.inf, steps  # inf: nothing within 120 s, the machine is too busy
+
+
+def start_table(device, runs: int = 3) -> None:
+    """Start → first event and first chart point, cold (a new process) and handed to a waiting spare,
+    against a bare `python -c "import torch"`, alternated in each round."""
     rows = []
     with tempfile.TemporaryDirectory() as runs_dir:
         for i in range(runs):
             t = time.perf_counter()
             subprocess.run([sys.executable, "-c", "import torch"], check=True)
             torch_import = time.perf_counter() - t
-            t = time.perf_counter()
-            run = start_run(TrainConfig(model="lenet5", epochs=1, device=device.type), runs_dir)
-            steps, first, step = {}, None, None
-            while step is None and time.perf_counter() - t < 120:
-                words = read_starting(run)
-                steps.setdefault(words, time.perf_counter() - t)
-                lines = (run / EVENTS).read_text().splitlines() if (run / EVENTS).exists() else []
-                if lines and first is None:
-                    first = time.perf_counter() - t
-                if any(json.loads(line)["kind"] == "step" for line in lines):
-                    step = time.perf_counter() - t
-                time.sleep(0.01)
-            stop_run(run)
-            while lock_held(Path(runs_dir) / ACTIVE):  # one run at a time: the next round waits for this one to end
-                time.sleep(0.05)
-            first, step = first or math.inf, step or math.inf  # nothing within 120 s: the machine is too busy
-            rows.append((first, step, torch_import))
-            said = ", ".join(f"{w or '(none)'} {s:.2f} s" for w, s in steps.items())
-            print(f"| {i + 1} | {first:.2f} s | {step:.2f} s | {torch_import:.2f} s | {first / torch_import:.2f} | {said} |")
+            cold_first, cold_step, _ = first_things(runs_dir, device, spare=False)
+            warm_first, warm_step, said = first_things(runs_dir, device, spare=True)
+            rows.append((cold_first, cold_step, warm_first, warm_step, torch_import))
+            said = ", ".join(f"{w or '(none)'} {s:.2f} s" for w, s in said.items())
+            print(f"| {i + 1} | {cold_first:.2f} s | {cold_step:.2f} s | {warm_first:.2f} s | {warm_step:.2f} s "
+                  f"| {torch_import:.2f} s | {warm_step / torch_import:.2f} | {said} |")
     med = lambda k: statistics.median(r[k] for r in rows)
-    print(f"| median | {med(0):.2f} s | {med(1):.2f} s | {med(2):.2f} s | {statistics.median(r[0] / r[2] for r in rows):.2f} | |")
+    print(f"| median | {med(0):.2f} s | {med(1):.2f} s | {med(2):.2f} s | {med(3):.2f} s | {med(4):.2f} s "
+          f"| {statistics.median(r[3] / r[4] for r in rows):.2f} | |")
 
 
 def main():
@@ -224,10 +238,13 @@ def main():
         recipe_table(args.recipe, device, args.rounds)
         return
     if args.start:
-        print(f"{when}: Start (digits.launch.start_run, as the app: normal priority until the first chart point, then nice 19 and SCHED_IDLE) → first event in events.jsonl and "
-              "first chart point (a Step event), against `python -c 'import torch'` in the same round\n")
-        print("| round | first event | first chart point | import torch | first event ÷ import torch | starting.txt said, at |")
-        print("|---|---|---|---|---|---|")
+        print(f"{when}: Start (digits.launch.start_run of the fast recipe, as the app: normal priority until the first "
+              "chart point, then nice 19 and SCHED_IDLE) → first event in events.jsonl and first chart point (a Step "
+              "event); cold (a new process) and handed to a waiting spare (digits.spare), against `python -c 'import "
+              "torch'`, alternated in each round\n")
+        print("| round | cold: first event | cold: first chart point | spare: first event | spare: first chart point "
+              "| import torch | spare's first point ÷ import torch | spare: starting.txt said, at |")
+        print("|---|---|---|---|---|---|---|---|")
         start_table(device, args.rounds)
         return
     bs, n = args.batch_size, args.iterations

@@ -61,6 +61,7 @@ def load_test(root: Path | str | None = None, progress: Progress = lambda msg: N
 
 
 CACHE = "digits-uint8.pt"  # in <root>/MNIST, beside raw/: the four IDX files as tensors (55 MB)
+_read: dict = {}  # the last cache read in this process and its stamp: read once per process, not per call
 
 
 def mnist_tensors(root: Path | str | None = None, progress: Progress = lambda msg: None) -> dict[str, torch.Tensor]:
@@ -71,8 +72,11 @@ def mnist_tensors(root: Path | str | None = None, progress: Progress = lambda ms
     process's start-up (README, "Speed")."""
     root = Path(root if root is not None else default_root())
     stamp = _stamp(root)
+    if stamp is not None and _read.get("key") == (root, stamp):  # read before in this process (a warm spare, digits.spare)
+        return dict(_read["tensors"])
     if stamp is not None and (cached := _read_cache(root, stamp)) is not None:
-        return cached
+        _read.update(key=(root, stamp), tensors=cached)
+        return dict(cached)
     from torchvision.datasets import MNIST
 
     root = ensure_mnist(root, progress)

@@ -4,7 +4,9 @@
 own session, so a run outlives the app that started it (and lowers its own priority once its first chart
 point is out: start-up at normal priority shows the first point seconds sooner on a busy machine); `pause_run`, `resume_run` and `stop_run` steer it. One run at a time is an atomic lock, not a check:
 the launcher takes `runs/.training.lock` and the run's own `lock` before the process exists and hands
-both to it; they are released by the kernel when the training process ends.
+both to it; they are released by the kernel when the training process ends. `ready_spare` keeps a
+process that has already imported PyTorch and read MNIST (digits.spare); `start_run` hands the run to it
+when there is one, so the first event follows Start at once instead of after a cold start.
 """
 
 from __future__ import annotations
@@ -14,18 +16,53 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from .config import TrainConfig
 from .process import hold_lock, lock_held, process_record, verified_pid
 from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
+from .spare import Spare
+from .spare import enabled as spare_enabled
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
 
 class RunActive(Exception):
     """Another training run that the app started is still going."""
+
+
+_spare: Spare | None = None       # this app's warm training process, waiting for the next Start
+_spare_lock = threading.Lock()    # the pages of one server call in from many threads
+
+
+def ready_spare() -> None:
+    """Have a warm training process waiting for the next Start (digits.spare), unless one is already
+    waiting or $DIGITS_SPARE is "0". The Train page calls this while no run is going: the spare's few
+    seconds of start-up are spent while the presenter chooses settings, not after Start. Never raises."""
+    global _spare
+    if not spare_enabled():
+        return
+    with _spare_lock:
+        if _spare is not None and _spare.alive():
+            return
+        try:
+            _spare = Spare.start(dict(os.environ))
+        except OSError:
+            _spare = None  # no spare: the next Start starts cold, as before
+
+
+def waiting_spare() -> Spare | None:
+    """The spare waiting for the next Start, if any (for the benchmark and the tests)."""
+    return _spare
+
+
+def _take_spare() -> Spare | None:
+    global _spare
+    with _spare_lock:
+        spare, _spare = _spare, None
+    return spare
 
 
 def run_id(model: str) -> str:
@@ -56,14 +93,19 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
         own = hold_lock(run_dir / LOCK)
         write_json(run_dir / CONFIG, config.to_dict())
         write_name(run_dir, name)
-        write_starting(run_dir, "starting Python and importing PyTorch")  # the process says the next steps itself
+        argv = ["train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir), "--quiet"] + \
+            (["--threads", str(threads)] if threads else []) + (["--nice", str(nice)] if nice else [])
+        spare = _take_spare()
+        write_starting(run_dir, "handed to the waiting training process" if spare else
+                       "starting Python and importing PyTorch")  # the process says the next steps itself
         with open(run_dir / LOG, "w") as log:
-            args = [sys.executable, "-m", "digits", "train", "--config", str(run_dir / CONFIG), "--run-dir", str(run_dir),
-                    "--quiet"] + (["--threads", str(threads)] if threads else []) + (["--nice", str(nice)] if nice else [])
-            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, pass_fds=(active, own),
-                                    env={**os.environ, INHERITED_LOCK: "1"}, cwd=Path(__file__).resolve().parents[1])
-        write_json(run_dir / PROCESS, process_record(proc.pid))
+            if spare is not None and spare.hand(argv, [active, own, log.fileno()]):
+                pid = spare.pid
+            else:
+                pid = subprocess.Popen([sys.executable, "-m", "digits", *argv], stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(active, own),
+                                       env={**os.environ, INHERITED_LOCK: "1"}, cwd=Path(__file__).resolve().parents[1]).pid
+        write_json(run_dir / PROCESS, process_record(pid))
         return run_dir
     except OSError as e:  # a full disk: take back the half-made folder, nothing else
         if run_dir is not None and run_dir.exists() and not lock_held(run_dir / LOCK):

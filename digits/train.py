@@ -294,9 +294,9 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                 window.add(loss, correct, len(labels))
                 validate_now, stopping = it % every == 0, _stopping(stop)
                 pausing = not stopping and pause is not None and pause()
-                # Read the losses back every few batches, and always before a validation, so that a
-                # diverged model is never evaluated or saved as the best.
-                if losses.unread >= log_every or losses.count == per_epoch or validate_now or stopping or pausing:
+                # Read the losses back every few batches (and after the first: the chart's first point at once),
+                # and always before a validation, so that a diverged model is never evaluated or saved as the best.
+                if losses.unread >= log_every or it == 1 or losses.count == per_epoch or validate_now or stopping or pausing:
                     steps = _steps(losses, epoch, it, config.lr, elapsed(), kept())
                     yield from steps
                     if steps and steps[-1].kind == "failed":

@@ -128,7 +128,7 @@ def compare(chosen: str, labels: dict[str, str]) -> None:
     st.dataframe(train_view.runs_table(picked, summaries), hide_index=True)
 
 
-def show(run_dir: Path, labels: dict[str, str]) -> None:
+def show(run_dir: Path, labels: dict[str, str], first_point_due: bool = False) -> None:
     events = train_view.run_events(run_dir)
     state = run_state(run_dir, events)
     s = summarize(events)
@@ -150,6 +150,8 @@ def show(run_dir: Path, labels: dict[str, str]) -> None:
                 st.session_state["open_checkpoint"] = str(checkpoint)
                 st.switch_page(page)
     compare(run_dir.name, labels)
+    if first_point_due and (s.iteration or state != "running"):
+        st.rerun()  # the first chart point is shown (or the run ended): the whole page again, polled once a second
     if state == "running" and st.session_state.get("_was_running") != run_dir.name:
         st.session_state["_was_running"] = run_dir.name
     elif state != "running" and st.session_state.get("_was_running") == run_dir.name:
@@ -159,6 +161,9 @@ def show(run_dir: Path, labels: dict[str, str]) -> None:
 
 run_dir = ui.RUNS / chosen
 live = run_state(run_dir) == "running"
-st.fragment(run_every=1.0 if live else None)(show)(run_dir, labels)
+# A live run is polled once a second; until its first chart point, four times (from a warm spare process,
+# digits.spare, the point comes ~0.3 s after Start: a second's wait would be most of the time to it).
+due = live and not any(e.kind == "step" for e in train_view.run_events(run_dir))
+st.fragment(run_every=0.25 if due else 1.0 if live else None)(show)(run_dir, labels, due)
 if running is not None:  # the run comes first; the settings wait, folded, below it
     train_view.new_run_panel(running)

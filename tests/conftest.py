@@ -9,6 +9,10 @@ from digits.data import Splits
 from tests.helpers import synthetic_split
 from tests.served import CHROMIUM, ROOT, launch
 
+# Pages run in this process (AppTest) start no spare training process (digits.spare); a real server
+# (tests/served.py) does, as the app does for its users.
+os.environ.setdefault("DIGITS_SPARE", "0")
+
 
 @pytest.fixture
 def tiny_splits() -> Splits:

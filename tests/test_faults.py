@@ -82,3 +82,59 @@ def test_a_full_disk_under_the_run_stops_training_with_a_message(tmp_path):
     assert "Traceback" not in done.stderr
     assert run_state(run) == "crashed"  # no final event could be written: the Train page says so, with the log
     assert (run / "config.json").exists() and not (run / "best.pt").exists()
+
+
+def test_a_run_handed_to_the_waiting_spare_trains_holds_the_lock_and_stops_on_request(tmp_path, monkeypatch):
+    """Start hands the run to the process that warmed up before it (digits.spare): that very process
+    trains, holds the one-run lock, lowers its priority, writes its log and stops on request."""
+    from digits import launch
+
+    monkeypatch.setenv("DIGITS_SPARE", "1")
+    launch.ready_spare()
+    spare = launch.waiting_spare()
+    assert spare is not None and wait_for(spare.ready, timeout=60)
+    run = start_run(CONFIG, tmp_path)
+    try:
+        assert pid_of(run) == spare.pid and launch.waiting_spare() is None
+        with pytest.raises(launch.RunActive):
+            start_run(CONFIG, tmp_path)
+        assert wait_for(lambda: evaluated(run))
+        assert run_state(run) == "running"
+        if sys.platform.startswith("linux"):
+            assert os.sched_getscheduler(spare.pid) == os.SCHED_IDLE
+    finally:
+        os.kill(spare.pid, signal.SIGTERM)
+    assert wait_for(lambda: run_state(run) == "stopped", timeout=20)
+    assert load_checkpoint(run / "best.pt") and "Stopped" in (run / "train.log").read_text()
+
+
+def test_a_spare_that_died_is_passed_over_and_the_run_starts_cold(tmp_path, monkeypatch):
+    from digits import launch
+
+    monkeypatch.setenv("DIGITS_SPARE", "1")
+    launch.ready_spare()
+    spare = launch.waiting_spare()
+    os.kill(spare.pid, signal.SIGKILL)
+    spare.proc.wait()
+    run = start_run(CONFIG, tmp_path)
+    assert pid_of(run) != spare.pid
+    assert wait_for(lambda: read_events(run), timeout=60) and run_state(run) == "running"
+    os.kill(pid_of(run), signal.SIGTERM)
+    assert wait_for(lambda: run_state(run) == "stopped", timeout=20)
+
+
+def test_a_waiting_spare_goes_away_with_the_app_that_made_it(tmp_path):
+    code = (f"import sys, os, time; sys.path.insert(0, {str(ROOT)!r}); os.environ['DIGITS_SPARE'] = '1'; "
+            "from digits import launch; launch.ready_spare(); s = launch.waiting_spare(); "
+            "[time.sleep(0.2) for _ in range(300) if not s.ready()]; print(s.pid, s.ready())")
+    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90, cwd=ROOT)
+    pid, ready = parent.stdout.split()
+    assert ready == "True"
+    assert wait_for(lambda: gone(int(pid)), timeout=15)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return "zombie" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
