@@ -1,7 +1,8 @@
 """Calibration (digits.calibration): the temperature fit and the ECE against references, the CLI verb on a
-tiny checkpoint."""
+tiny checkpoint, and the shipped checkpoints' recorded figures on real MNIST (slow)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ import torch
 from digits import TrainConfig, fit, load_checkpoint, predict
 from digits.calibration import BINS, calibrate, ece, fit_temperature, logits_of, nll, reliability
 from digits.models import probabilities
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def calibrated_set(n: int, seed: int, spread: float = 3.0):
@@ -134,3 +137,16 @@ def test_the_calibrate_verb_refuses_a_broken_file_with_one_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith("error:") and err.count("\n") == 1
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["lenet5", "cnn"])
+def test_the_shipped_checkpoints_record_their_calibration_on_real_mnist(name):
+    from digits.data import load_splits
+
+    model, meta = load_checkpoint(ROOT / "checkpoints" / f"{name}.pt")
+    c = calibrate(model, load_splits(meta["config"]["val_size"], meta["config"]["seed"]))  # $DIGITS_DATA or ./data
+    m = meta["metrics"]
+    assert model.temperature == m["temperature"] == pytest.approx(c.temperature, rel=1e-3)
+    assert m["test_ece"] == pytest.approx(c.ece_after, abs=2e-4) and m["uncalibrated_test_ece"] == pytest.approx(c.ece_before, abs=2e-4)
+    assert meta["calibration_command"] == f"python -m digits calibrate checkpoints/{name}.pt --write"
+    assert c.ece_after < 0.01  # confidences within a percentage point of accuracy on MNIST test
