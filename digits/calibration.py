@@ -23,14 +23,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import METRICS
-from .data import Splits
+from .data import Split, Splits
 from .evaluate import logits_of  # (N, 10) logits of a whole split: batched, eval mode, no gradients
 
 BINS = 15                      # equal-width confidence bins (Guo et al. 2017 use 15)
 TEMPERATURE_RANGE = METRICS["temperature"][1:]  # (lowest, highest): T is searched where a checkpoint may keep it
 TOLERANCE = 1e-6               # golden-section search stops when log T is known to this
 
-__all__ = ["BINS", "Bin", "Calibration", "calibrate", "ece", "fit_temperature", "logits_of", "measure", "nll",
+__all__ = ["BINS", "Bin", "Calibration", "calibrate", "ece", "fit_temperature", "logits_of", "measure", "measure_model", "nll",
            "reliability"]
 
 
@@ -117,6 +117,11 @@ def measure(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> C
     before, after = z.softmax(1), (z / temperature).softmax(1)
     return Calibration(temperature, len(labels), ece(before, labels), ece(after, labels),
                        nll(z, labels), nll(z, labels, temperature), reliability(before, labels), reliability(after, labels))
+
+
+def measure_model(model: nn.Module, split: Split) -> Calibration:
+    """The model's calibration on a split, with the temperature it carries (the Model page)."""
+    return measure(logits_of(model, split), split.labels, getattr(model, "temperature", 1.0))
 
 
 def calibrate(model: nn.Module, splits: Splits) -> Calibration:
