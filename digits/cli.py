@@ -1,4 +1,5 @@
-"""`python -m digits data | train | evaluate | drawn | heldout | predict | drawings`: the core's verbs, printed for a terminal.
+"""`python -m digits data | train | evaluate | calibrate | drawn | heldout | predict | drawings`: the core's verbs, printed
+for a terminal.
 
 One module for the command line (~250 lines): the parser, built from TrainConfig's metadata, and one
 short function a verb; the work itself is in the library.
@@ -80,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint", type=Path)
+
+    c = sub.add_parser("calibrate", help="fit a temperature on the validation split so that confidence matches accuracy; "
+                       "expected calibration error on the test set before and after (digits.calibration)")
+    c.add_argument("checkpoints", type=Path, nargs="+")
+    c.add_argument("--write", action="store_true", help="store the temperature and the ECEs in each checkpoint")
 
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")
@@ -214,6 +220,27 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _calibrate(args) -> int:
+    from .calibration import BINS, calibrate
+    from .checkpoint import TEXT_FIELDS, amend_checkpoint
+
+    for path in args.checkpoints:
+        model, meta = load_checkpoint(path)
+        config = meta.get("config", {})  # the validation split the checkpoint was chosen on, as _evaluate does
+        splits = load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+        c = calibrate(model, splits)
+        was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
+        print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
+              f"on {c.measured_on:,} test images, ECE ({BINS} bins) {c.ece_before:.2%} → {c.ece_after:.2%}, "
+              f"NLL {c.nll_before:.4f} → {c.nll_after:.4f}")
+        if args.write:
+            command = f"python -m digits calibrate {shlex.quote(str(path))} --write"  # what remakes this file's temperature
+            amend_checkpoint(path, {"temperature": c.temperature, "test_ece": c.ece_after, "uncalibrated_test_ece": c.ece_before},
+                             {"calibration_command": command} if len(command) <= TEXT_FIELDS["calibration_command"] else {})
+            print(f"  written to {path}")
+    return 0
+
+
 def _drawn(args) -> int:
     from .handdrawn import drawn_accuracy, drawn_digits
 
@@ -295,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, argv)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         if args.command == "drawn":
             return _drawn(args)
         if args.command == "drawings":

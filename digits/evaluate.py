@@ -11,7 +11,7 @@ from torch import nn
 
 from .data import Split, batches, normalize
 from .device import model_device
-from .models import eval_mode
+from .models import eval_mode, probabilities
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Metrics:
 @dataclass(frozen=True)
 class Predictions:
     """A model's answers for every image of a split, from one pass."""
-    probs: np.ndarray          # (n, 10) softmax probabilities
+    probs: np.ndarray          # (n, 10) softmax probabilities, with the model's temperature (digits.calibration)
     predicted: np.ndarray      # (n,) predicted labels
     labels: np.ndarray         # (n,) true labels
     metrics: Metrics
@@ -70,5 +70,5 @@ def metrics_of(logits: torch.Tensor, labels: torch.Tensor) -> Metrics:
 def predict(model: nn.Module, split: Split, batch_size: int = 2000) -> Predictions:
     """Probabilities, predictions and metrics for a whole split (the Predictions page's one pass)."""
     logits = logits_of(model, split, batch_size)
-    probs = logits.softmax(1).cpu().numpy()
+    probs = probabilities(model, logits, dim=1).cpu().numpy()
     return Predictions(probs, probs.argmax(1), split.labels.cpu().numpy(), metrics_of(logits, split.labels))

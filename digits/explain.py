@@ -19,7 +19,7 @@ from torch import nn
 from .data import standardize
 from .device import model_device
 from .inside import pixels
-from .models import eval_mode
+from .models import eval_mode, probabilities
 
 IG_STEPS = 32          # integration steps (Gauss–Legendre), one batched pass; 16 left LeNet-5 a 12% median completeness gap, 32 leaves 3%
 OCCLUSION_PATCH = 7    # px: the square of blank paper slid over the 28×28 image…
@@ -103,7 +103,7 @@ def occlusion(model: nn.Module, image: np.ndarray, target: int | None = None,
     covered = (rows[:, None, :, None] & rows[None, :, None, :]).view(n * n, 1, 28, 28).to(x.device)
     with torch.no_grad(), eval_mode(model):
         batch = torch.cat([x, x.masked_fill(covered, 0.0)])  # the image first: the same forward reads it
-        probs = torch.softmax(model(standardize(batch)).float(), dim=1).cpu()
+        probs = probabilities(model, model(standardize(batch)).float(), dim=1).cpu()
     digit = _digit(target, probs[0])
     grid = probs[0, digit] - probs[1:, digit]                                                 # (n * n,)
     covered = covered.cpu()[:, 0].float()

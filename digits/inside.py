@@ -18,7 +18,7 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .models import Stage, eval_mode
+from .models import Stage, eval_mode, probabilities
 
 INPUT = "input"  # the name of the network's own input (LeNet-5's "input" layer is its 32×32 padding of it)
 
@@ -40,7 +40,7 @@ class Trace:
     image: np.ndarray        # (28, 28) float32 in [0, 1]: the image as given (e.g. Prediction.input)
     input: np.ndarray        # (1, 28, 28) float32: what the network received, MNIST-standardised
     layers: list[Activation] # every layer's output in forward order; the last one's values are the logits
-    probs: np.ndarray        # (10,) softmax of the logits
+    probs: np.ndarray        # (10,) softmax of the logits ÷ the model's temperature, as digits.classify shows them
 
     @property
     def digit(self) -> int:
@@ -124,7 +124,7 @@ def trace(model: nn.Module, image: np.ndarray) -> Trace:
     layers = [Activation(name, ", ".join(s.operation for s, _, _ in steps), steps[-1][2][0].numpy().copy())
               for name, steps in _layers(_run(model, x))]
     logits = torch.from_numpy(layers[-1].values)
-    return Trace(np.array(image, np.float32), x[0].numpy().copy(), layers, torch.softmax(logits, 0).numpy())  # its own copy
+    return Trace(np.array(image, np.float32), x[0].numpy().copy(), layers, probabilities(model, logits, 0).numpy())  # its own copy
 
 
 def operations(model: nn.Module) -> list[Operation]:

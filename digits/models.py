@@ -177,5 +177,12 @@ def eval_mode(model: nn.Module):
         model.train(was_training)
 
 
+def probabilities(model: nn.Module, logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """softmax(logits / T): what the app and the CLI show as the model's confidence. T is the model's
+    `temperature`, set by digits.checkpoint.load_checkpoint from the checkpoint (fitted on validation
+    images by digits.calibration; 1 for a model without one). T > 0 never changes which digit is on top."""
+    return torch.softmax(logits / getattr(model, "temperature", 1.0), dim=dim)
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

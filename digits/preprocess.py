@@ -18,14 +18,16 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .models import eval_mode
+from .models import eval_mode, probabilities
 
 MAX_SIDE = 4096        # px; larger inputs are refused rather than slowly resampled
 INK_CONTRAST = 0.15    # an image whose strongest ink is fainter than this counts as empty
 WORK_SIDE = 160        # px; crops are shrunk to at most this before morphology (bounded cost)
 BOX = 20               # px; the MNIST box the longer side is scaled to
 STROKE_RANGE = (1.8, 3.6)  # px in the 20-px box: MNIST's stroke widths; outside it we erode or dilate
-LOW_CONFIDENCE = 0.6   # below this top probability the app says the model is unsure
+# Below this top probability the app says the model is unsure. With a calibrated checkpoint (digits.calibration)
+# the probability is the model's expected accuracy on MNIST-like digits: "unsure" is "wrong 4 times in 10 or more".
+LOW_CONFIDENCE = 0.6
 NOISE = 0.2            # ink fainter than this share of the strongest is paper grain or a smudge, not a stroke
 SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is a speck of dust (1–3 pixels)
 
@@ -33,7 +35,7 @@ SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is 
 @dataclass(frozen=True)
 class Prediction:
     digit: int | None      # None: there was no ink to read
-    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None)
+    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None): softmax(logits / the model's temperature)
     input: np.ndarray      # (28, 28) float32 in [0, 1]: exactly what the network saw
 
     @property
@@ -237,12 +239,13 @@ def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] |
 
 
 def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array."""
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits
+    divided by the model's temperature (its checkpoint's calibration; 1 without one), then softmax."""
     read = drawing_logits(model, image)
     if read is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
     x, logits = read
-    probs = torch.softmax(logits, dim=1)[0].double().numpy()
+    probs = probabilities(model, logits.double(), dim=1)[0].numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
     return Prediction(int(probs.argmax()), probs / probs.sum(), x)

@@ -20,7 +20,7 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .models import eval_mode
+from .models import eval_mode, probabilities
 from .preprocess import INK_CONTRAST, ink, to_mnist
 
 SHIFTS = (-4, 0, 4)               # px of the 28×28 field, down (rows) and right (columns): a 3 × 3 grid
@@ -101,7 +101,7 @@ def robustness(model: nn.Module, drawing, shifts=SHIFTS, angles=ANGLES, scales=S
     plain = F.interpolate(moved[:, None], size=(28, 28), mode="bilinear", antialias=True, align_corners=False)[:, 0].clamp_(0, 1)
     both = torch.cat([centred, plain])
     with torch.no_grad(), eval_mode(model):
-        probs = torch.softmax(model(standardize(both[:, None]).to(model_device(model))).float(), dim=1).cpu()
+        probs = probabilities(model, model(standardize(both[:, None]).to(model_device(model))).float(), dim=1).cpu()
     n = len(cells)
     result = {}
     for name, (rows, columns, group) in sweeps.items():

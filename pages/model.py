@@ -1,10 +1,13 @@
 import inspect
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+import charts
 import ui
 from digits import MODELS, count_parameters
+from digits.calibration import Calibration, measure_model
 from digits.config import choice_words, fields, label
 from digits.inside import operations
 
@@ -38,13 +41,15 @@ metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accurac
                 "epoch": "Best in epoch", "train_seconds": "Training time", "device": "Trained on",
                 "room_acc": "Room's held-out drawings", "room_train": "Room's drawings trained on",
                 "room_held_out": "Room's drawings held out", "before_test_acc": "Test accuracy before the run",
-                "before_room_acc": "Room's held-out drawings before the run"}
+                "before_room_acc": "Room's held-out drawings before the run", "temperature": "Calibration temperature",
+                "uncalibrated_test_ece": "Test calibration error (ECE), T = 1", "test_ece": "Test calibration error (ECE), calibrated"}
 metrics = meta.get("metrics", {})
 shown = {"File": path.name, "Created": meta.get("created", "–")}
 for key, words in metric_words.items():
     if key in metrics:
         v = metrics[key]
-        shown[words] = (f"{v:.2%}" if key.endswith("acc") else f"{v:.0f} s" if key == "train_seconds"
+        shown[words] = (f"{v:.2%}" if key.endswith(("acc", "ece")) else f"{v:.0f} s" if key == "train_seconds"
+                        else f"{v:.3f}" if key == "temperature"
                         else f"{v:,}" if isinstance(v, int) else str(v))
 if meta.get("room_sha256"):
     shown["Room's drawings (SHA-256 of the set)"] = meta["room_sha256"]
@@ -59,3 +64,36 @@ st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.valu
 if meta.get("command"):
     st.caption("The command that trained it:")
     st.code(meta["command"], language="bash", wrap_lines=True)
+if meta.get("calibration_command"):
+    st.caption("The command that calibrated it:")
+    st.code(meta["calibration_command"], language="bash", wrap_lines=True)
+
+st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
+test = ui.mnist_or_stop()
+
+
+@st.cache_data(show_spinner="Comparing confidence with accuracy on the test images…", max_entries=8)
+def calibration(path: str, mtime: float) -> Calibration:
+    """Reliability and ECE on the test set with and without the checkpoint's temperature, from one pass."""
+    return measure_model(ui.load_model(Path(path))[0], test)
+
+
+c = calibration(str(path), path.stat().st_mtime)
+st.plotly_chart(charts.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
+st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
+           "confidence means what it says; below it, it was sure more often than right.")
+if c.temperature != 1.0:
+    st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** with the "
+                f"network's own probabilities and **{c.ece_after:.2%}** with its temperature of {c.temperature:.2f} "
+                f"(expected calibration error, 15 bins; 0 is perfect). The temperature was fitted on the validation images, "
+                f"never on these test images. It divides the network's scores before they become probabilities: "
+                f"{'above 1 it makes the model less sure' if c.temperature > 1 else 'below 1 it makes the model surer'} "
+                f"of every answer, and the digit it answers never changes.")
+else:
+    st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** "
+                "(expected calibration error, 15 bins; 0 is perfect). This checkpoint has no temperature: its "
+                "probabilities are the network's own. `python -m digits calibrate CHECKPOINT --write` fits one on the "
+                "validation images.")
+if max(c.ece_before, c.ece_after) < 0.01:
+    st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means what "
+                "it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is unsure.")

@@ -119,6 +119,13 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
         "config-list": _save(folder / "config-list.pt", {**b(), "config": ["epochs", 1]}),
         "config-bad-value": _save(folder / "config-bad-value.pt", {**b(), "config": {"lr": "fast"}}),
         "huge-created": _save(folder / "huge-created.pt", {**b(), "created": "x" * 1_000_000}),
+        # a temperature divides the logits before the softmax: 0 or less, NaN or far out of range would make
+        # every answer certain or every answer uniform (or NaN)
+        "temperature-nan": _save(folder / "temperature-nan.pt", {**b(), "metrics": {"temperature": float("nan")}}),
+        "temperature-negative": _save(folder / "temperature-negative.pt", {**b(), "metrics": {"temperature": -1.0}}),
+        "temperature-huge": _save(folder / "temperature-huge.pt", {**b(), "metrics": {"temperature": 1e30}}),
+        "temperature-text": _save(folder / "temperature-text.pt", {**b(), "metrics": {"temperature": "2"}}),
+        "huge-calibration-command": _save(folder / "huge-calibration-command.pt", {**b(), "calibration_command": "x" * 100_000}),
         "zip-bomb": _zip_bomb(folder / "zip-bomb.pt", 256),
         "many-entries": _many_entries(folder / "many-entries.pt", 5000),
         "not-a-zip": folder / "not-a-zip.pt",

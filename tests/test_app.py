@@ -279,6 +279,32 @@ def test_model_page_shows_the_layer_table(app):
     assert provenance["Test accuracy"] == "10.00%" and provenance["File"] == "cnn.pt"
 
 
+def test_model_page_shows_calibration_with_and_without_the_temperature(app):
+    import json
+
+    from digits.calibration import ece, logits_of
+    from digits.checkpoint import amend_checkpoint
+
+    test = ui.test_split()  # the fixture's 200 synthetic test images
+    at = open_page(app, "model")
+    (chart,) = at.get("plotly_chart")
+    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]] == ["perfectly calibrated", "the network's own softmax (T = 1)"]
+    logits = logits_of(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], test)
+    words = " ".join(m.value for m in at.markdown)
+    assert f"**{ece(logits.softmax(1), test.labels):.2%}**" in words and "has no temperature" in words
+
+    amend_checkpoint(ui.CHECKPOINTS / "cnn.pt", {"temperature": 2.0}, {"calibration_command": "python -m digits calibrate x"})
+    at = open_page(at, "model")
+    (chart,) = at.get("plotly_chart")
+    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]][-1] == "with its temperature (T = 2.00)"
+    words = " ".join(m.value for m in at.markdown)
+    before, after = ece(logits.softmax(1), test.labels), ece((logits / 2).softmax(1), test.labels)
+    assert f"**{before:.2%}** with the network's own probabilities and **{after:.2%}** with its temperature of 2.00" in words
+    assert "python -m digits calibrate x" in [c.value for c in at.code]
+    provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
+    assert provenance["Calibration temperature"] == "2.000"
+
+
 def inside_layers(at) -> list[str]:
     """The layer names the Inside page shows in its activation rows, in order."""
     return [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**") and "  \n" in m.value]

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from digits import CheckpointError, build_model, list_checkpoints, load_checkpoint, save_checkpoint
+from digits.checkpoint import amend_checkpoint
 from digits.uploads import import_checkpoint
 from tests.helpers import evil_checkpoint
 
@@ -122,3 +123,40 @@ def test_import_refuses_code_and_names_the_upload(tmp_path):
     with pytest.raises(CheckpointError, match="^evil.pt: not a loadable checkpoint"):
         import_checkpoint(evil.read_bytes(), "evil.pt", tmp_path / "checkpoints")
     assert not marker.exists()
+
+
+def test_the_temperature_is_plain_data_that_comes_back_on_the_model(tmp_path):
+    torch.manual_seed(0)
+    path = save_checkpoint(tmp_path / "t.pt", "cnn", build_model("cnn"), metrics={"test_acc": 0.5, "temperature": 1.7})
+    model, meta = load_checkpoint(path)
+    assert model.temperature == meta["metrics"]["temperature"] == 1.7
+    assert load_checkpoint(saved(tmp_path)[1])[0].temperature == 1.0  # a checkpoint without one: the softmax as it is
+
+
+def test_amending_a_checkpoint_changes_only_what_it_is_given(tmp_path):
+    _, path = saved(tmp_path)
+    before = torch.load(path, weights_only=True)
+    amend_checkpoint(path, {"temperature": 1.25, "test_ece": 0.01}, {"calibration_command": "python -m digits calibrate x"})
+    after = torch.load(path, weights_only=True)
+    assert list(after) == list(before) + ["calibration_command"]
+    assert after["metrics"] == {**before["metrics"], "temperature": 1.25, "test_ece": 0.01}
+    assert all(torch.equal(after["state_dict"][k], v) for k, v in before["state_dict"].items())
+    assert {k: v for k, v in after.items() if k not in ("metrics", "state_dict", "calibration_command")} == \
+        {k: v for k, v in before.items() if k not in ("metrics", "state_dict")}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # written in place, atomically
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 0.0, 1e9, "2", True, [1.0]])
+def test_a_temperature_out_of_its_range_is_refused_with_one_line(tmp_path, value):
+    torch.manual_seed(0)
+    path = save_checkpoint(tmp_path / "bad.pt", "cnn", build_model("cnn"), metrics={"temperature": value})
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(path)
+    assert "metrics.temperature must be a number from 0.05 to 20.0" in str(raised.value) and "\n" not in str(raised.value)
+    _, good = saved(tmp_path)
+    kept = good.read_bytes()
+    with pytest.raises(CheckpointError, match="metrics.temperature"):  # nor can one be written into a good file
+        amend_checkpoint(good, {"temperature": value})
+    with pytest.raises(ValueError, match="not a text field"):
+        amend_checkpoint(good, text={"calibration_command": "x" * 1001})
+    assert good.read_bytes() == kept

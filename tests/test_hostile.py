@@ -21,8 +21,9 @@ from digits.runs import LOCK, EventReader, read_events, run_state
 from digits.uploads import import_checkpoint
 from tests.hostile import LEAK, hostile_checkpoints, hostile_runs, valid_checkpoint
 
-KEPT = {"format", "model", "config", "metrics", "created", "command", "path"}
-CLEANED = {"deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created"}  # load, minus the junk
+KEPT = {"format", "model", "config", "metrics", "created", "command", "calibration_command", "path"}
+CLEANED = {"deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created",  # load, minus the junk
+           "huge-calibration-command"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,9 @@ def test_every_hostile_checkpoint_is_refused_with_one_line_or_loads_as_plain_sma
     ("config-list", "config must be a mapping"), ("config-bad-value", "config: learning rate must be"),
     ("doubling-config-value", "config: epochs must be"), ("legacy-pickle", "not a torch zip archive"),
     ("int-weights", "not floating point"), ("state-dict-list", "state_dict must map"), ("empty", "not a torch zip"),
+    ("temperature-nan", "metrics.temperature must be a number from 0.05 to 20.0"),
+    ("temperature-negative", "metrics.temperature must be a number from 0.05"),
+    ("temperature-huge", "metrics.temperature must be a number from 0.05"), ("temperature-text", "metrics.temperature must be"),
 ])
 def test_the_reason_names_the_field(corpus, name, reason):
     with pytest.raises(CheckpointError, match=None) as raised:
@@ -65,6 +69,7 @@ def test_the_reason_names_the_field(corpus, name, reason):
 def test_what_is_dropped_is_gone_and_what_is_kept_is_plain(corpus):
     assert "error" not in load_checkpoint(corpus["markdown-error"])[1]
     assert "created" not in load_checkpoint(corpus["huge-created"])[1]
+    assert "calibration_command" not in load_checkpoint(corpus["huge-calibration-command"])[1]
     assert load_checkpoint(corpus["doubling-config"])[1]["config"] == {"epochs": 1, "model": "cnn"}
     assert load_checkpoint(corpus["markdown-command"])[1]["command"] == f"![x]({LEAK})"  # text, shown as text
 

@@ -111,12 +111,14 @@ def test_trace_is_the_forward_pass_written_by_hand(shipped, image, name, trained
 
 @MODELS
 def test_trace_ends_in_the_models_logits_and_their_softmax(shipped, image, name, trained):
+    """…with the checkpoint's temperature (digits.calibration), as digits.classify shows them."""
     model = model_of(shipped, name, trained)
     t = trace(model, image)
     with torch.no_grad():
         logits = model(standardised(image).float())[0]
     np.testing.assert_allclose(t.layers[-1].values, logits.numpy(), atol=1e-5)
-    np.testing.assert_allclose(t.probs, torch.softmax(logits.double(), 0).numpy(), atol=1e-6)
+    temperature = model.temperature if trained else 1.0
+    np.testing.assert_allclose(t.probs, torch.softmax(logits.double() / temperature, 0).numpy(), atol=1e-6)
     assert t.digit == int(logits.argmax())
 
 
@@ -364,7 +366,7 @@ def test_occlusion_is_the_probability_lost_under_each_patch(shipped, name):
     corner = np.zeros((28, 28), np.float32)
     corner[1:6, 2:5] = 1.0  # ink in the top-left corner only: patches from row or column 6 on cover blank paper
     o = occlusion(model, corner)
-    probs = torch.softmax(logits_of(model, [corner])[0], 0)
+    probs = torch.softmax(logits_of(model, [corner])[0] / model.temperature, 0)  # the probability the app shows
     assert o.target == int(probs.argmax()) and o.probability == pytest.approx(float(probs[o.target]), abs=1e-6)
     assert (o.grid.shape, o.drop.shape, o.patch, o.stride) == ((8, 8), (28, 28), 7, 3)  # starts 0, 3, …, 21
     assert np.abs(o.grid[2:, :]).max() < 1e-6 and np.abs(o.grid[:, 2:]).max() < 1e-6
@@ -373,7 +375,7 @@ def test_occlusion_is_the_probability_lost_under_each_patch(shipped, name):
     for i, j in [(0, 0), (0, 1), (1, 0), (1, 1)]:
         covered = corner.copy()
         covered[3 * i:3 * i + 7, 3 * j:3 * j + 7] = 0
-        p = torch.softmax(logits_of(model, [covered])[0], 0)[o.target]
+        p = torch.softmax(logits_of(model, [covered])[0] / model.temperature, 0)[o.target]
         assert o.grid[i, j] == pytest.approx(o.probability - float(p), abs=1e-5)
     assert o.drop[0, 0] == pytest.approx(o.grid[0, 0], abs=1e-6)  # pixel (0, 0): only the first patch covers it
     assert o.drop[3, 3] == pytest.approx(o.grid[:2, :2].mean(), abs=1e-6)
@@ -385,7 +387,7 @@ def test_occlusion_grid_follows_patch_and_stride(shipped, image):
     assert (o.target, o.grid.shape, o.patch, o.stride) == (2, (6, 6), 5, 4)
     covered = image.copy()
     covered[8:13, 12:17] = 0
-    p = torch.softmax(logits_of(model, [image, covered]), 1)[:, 2]
+    p = torch.softmax(logits_of(model, [image, covered]) / model.temperature, 1)[:, 2]
     assert o.grid[2, 3] == pytest.approx(float(p[0] - p[1]), abs=1e-5)
     for patch, stride in [(0, 3), (29, 3), (7, 0)]:
         with pytest.raises(ValueError, match="patch and stride"):

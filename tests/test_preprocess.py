@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from digits import build_model, classify, to_mnist
-from digits.preprocess import STROKE_RANGE, _stroke_width
+from digits.preprocess import STROKE_RANGE, _stroke_width, drawing_logits
 from tests.helpers import draw_digit
 
 
@@ -71,6 +71,21 @@ def test_classify_returns_probabilities_and_what_the_network_saw():
     assert np.array_equal(p.input, to_mnist(image))
     x = torch.from_numpy((p.input - 0.1307) / 0.3081).view(1, 1, 28, 28)
     assert np.allclose(p.probs, torch.softmax(model.eval()(x), 1)[0].detach().numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.5])
+def test_classify_divides_the_logits_by_the_models_temperature(temperature):
+    torch.manual_seed(0)
+    model = build_model("cnn")
+    image = draw_digit("ring")
+    x, logits = drawing_logits(model, image)
+    model.temperature = temperature  # as load_checkpoint sets it from a calibrated checkpoint
+    p = classify(model, image)
+    reference = torch.softmax(logits.double() / temperature, 1)[0].numpy()
+    np.testing.assert_allclose(p.probs, reference, atol=1e-9)
+    assert np.isclose(p.probs.sum(), 1) and p.digit == int(logits.argmax())  # the digit read never changes
+    plain = torch.softmax(logits.double(), 1)[0].numpy().max()
+    assert np.sign(round(plain - p.confidence, 12)) == np.sign(temperature - 1)  # T > 1 softens, T < 1 sharpens
 
 
 @pytest.mark.parametrize("image, message", [

@@ -19,6 +19,9 @@ def test_shipped_checkpoint_records_how_it_was_made(path):
     assert meta["config"]["model"] == path.stem
     assert meta["metrics"]["test_acc"] >= 0.992
     assert meta["metrics"]["train_seconds"] > 0 and meta["metrics"]["device"]
+    # shipped calibrated (digits.calibration): the temperature, its command, and the test ECE it gave
+    assert meta["calibration_command"] == f"python -m digits calibrate checkpoints/{path.name} --write"
+    assert model.temperature == meta["metrics"]["temperature"] and meta["metrics"]["test_ece"] < 0.01
     assert path.stat().st_size < 1_000_000
 
 
