@@ -22,7 +22,8 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import Splits, batches, load_splits, standardize
 from .device import device_name, prepare, resolve_device
-from .evaluate import accuracy
+from .calibration import fit_temperature, measure
+from .evaluate import accuracy, logits_of
 from .models import build_model, count_parameters, to_device
 from .optim import optimizer
 from .room import Room, with_room
@@ -111,12 +112,13 @@ class _Best:
         self.val_acc: float | None = None
         self.iteration = 0
         self.state: dict[str, torch.Tensor] | None = None
+        self.val_logits: torch.Tensor | None = None  # its MNIST validation logits: the temperature is fitted on them
 
-    def offer(self, score: float, val_acc: float, iteration: int, model: torch.nn.Module) -> bool:
+    def offer(self, score: float, val_acc: float, iteration: int, model: torch.nn.Module, val_logits: torch.Tensor) -> bool:
         """Keep `model` if `score` beats the best so far; whether it did."""
         if self.score is not None and score <= self.score:
             return False
-        self.score, self.val_acc, self.iteration = score, val_acc, iteration
+        self.score, self.val_acc, self.iteration, self.val_logits = score, val_acc, iteration, val_logits
         self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         return True
 
@@ -243,14 +245,15 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             save_checkpoint(ckpt, config.model, model, config=config.to_dict(), metrics=kept, extra=extra)
 
     def validation(epoch: int) -> ev.Evaluation:
-        acc = round(accuracy(model, val), 6)
+        val_logits = logits_of(model, val)
+        acc = round((val_logits.argmax(1) == val.labels).float().mean().item(), 6)
         room_val_acc = round(accuracy(model, room_val), 6) if room_val is not None else None
         train_acc, train_loss = window.take()
         # The best model is the best on the validation data of what the run learns: MNIST's, and the room's
         # validation drawings weighted by their share of the training images (a fine-tune that reads the
         # room better is not passed over for a 0.1-point wobble on MNIST).
         score = acc if room_val is None else (1 - config.room_share) * acc + config.room_share * room_val_acc
-        improved = best.offer(score, acc, it, model)
+        improved = best.offer(score, acc, it, model, val_logits)
         if improved:
             save({"val_acc": acc, "iteration": it, "epoch": epoch})
         if frames:
@@ -261,10 +264,19 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
         test_acc = final_room = None
         if best.state is not None:
             model.load_state_dict(best.state)
-            test_acc = round(accuracy(model, test), 6) if len(test) else None
+            # Calibrated as `python -m digits calibrate` does (digits.calibration): T fitted on the best model's
+            # validation logits (kept when it was chosen: no extra pass), its error measured on test.
+            model.temperature = round(fit_temperature(best.val_logits, val.labels), 4)
+            calibration = {}
+            if len(test):
+                test_logits = logits_of(model, test)
+                test_acc = round((test_logits.argmax(1) == test.labels).float().mean().item(), 6)
+                m = measure(test_logits, test.labels, model.temperature)
+                calibration = {"test_ece": round(m.ece_after, 6), "uncalibrated_test_ece": round(m.ece_before, 6)}
             final_room = room_acc()
             save({"val_acc": best.val_acc, "test_acc": test_acc, "room_acc": final_room, "iteration": best.iteration,
-                  "epoch": math.ceil(best.iteration / per_epoch), "train_seconds": elapsed(), "device": device_name(device)})
+                  "epoch": math.ceil(best.iteration / per_epoch), "train_seconds": elapsed(), "device": device_name(device),
+                  "temperature": model.temperature, **calibration})
         return kind(elapsed(), it, best.val_acc, best.iteration, test_acc, kept(), final_room,
                     before.get("before_val_acc"), before.get("before_test_acc"), before.get("before_room_acc"))
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from digits import MODELS, TrainConfig, build_model, fit, load_checkpoint
+from digits.calibration import fit_temperature, logits_of, measure
 from digits.models import Registered, SmallCNN
 from digits.evaluate import accuracy
 from digits.events import from_dict
@@ -51,6 +52,11 @@ def test_training_learns_and_keeps_the_best_model(tiny_splits, tmp_path, model):
     assert meta["metrics"]["iteration"] == done.best_iteration
     assert accuracy(model_back, tiny_splits.val) == pytest.approx(done.best_val_acc, abs=1e-6)
     assert accuracy(model_back, tiny_splits.test) == pytest.approx(done.test_acc, abs=1e-6)
+    # …and it is calibrated as `digits calibrate` would calibrate it: T fitted on the best model's validation logits.
+    assert model_back.temperature == pytest.approx(fit_temperature(logits_of(model_back, tiny_splits.val),
+                                                                   tiny_splits.val.labels), abs=1e-3)
+    assert meta["metrics"]["test_ece"] == pytest.approx(measure(logits_of(model_back, tiny_splits.test), tiny_splits.test.labels,
+                                                                model_back.temperature).ece_after, abs=1e-4)
 
 
 def test_epoch_statistics_are_those_of_the_batch_losses(tiny_splits):
