@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 READY = b"r"          # the spare says it is warm
@@ -69,23 +70,32 @@ class Spare:
         except (BlockingIOError, OSError):
             return False
 
-    def hand(self, argv: list[str], fds: list[int], wait: float = 20.0) -> bool:
+    def hand(self, argv: list[str], fds: list[int]) -> bool:
         """Give the spare a run: the `python -m digits` arguments and the descriptors it must hold (the
-        locks, then the log, which becomes its stdout and stderr). A spare still warming up is waited for
-        (at most `wait` seconds: it is further along than a cold start). False if the spare is gone or
-        stuck: start the run cold instead. The app's copies of the descriptors stay the caller's to close."""
-        try:
-            # Its "ready" is read first: a socket closed with unread data resets its peer, and the spare
-            # sends nothing after it, so the run's message is never lost to that.
-            self.sock.settimeout(wait)
-            if self.sock.recv(1) != READY:
-                return False
-            socket.send_fds(self.sock, [json.dumps({"argv": argv}).encode()], fds)
-            return True
-        except OSError:  # gone (end-of-file, a reset), or not ready in time (a timeout is an OSError)
+        locks, then the log, which becomes its stdout and stderr). A spare still warming up takes the run
+        when it is done (it is further along than a cold start). False if the spare is gone: start the run
+        cold instead. The app's copies of the descriptors stay the caller's to close."""
+        if not self.alive():
+            self.sock.close()
             return False
+        try:
+            socket.send_fds(self.sock, [json.dumps({"argv": argv}).encode()], fds)
+        except OSError:
+            self.sock.close()
+            return False
+        # The app's end is closed only once the spare's "ready" has been read: a socket closed with unread
+        # data resets its peer, which would lose the run's message. The spare sends nothing after it.
+        threading.Thread(target=self._close_when_ready, daemon=True).start()
+        return True
+
+    def _close_when_ready(self, wait: float = 600.0) -> None:
+        try:
+            self.sock.settimeout(wait)
+            self.sock.recv(1)
+        except OSError:
+            pass
         finally:
-            self.sock.close()  # one run per spare; a spare that was passed over reads end-of-file and exits
+            self.sock.close()
 
     def close(self) -> None:
         """Let an unused spare go (it exits on end-of-file)."""

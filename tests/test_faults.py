@@ -108,6 +108,21 @@ def test_a_run_handed_to_the_waiting_spare_trains_holds_the_lock_and_stops_on_re
     assert load_checkpoint(run / "best.pt") and "Stopped" in (run / "train.log").read_text()
 
 
+def test_a_spare_still_warming_up_takes_the_run_when_it_is_ready(tmp_path, monkeypatch):
+    from digits import launch
+
+    monkeypatch.setenv("DIGITS_SPARE", "1")
+    launch.ready_spare()
+    spare = launch.waiting_spare()
+    run = start_run(CONFIG, tmp_path)  # at once: the spare is still importing torch
+    try:
+        assert pid_of(run) == spare.pid
+        assert wait_for(lambda: any(e.kind == "step" for e in read_events(run)), timeout=90)
+    finally:
+        os.kill(spare.pid, signal.SIGTERM)
+    assert wait_for(lambda: run_state(run) == "stopped", timeout=20)
+
+
 def test_a_spare_that_died_is_passed_over_and_the_run_starts_cold(tmp_path, monkeypatch):
     from digits import launch
 
