@@ -31,7 +31,10 @@ DISABLE = "DIGITS_SPARE"  # "0": no spare; every run starts cold (the test suite
 
 
 def enabled() -> bool:
-    return os.environ.get(DISABLE, "1") != "0"
+    """Whether the app keeps a spare: not where $DIGITS_SPARE is "0", nor where descriptors cannot be
+    passed over a socket pair of whole messages (Windows; there every run starts cold)."""
+    possible = hasattr(socket, "send_fds") and hasattr(socket, "SOCK_SEQPACKET") and hasattr(socket, "AF_UNIX")
+    return possible and os.environ.get(DISABLE, "1") != "0"
 
 
 class Spare:
