@@ -81,6 +81,8 @@ class TrainConfig:
                               f"or more often so that a short run gets at least {MIN_EVALUATIONS}",
                               label="Evaluate every (0 = auto)", low=0, high=10**6, step=50)
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
+    roughen: bool = setting(False, "also roughen half the training images on the device: thinner or thicker strokes, "
+                            "low resolution, ink blotches (other pens and scans)", label="Roughen")
     drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out and "
                              "measured at each evaluation, 15% help choose the best model, the rest are repeated to make "
                              "room_share of the training images", label="Room's drawings")

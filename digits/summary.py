@@ -159,6 +159,8 @@ def run_title(run_dir: Path | str) -> str:
     words = [title(config.model), f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}", f"lr {config.lr:g}"]
     if config.augment:
         words.append("augmented")
+    if config.roughen:
+        words.append("roughened")
     last = last_event(run_dir)
     if last is not None and getattr(last, "test_acc", None) is not None:
         words.append(f"test {last.test_acc:.2%}")

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from . import events as ev
-from .augment import random_affine
+from .augment import random_affine, roughen
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import Splits, batches, load_splits, standardize
@@ -66,11 +66,13 @@ def _hold(pause: Callable[[], bool], stop: StopFlag, it: int, clock: _Clock, los
 
 
 def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
-               augment: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               augment: torch.Generator | None = None, rough: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of the tutorials' training flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
     x = images.unsqueeze(1).float().div_(255)            # (B, 1, 28, 28) in [0, 1]
     if augment is not None:
         x = random_affine(x, augment)                    # distort before normalising: background stays 0
+    if rough is not None:
+        x = roughen(x, rough)
     x = standardize(x)
     logits = model(x)                                    # (B, 10)
     loss = F.cross_entropy(logits, labels)
@@ -297,7 +299,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
             for images, labels in batches(train, config.batch_size, gen):
                 lr = opt.param_groups[0]["lr"]  # the rate this batch is trained with
-                loss, logits = train_step(model, opt, images, labels, gen if config.augment else None)
+                loss, logits = train_step(model, opt, images, labels, gen if config.augment else None,
+                                          gen if config.roughen else None)
                 if sched:
                     sched.step()
                 it += 1

@@ -8,7 +8,7 @@ import torch
 from torchvision.datasets import MNIST
 
 from digits import mnist as data
-from digits.augment import random_affine
+from digits.augment import random_affine, roughen
 from digits.data import Split, batches, normalize, split_indices
 from tests.helpers import WritesMarker
 
@@ -105,6 +105,20 @@ def test_random_affine_moves_ink_but_keeps_background():
     assert y[:, :, :2, :].abs().max() == 0  # the border stays background
     ratio = y.sum((1, 2, 3)) / x.sum((1, 2, 3))
     assert ((ratio > 0.6) & (ratio < 1.5)).all()  # distorted, not destroyed
+
+
+def test_roughen_changes_about_its_share_of_images_keeps_the_rest_and_repeats_with_its_seed():
+    x = torch.zeros(400, 1, 28, 28)
+    x[:, :, 6:22, 12:15] = 1.0                               # a "1", three pixels wide
+    y = roughen(x.clone(), torch.Generator().manual_seed(0), share=0.5)
+    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
+    changed = (y - x).abs().flatten(1).amax(1) > 0
+    assert 0.3 < changed.float().mean() < 0.5                # half chosen, and most of those get an effect
+    assert torch.equal(y[~changed], x[~changed])
+    assert torch.equal(y, roughen(x.clone(), torch.Generator().manual_seed(0), share=0.5))
+    assert torch.equal(roughen(x.clone(), torch.Generator().manual_seed(1), share=0.0), x)
+    ink = y[changed].sum((1, 2, 3)) / x[changed].sum((1, 2, 3))
+    assert ink.min() > 0.2 and ink.max() < 4                 # a rough stroke, not an empty or black image
 
 
 
