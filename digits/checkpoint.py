@@ -41,9 +41,16 @@ METRICS = {
     # calibration (digits.calibration, `python -m digits calibrate --write`): logits ÷ temperature before the
     # softmax, fitted on the validation split (absent: 1); the test set's ECE with it and without it (T = 1)
     "temperature": (float, 0.05, 20.0), "test_ece": (float, 0.0, 1.0), "uncalibrated_test_ece": (float, 0.0, 1.0),
+    # the not-a-digit detector (digits.detector, `python -m digits detector --write`): its threshold, and the share
+    # it flags (alone) of the validation split's digits and of drawn non-digits (digits.negatives) it was not fitted on
+    "detector_threshold": (float, -1e4, 1e4), "detector_val_flagged": (float, 0.0, 1.0),
+    "detector_negatives_flagged": (float, 0.0, 1.0),
 }
 # top-level strings kept → longest length kept; "command" made the weights, "calibration_command" the temperature
-TEXT_FIELDS = {"created": 40, "command": 1000, "room_sha256": 64, "calibration_command": 1000}
+TEXT_FIELDS = {"created": 40, "command": 1000, "room_sha256": 64, "calibration_command": 1000, "detector_command": 1000}
+# "detector": the not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS), at most this many numbers in all;
+# their shapes are checked against the model when it is built (load_checkpoint)
+MAX_DETECTOR_NUMBERS = 100_000
 
 
 class CheckpointError(Exception):
@@ -65,14 +72,17 @@ def save_checkpoint(path: Path | str, model_name: str, model: nn.Module, *, conf
     })
 
 
-def amend_checkpoint(path: Path | str, metrics: dict | None = None, text: dict | None = None) -> Path:
-    """Add or replace metrics and text fields of a checkpoint file in place, atomically (as save_checkpoint
-    writes). The file is read and checked as any other, the new values must pass the same schema, and the
-    rest is written back as read: weights, config, created, command (fields the loader does not keep are
-    not written back)."""
+def amend_checkpoint(path: Path | str, metrics: dict | None = None, text: dict | None = None,
+                     detector: dict | None = None) -> Path:
+    """Add or replace metrics, text fields and the detector's tensors of a checkpoint file in place, atomically
+    (as save_checkpoint writes). The file is read and checked as any other, the new values must pass the same
+    schema, and the rest is written back as read: weights, config, created, command (fields the loader does
+    not keep are not written back)."""
     path = Path(path)
     data = read_checkpoint(path)
     data["metrics"] = _metrics(path, {**data["metrics"], **(metrics or {})})
+    if detector is not None:
+        data["detector"] = _detector(path, detector)
     for key, value in (text or {}).items():
         if not (key in TEXT_FIELDS and isinstance(value, str) and len(value) <= TEXT_FIELDS[key]):
             raise ValueError(f"{key!r} is not a text field of a checkpoint, or longer than it keeps")
@@ -175,6 +185,20 @@ def _weights(path: Path, value) -> dict[str, torch.Tensor]:
     return value
 
 
+def _detector(path: Path, value) -> dict[str, torch.Tensor]:
+    """The detector's tensors, checked for what can be checked without the model: names, kinds, size, finite."""
+    from .detector import DETECTOR_FIELDS
+
+    if not isinstance(value, dict) or set(value) != set(DETECTOR_FIELDS) or \
+            not all(isinstance(v, torch.Tensor) and v.is_floating_point() for v in value.values()):
+        raise CheckpointError(f"{path}: detector must map {', '.join(DETECTOR_FIELDS)} to float tensors")
+    if sum(v.numel() for v in value.values()) > MAX_DETECTOR_NUMBERS:
+        raise CheckpointError(f"{path}: detector holds more than {MAX_DETECTOR_NUMBERS:,} numbers")
+    if not all(torch.isfinite(v).all() for v in value.values()):
+        raise CheckpointError(f"{path}: detector holds NaN or infinite values")
+    return value
+
+
 def read_checkpoint(path: Path | str) -> dict:
     """The checkpoint's known fields, validated (see the module docstring); never runs code from the file."""
     path = Path(path)
@@ -197,12 +221,19 @@ def read_checkpoint(path: Path | str) -> dict:
     for key, longest in TEXT_FIELDS.items():  # descriptive text: kept when plain and short, else dropped
         if isinstance(data.get(key), str) and len(data[key]) <= longest:
             clean[key] = data[key]
+    if data.get("detector") is not None:
+        if "detector_threshold" not in clean["metrics"]:
+            raise CheckpointError(f"{path}: a detector needs metrics.detector_threshold")
+        clean["detector"] = _detector(path, data["detector"])
     return clean
 
 
 def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
     """(model in eval mode on the CPU, metadata without the weights): the schema's fields and `path`.
-    The model carries the checkpoint's calibration as `model.temperature` (1.0 when it has none)."""
+    The model carries the checkpoint's calibration as `model.temperature` (1.0 when it has none) and its
+    not-a-digit detector as `model.detector` (digits.detector.Detector; None when it has none)."""
+    from .detector import feature_size, from_tensors
+
     data = read_checkpoint(path)
     try:
         model = build_model(data["model"])
@@ -210,5 +241,11 @@ def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
     except (RuntimeError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} ({str(e).splitlines()[0][:200]})") from None
     model.temperature = data["metrics"].get("temperature", 1.0)  # digits.models.probabilities divides by it
+    model.detector = None  # digits.preprocess.classify asks it, when there is one
+    if "detector" in data:
+        try:
+            model.detector = from_tensors(data.pop("detector"), data["metrics"]["detector_threshold"], feature_size(model))
+        except ValueError as e:
+            raise CheckpointError(f"{path}: {e}") from None
     data["path"] = str(path)
     return model.eval(), data

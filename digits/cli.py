@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("checkpoints", type=Path, nargs="+")
     c.add_argument("--write", action="store_true", help="store the temperature and the ECEs in each checkpoint")
 
+    n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training digits "
+                       "against random drawn non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
+    n.add_argument("checkpoints", type=Path, nargs="+")
+    n.add_argument("--write", action="store_true", help="store the detector, its threshold and figures in each checkpoint")
+
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")
     h.add_argument("--per-digit", type=_count(1, 10_000), default=30, help="drawings of each digit (default: 30)")
@@ -241,6 +246,40 @@ def _calibrate(args) -> int:
     return 0
 
 
+def _detector(args) -> int:
+    import torch
+
+    from .checkpoint import TEXT_FIELDS, amend_checkpoint
+    from .data import normalize
+    from .detector import features, fit
+    from .models import probabilities
+    from .preprocess import LOW_CONFIDENCE
+
+    for path in args.checkpoints:
+        model, meta = load_checkpoint(path)
+        config = meta.get("config", {})  # the splits the checkpoint was trained and chosen on, as _calibrate does
+        splits = load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+        fitted = fit(model, splits.train.images, splits.val.images)
+        det = fitted.detector
+        with torch.inference_mode():  # MNIST test images are already what to_mnist makes: the classify rule on them
+            logits, f = features(model.eval(), normalize(splits.test.images))
+            unsure = probabilities(model, logits.double(), dim=1).max(1).values < LOW_CONFIDENCE
+            alone = det.score(f) > det.threshold
+        print(f"{path}: {meta['model']}, detector threshold {det.threshold:.3f}; flagged by it alone: "
+              + ", ".join(f"{name} {share:.1%}" for name, share in fitted.flagged.items())
+              + f"; MNIST test {alone.double().mean():.2%}, with the unsure ones {(alone | unsure).double().mean():.2%} "
+              f"(unsure alone {unsure.double().mean():.2%})")
+        if args.write:
+            command = f"python -m digits detector {shlex.quote(str(path))} --write"  # what remakes this file's detector
+            amend_checkpoint(path, {"detector_threshold": det.threshold,
+                                    "detector_val_flagged": fitted.flagged["validation digits"],
+                                    "detector_negatives_flagged": fitted.flagged["drawn non-digits"]},
+                             {"detector_command": command} if len(command) <= TEXT_FIELDS["detector_command"] else {},
+                             detector=det.tensors())
+            print(f"  written to {path}")
+    return 0
+
+
 def _drawn(args) -> int:
     from .handdrawn import drawn_accuracy, drawn_digits
 
@@ -257,18 +296,24 @@ def _drawn(args) -> int:
 def _heldout(args) -> int:
     import numpy as np
 
+    from .handdrawn import drawn_digits
     from .heldout import not_digits, read, unseen_digits
 
     sets = {"unseen hands and pens": unseen_digits(args.per_digit, args.seed),
             "low-resolution scans": unseen_digits(args.per_digit, args.seed, lowres=True),
-            "not digits": not_digits(args.per_digit, args.seed)}
-    print(", ".join(f"{len(v):,} {k}" for k, v in sets.items()) + f" (seed {args.seed})")
+            "not digits": not_digits(args.per_digit, args.seed),
+            "drawn digits": drawn_digits(args.per_digit, args.seed)}
+    print(", ".join(f"{len(v):,} {k}" for k, v in sets.items()) + f" (seed {args.seed}; the drawn digits are digits.handdrawn's)")
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
-        clean, scans, others = (read(model, s) for s in sets.values())
-        print(f"{path}: {meta['model']}, unseen hands {clean.accuracy:.2%} (worst digit {np.nanmin(clean.per_digit):.0%}, "
-              f"flagged {clean.flagged:.1%}); low-resolution scans {scans.accuracy:.2%} (worst digit "
-              f"{np.nanmin(scans.per_digit):.0%}); not digits flagged {others.flagged:.1%}")
+        clean, scans, others, drawn = (read(model, s) for s in sets.values())
+        detector = "with its not-a-digit detector" if getattr(model, "detector", None) else "no detector: unsure answers only"
+        print(f"{path}: {meta['model']} ({detector})\n"
+              f"  unseen hands {clean.accuracy:.2%} (worst digit {np.nanmin(clean.per_digit):.0%}), flagged {clean.flagged:.1%}\n"
+              f"  low-resolution scans {scans.accuracy:.2%} (worst digit {np.nanmin(scans.per_digit):.0%}), flagged {scans.flagged:.1%}\n"
+              f"  drawn digits {drawn.accuracy:.2%}, flagged {drawn.flagged:.1%}\n"
+              f"  not digits flagged {others.flagged:.1%}: "
+              + " ".join(f"{k} {v:.0%}" for k, v in others.flagged_by_kind.items()))
     return 0
 
 
@@ -285,7 +330,7 @@ def _predict(args) -> int:
     if p.digit is None:
         print("No ink found: the image looks empty.")
         return 1
-    print(f"{p.digit}" + ("  (unsure)" if p.unsure else ""))
+    print(f"{p.digit}" + ("  (does not look like a digit: the network's guess)" if p.not_digit else "  (unsure)" if p.unsure else ""))
     for digit, prob in enumerate(p.probs):
         print(f"  {digit}: {prob:.4f}")
     return 0
@@ -324,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "detector":
+            return _detector(args)
         if args.command == "drawn":
             return _drawn(args)
         if args.command == "drawings":

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import standardize
+from .detector import features
 from .device import model_device
 from .models import eval_mode, probabilities
 
@@ -34,9 +35,11 @@ SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is 
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int | None      # None: there was no ink to read
+    digit: int | None      # the digit read (the argmax, even when not_digit); None: there was no ink to read
     probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None): softmax(logits / the model's temperature)
     input: np.ndarray      # (28, 28) float32 in [0, 1]: exactly what the network saw
+    not_digit: bool = False  # the checkpoint's not-a-digit detector (digits.detector) says this is not a digit;
+                             # `digit` is then what the network would have guessed. Always False without a detector.
 
     @property
     def confidence(self) -> float:
@@ -44,7 +47,13 @@ class Prediction:
 
     @property
     def unsure(self) -> bool:
+        """A digit was read, but with a top probability under LOW_CONFIDENCE."""
         return self.digit is not None and self.confidence < LOW_CONFIDENCE
+
+    @property
+    def flagged(self) -> bool:
+        """Not to be taken as a digit: no ink, unsure, or not a digit (what digits.heldout counts)."""
+        return self.digit is None or self.unsure or self.not_digit
 
 
 def _checked(image) -> tuple[np.ndarray, float]:
@@ -240,12 +249,21 @@ def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] |
 
 def classify(model: nn.Module, image) -> Prediction:
     """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits
-    divided by the model's temperature (its checkpoint's calibration; 1 without one), then softmax."""
-    read = drawing_logits(model, image)
-    if read is None:
+    divided by the model's temperature (its checkpoint's calibration; 1 without one), then softmax. A model
+    with a not-a-digit detector (`model.detector`, from its checkpoint) also says whether the drawing looks
+    like a digit at all, from the same forward pass."""
+    x = to_mnist(image)
+    if x is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    x, logits = read
+    t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
+    detector = getattr(model, "detector", None)
+    with torch.inference_mode(), eval_mode(model):
+        if detector is None:
+            logits, not_digit = model(t).float().cpu(), False
+        else:
+            logits, f = features(model, t)
+            logits, not_digit = logits.float().cpu(), bool(detector.score(f.cpu())[0] > detector.threshold)
     probs = probabilities(model, logits.double(), dim=1)[0].numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
-    return Prediction(int(probs.argmax()), probs / probs.sum(), x)
+    return Prediction(int(probs.argmax()), probs / probs.sum(), x, not_digit)

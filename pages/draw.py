@@ -16,6 +16,7 @@ from digits.preprocess import ink_extent
 ui.use_app_navigation()
 
 SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger" is the advice that helps
+NOT_DIGIT_MESSAGE = "That does not look like a digit"  # the checkpoint's detector says so (digits.detector)
 
 
 def _clear() -> None:
@@ -70,14 +71,20 @@ def answers(paths: list[Path], image):
         big, small = col.columns([1, 1])
         # Numbers computed here, never user text, as one HTML element: st.html costs a browser less on
         # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
-        big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
-                 f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
+        if p.not_digit:  # the detector's verdict first, in view at once; the guess greyed, for the curious
+            big.html(f"<p class='not-digit' style='text-align:center;font-weight:700;margin:0 0 4px'>{NOT_DIGIT_MESSAGE}</p>"
+                     f"<div class='digit guess' style='font-size:96px;font-weight:700;line-height:1;text-align:center;"
+                     f"color:#9e9e9e;opacity:.5'>{p.digit}</div>"
+                     f"<p style='text-align:center;margin:4px 0 0;color:#8a8a8a'>what it would have guessed ({p.confidence:.0%})</p>")
+        else:
+            big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
+                     f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
         small.image(charts.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
     if results[0] is not None:  # right under the answer: on a phone the bars below would push it off the screen
         feedback(paths[0], image, results[0][0])
-    if any(r is not None and r[0].unsure for r in results):
+    if any(r is not None and r[0].unsure and not r[0].not_digit for r in results):  # "draw larger" only for a digit
         for col, r in zip(row(), results):
-            if r is not None and r[0].unsure:
+            if r is not None and r[0].unsure and not r[0].not_digit:
                 col.warning(unsure_advice(r[0], image))
     for col, r in zip(row(), results):
         if r is not None:
@@ -110,14 +117,17 @@ def keep(path: Path, image, p, label: int) -> str:
 
 
 def feedback(path: Path, image, p) -> None:
-    """One tap under the answer: right, the digit it is, or not a digit. Each answer stores the drawing."""
-    options = ["right", *(d for d in range(10) if d != p.digit), drawings.NOT_A_DIGIT]
+    """One tap under the answer: right, the digit it is, or not a digit. Each answer stores the drawing.
+    When the answer was "not a digit", right means not a digit and every digit is a choice."""
+    said = drawings.NOT_A_DIGIT if p.not_digit else p.digit
+    options = ["right", *(d for d in [*range(10), drawings.NOT_A_DIGIT] if d != said)]
     answer = st.pills("Is it right? One tap keeps your drawing for the room", options,
                       key=f"answer-{room_view.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
-                      format_func=lambda o: f"✓ Right, it is a {p.digit}" if o == "right" else room_view.label_word(o).capitalize())
+                      format_func=lambda o: ("✓ Right, it is not a digit" if p.not_digit else f"✓ Right, it is a {p.digit}")
+                      if o == "right" else room_view.label_word(o).capitalize())
     if answer is not None:
         try:
-            st.success(keep(path, image, p, p.digit if answer == "right" else answer), icon=":material/check:")
+            st.success(keep(path, image, p, said if answer == "right" else answer), icon=":material/check:")
         except drawings.DrawingsError as e:
             st.error(ui.plain(f"Not kept: {room_view.message(e)}"))
     st.caption(KEPT)

@@ -42,13 +42,15 @@ metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accurac
                 "room_acc": "Room's held-out drawings", "room_train": "Room's drawings trained on",
                 "room_held_out": "Room's drawings held out", "before_test_acc": "Test accuracy before the run",
                 "before_room_acc": "Room's held-out drawings before the run", "temperature": "Calibration temperature",
-                "uncalibrated_test_ece": "Test calibration error (ECE), T = 1", "test_ece": "Test calibration error (ECE), calibrated"}
+                "uncalibrated_test_ece": "Test calibration error (ECE), T = 1", "test_ece": "Test calibration error (ECE), calibrated",
+                "detector_val_flagged": "Not-a-digit detector: validation digits it flags",
+                "detector_negatives_flagged": "Not-a-digit detector: drawn non-digits it flags"}
 metrics = meta.get("metrics", {})
 shown = {"File": path.name, "Created": meta.get("created", "–")}
 for key, words in metric_words.items():
     if key in metrics:
         v = metrics[key]
-        shown[words] = (f"{v:.2%}" if key.endswith(("acc", "ece")) else f"{v:.0f} s" if key == "train_seconds"
+        shown[words] = (f"{v:.2%}" if key.endswith(("acc", "ece")) else f"{v:.1%}" if key.endswith("flagged") else f"{v:.0f} s" if key == "train_seconds"
                         else f"{v:.3f}" if key == "temperature"
                         else f"{v:,}" if isinstance(v, int) else str(v))
 if meta.get("room_sha256"):
@@ -67,6 +69,9 @@ if meta.get("command"):
 if meta.get("calibration_command"):
     st.caption("The command that calibrated it:")
     st.code(meta["calibration_command"], language="bash", wrap_lines=True)
+if meta.get("detector_command"):
+    st.caption("The command that fitted its not-a-digit detector:")
+    st.code(meta["detector_command"], language="bash", wrap_lines=True)
 
 st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
 test = ui.mnist_or_stop()

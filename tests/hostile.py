@@ -31,6 +31,16 @@ def _base(model: str = "cnn") -> dict:
             "metrics": {"test_acc": 0.5}, "created": "2026-11-23T00:00:00+0000"}
 
 
+def _detector(size: int = 60, hidden: int = 32) -> dict:
+    """A not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS) for a head on `size` features (the CNN has 60)."""
+    return {"mean": torch.zeros(size), "std": torch.ones(size), "w1": torch.zeros(hidden, size), "b1": torch.zeros(hidden),
+            "w2": torch.zeros(hidden), "b2": torch.tensor(0.0)}
+
+
+def _with_detector(tensors: dict, threshold: float = 0.0) -> dict:
+    return {"detector": tensors, "metrics": {"detector_threshold": threshold}}
+
+
 def _save(path: Path, data: dict) -> Path:
     torch.save(data, path)
     return path
@@ -125,6 +135,14 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
         "temperature-negative": _save(folder / "temperature-negative.pt", {**b(), "metrics": {"temperature": -1.0}}),
         "temperature-huge": _save(folder / "temperature-huge.pt", {**b(), "metrics": {"temperature": 1e30}}),
         "temperature-text": _save(folder / "temperature-text.pt", {**b(), "metrics": {"temperature": "2"}}),
+        # the not-a-digit detector (digits.detector): its tensors must fit the model, be finite and few, and come with a threshold
+        "detector-no-threshold": _save(folder / "detector-no-threshold.pt", {**b(), "detector": _detector()}),
+        "detector-wrong-shape": _save(folder / "detector-wrong-shape.pt", {**b(), **_with_detector(_detector(size=84))}),
+        "detector-nan": _save(folder / "detector-nan.pt", {**b(), **_with_detector({**_detector(), "w2": torch.full((32,), float("nan"))})}),
+        "detector-text": _save(folder / "detector-text.pt", {**b(), **_with_detector({**_detector(), "b2": "0"})}),
+        "detector-huge": _save(folder / "detector-huge.pt", {**b(), **_with_detector(_detector(hidden=2000))}),
+        "detector-threshold-nan": _save(folder / "detector-threshold-nan.pt",
+                                        {**b(), **_with_detector(_detector(), float("nan"))}),
         "huge-calibration-command": _save(folder / "huge-calibration-command.pt", {**b(), "calibration_command": "x" * 100_000}),
         "zip-bomb": _zip_bomb(folder / "zip-bomb.pt", 256),
         "many-entries": _many_entries(folder / "many-entries.pt", 5000),

@@ -15,7 +15,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 import ui
-from digits import TrainConfig, build_model, classify, save_checkpoint
+from digits import TrainConfig, build_model, classify, load_checkpoint, save_checkpoint
 from tests.helpers import draw_digit, synthetic_split
 
 APP = str(ui.ROOT / "app.py")
@@ -529,6 +529,32 @@ def test_an_unsure_answer_gives_advice_that_fits_the_drawing(app, box, advice):
     assert not at.exception
     (warning,) = at.warning
     assert warning.value.startswith("Not sure") and advice in warning.value
+
+
+def test_a_drawing_the_detector_flags_says_not_a_digit_and_greys_the_guess(app, tmp_path):
+    from digits import drawings
+    from digits.checkpoint import amend_checkpoint
+    from digits.detector import feature_size
+    from tests.test_detector import a_detector
+
+    path = ui.CHECKPOINTS / "cnn.pt"  # the fixture's model, now with a detector that flags everything
+    amend_checkpoint(path, {"detector_threshold": -1e4}, detector=a_detector(feature_size(load_checkpoint(path)[0]), -1e4).tensors())
+    at = open_page(app, "draw")
+    image = draw_digit("ring", box=(120, 120, 160, 160))  # small, and the untrained model is unsure: still no "draw larger"
+    at.session_state["canvas-0"] = canvas_value(image)
+    at.run()
+    assert not at.exception
+    guess = classify(ui.load_model(path)[0], image)
+    assert guess.not_digit and guess.unsure
+    html = [h.proto.body for h in at.get("html")]
+    (answer,) = [h for h in html if "class='not-digit'" in h]
+    assert "That does not look like a digit" in answer and f"opacity:.5'>{guess.digit}</div>" in answer  # the guess, greyed
+    assert not at.warning  # not the unsure advice
+    at.pills[0].set_value("right").run()  # right: it is not a digit
+    assert any("Kept as not a digit" in s.value for s in at.success)
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
+        (d,) = drawings.drawings(db)
+    assert d.label == drawings.NOT_A_DIGIT
 
 
 def test_home_says_where_to_start_and_shows_the_rooms_address_when_the_room_can_connect(app):

@@ -160,3 +160,32 @@ def test_no_page_asks_an_outside_host_for_anything(server, browser):
             sorted({u for u in requested if not u.startswith(url)})
     finally:
         context.close()
+
+
+def test_an_x_is_not_a_digit_and_the_guess_is_greyed_on_a_desktop_and_a_phone(server, browser):
+    """The shipped checkpoint's detector (digits.detector) on a drawn X: the message in view, not "draw larger"."""
+    from tests.served import stroke
+
+    url, _ = server
+    for size, phone in ((DESKTOP, False), (PHONE, True)):
+        context, page = new_page(browser, size, phone=phone)
+        try:
+            open_page(page, url, "draw", "Draw a digit")
+            page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
+            time.sleep(1)  # the canvas's script sets up its handlers
+            canvas = page.locator("canvas.upper-canvas").first
+            for points in ([(60, 60), (220, 225)], [(220, 60), (60, 225)]):
+                (touch_stroke(context, page, canvas, points) if phone else stroke(page, canvas, points))
+                wait_idle(page)
+            message = page.locator(".not-digit").first
+            message.wait_for(timeout=30_000)
+            wait_idle(page)
+            page.get_by_text("What the network saw").first.wait_for(timeout=30_000)  # the 28×28 and the answer pills
+            page.get_by_text("Right, it is not a digit").first.wait_for(timeout=30_000)
+            page.screenshot(path=str(SHOTS / f"ux-not-a-digit-{'phone' if phone else 'desktop'}.png"))
+            assert message.inner_text().strip() == "That does not look like a digit"
+            assert page.locator(".digit.guess").first.inner_text().strip().isdigit()
+            assert page.get_by_text("drawing the digit larger").count() == 0
+            assert in_view(message.bounding_box(), size), message.bounding_box()
+        finally:
+            context.close()

@@ -25,4 +25,4 @@ def test_read_counts_what_classify_answers():
     answers = [classify(model, d.image) for d in drawings]
     r = read(model, drawings)
     assert r.accuracy == np.mean([p.digit == d.digit for p, d in zip(answers[:20], drawings[:20])])
-    assert r.flagged == np.mean([p.digit is None or p.unsure for p in answers])
+    assert r.flagged == np.mean([p.digit is None or p.unsure or p.not_digit for p in answers])

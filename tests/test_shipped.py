@@ -43,3 +43,41 @@ def test_shipped_checkpoint_accuracy_on_the_real_test_set(path):
     accuracy = evaluate(model, load_test(ROOT / "data")).accuracy
     assert accuracy >= 0.992
     assert accuracy == pytest.approx(meta["metrics"]["test_acc"], abs=1e-4)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_checkpoint_carries_its_not_a_digit_detector(path):
+    model, meta = load_checkpoint(path)
+    assert model.detector is not None
+    assert meta["detector_command"] == f"python -m digits detector checkpoints/{path.name} --write"
+    assert meta["metrics"]["detector_val_flagged"] <= 0.01  # its threshold flags 1% of the digits of each threshold set
+
+
+# Issue #15's goals on the held-out sets (digits.heldout: never trained or tuned on), as measured with
+# `python -m digits heldout checkpoints/lenet5.pt checkpoints/cnn.pt` (README, "Harder held-out sets"):
+# real digits flagged ≤ 2% is met; non-digits flagged ≥ 80% is not yet (measured 78.0% and 55.5%), so the
+# honest measured level is guarded instead, a little under it.
+NOT_DIGITS_FLAGGED = {"lenet5.pt": 0.75, "cnn.pt": 0.50}   # goal 0.80
+SCANS_FLAGGED = 0.25                                       # measured 15.5% and 22.3% of the low-resolution scans
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_checkpoint_flags_non_digits_and_few_real_digits(path):
+    import torch
+
+    from digits.data import load_test, normalize
+    from digits.detector import features
+    from digits.heldout import not_digits, read, unseen_digits
+    from digits.models import probabilities
+    from digits.preprocess import LOW_CONFIDENCE
+
+    model, _ = load_checkpoint(path)
+    assert read(model, not_digits(20, 0)).flagged >= NOT_DIGITS_FLAGGED[path.name]
+    assert read(model, unseen_digits(20, 0)).flagged <= 0.02
+    assert read(model, drawn_digits(per_digit=20, seed=0)).flagged <= 0.02
+    assert read(model, unseen_digits(20, 0, lowres=True)).flagged <= SCANS_FLAGGED
+    with torch.inference_mode():  # MNIST test images are already what to_mnist makes: classify's rule on them
+        logits, f = features(model, normalize(load_test(ROOT / "data").images))
+    flagged = (probabilities(model, logits.double(), dim=1).max(1).values < LOW_CONFIDENCE) | (model.detector.score(f) > model.detector.threshold)
+    assert flagged.double().mean() <= 0.02

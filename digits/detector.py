@@ -1,0 +1,156 @@
+"""Not a digit: a small head on the classifier's own features that says when a drawing is unlike any digit.
+
+A classifier trained on MNIST must answer 0–9 for anything, often confidently (an X read as an 8 at 98%).
+Its hidden layers still see the difference: this detector reads them — the last hidden layer (LeNet-5's F6,
+84 values; the CNN's Linear-3, 40) and the mean of each convolutional map after its activation — plus the
+top probability and the energy −logsumexp(logits) (Liu et al. 2020; both at T = 1, so that calibrating
+the checkpoint afterwards leaves the detector as it was fitted), and a one-hidden-layer
+network (32 tanh units) turns them into one score. The classifier's weights are not touched.
+
+It is fitted (`fit`, the CLI's `detector`) on MNIST training digits and digits.negatives' drawings: digits
+drawn with digits.handdrawn's skeletons against random strokes, shapes, scribbles and letter-like
+combinations, both clean and worn. The threshold is the score that flags 1% of the digits of each of three
+sets it was not fitted on — the validation split, digits.handdrawn's drawings and digits.negatives'
+digits — whichever is highest. Nothing from digits.heldout is used: that is the independent measure.
+
+Plain data: the tensors of DETECTOR_FIELDS, kept in the checkpoint under "detector" (digits.checkpoint
+validates them), and the threshold as metrics.detector_threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import standardize
+from .models import run_stages
+
+HIDDEN = 32                 # tanh units of the head
+EPOCHS = 400                # full-batch Adam steps (~20 s on one CPU thread)
+LEARNING_RATE = 1e-2
+WEIGHT_DECAY = 1e-3
+FALSE_ALARMS = 0.01         # share of each threshold set's digits the detector alone may flag
+MNIST_DIGITS = 20_000       # MNIST training images it is fitted on (a seeded sample of the training split)
+DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "detector" mapping: name → tensor
+
+
+def features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (N, 10), detector features (N, D)) of standardised images (N, 1, 28, 28), in one forward pass:
+    each convolutional map after its activation averaged over space, the last hidden layer, the top
+    probability and the energy (of the logits as they are: T = 1)."""
+    stages = model.stages()
+    pooled, h = [], x
+    for stage in stages[:-1]:
+        h = stage.fn(h)
+        if h.dim() == 4 and stage.fn in (torch.tanh, F.relu):  # (N, C, H, W) after an activation
+            pooled.append(h.mean((2, 3)))
+    logits = run_stages(stages[-1:], h)
+    z = logits.double()
+    extra = torch.stack([torch.softmax(z, 1).max(1).values, -torch.logsumexp(z, 1)], 1)
+    return logits, torch.cat([*pooled, h, extra.to(h.dtype)], 1).double()
+
+
+def feature_size(model: nn.Module) -> int:
+    with torch.inference_mode():
+        return features(model, torch.zeros(1, 1, 28, 28))[1].shape[1]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """The head and its threshold: score(features) > threshold means "not a digit"."""
+    mean: torch.Tensor       # (D,) float64: the features' mean and spread on the digits it was fitted on
+    std: torch.Tensor        # (D,)
+    w1: torch.Tensor         # (HIDDEN, D)
+    b1: torch.Tensor         # (HIDDEN,)
+    w2: torch.Tensor         # (HIDDEN,)
+    b2: torch.Tensor         # () the output's bias
+    threshold: float         # scores above it are flagged
+
+    def score(self, f: torch.Tensor) -> torch.Tensor:
+        """(N,) float64 scores for (N, D) features: higher is less like a digit (a logit)."""
+        h = torch.tanh(F.linear((f.double() - self.mean) / self.std, self.w1, self.b1))
+        return h @ self.w2 + self.b2
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """What the checkpoint keeps under "detector" (the threshold goes into its metrics)."""
+        return {name: getattr(self, name).detach().double().cpu().clone() for name in DETECTOR_FIELDS}
+
+
+def from_tensors(tensors: dict, threshold: float, size: int) -> Detector:
+    """A Detector from a checkpoint's "detector" mapping; ValueError (one line) unless every field is a finite
+    float tensor of the shape a head on `size` features has."""
+    if not isinstance(tensors, dict) or set(tensors) != set(DETECTOR_FIELDS):
+        raise ValueError(f"detector must map exactly {', '.join(DETECTOR_FIELDS)} to tensors")
+    hidden = tensors["w1"].shape[0] if isinstance(tensors["w1"], torch.Tensor) and tensors["w1"].dim() == 2 else -1
+    shapes = {"mean": (size,), "std": (size,), "w1": (hidden, size), "b1": (hidden,), "w2": (hidden,), "b2": ()}
+    for name, shape in shapes.items():
+        t = tensors[name]
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or tuple(t.shape) != shape or not 0 < hidden <= 1024:
+            raise ValueError(f"detector.{name} must be a float tensor of shape {shape} for this model ({size} features)")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"detector.{name} holds NaN or infinite values")
+    if not (tensors["std"] > 0).all():
+        raise ValueError("detector.std must be positive")
+    if not (isinstance(threshold, float) and math.isfinite(threshold)):
+        raise ValueError("metrics.detector_threshold must be a finite number")
+    return Detector(*(tensors[name].double() for name in DETECTOR_FIELDS), threshold)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted detector and what it flags (detector alone) on sets it was not fitted on."""
+    detector: Detector
+    flagged: dict[str, float]   # set name → share flagged by the detector alone
+
+
+def _features_of(model: nn.Module, images: torch.Tensor, batch: int = 4000) -> torch.Tensor:
+    """Detector features of (N, 28, 28) images in [0, 1]."""
+    with torch.inference_mode():
+        return torch.cat([features(model, standardize(images[i:i + batch].float()).view(-1, 1, 28, 28))[1]
+                          for i in range(0, len(images), batch)])
+
+
+def _drawn_inputs(drawings) -> torch.Tensor:
+    """The 28×28 inputs digits.classify makes of canvas drawings (those with ink)."""
+    from .preprocess import to_mnist
+
+    xs = [x for x in (to_mnist(d.image) for d in drawings) if x is not None]
+    return torch.from_numpy(np.stack(xs))
+
+
+def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, seed: int = 0) -> Fitted:
+    """Fit a detector to `model` (the classifier is left as it is). train_images / val_images: MNIST's
+    training and validation splits, uint8 (N, 28, 28). Deterministic for a seed."""
+    from .handdrawn import drawn_digits
+    from .negatives import digits_drawn, negatives
+
+    g = torch.Generator().manual_seed(seed)
+    mnist = train_images[torch.randperm(len(train_images), generator=g)[:MNIST_DIGITS]].float() / 255
+    digits = _features_of(model, torch.cat([mnist, _drawn_inputs(digits_drawn(150, seed + 21))]))
+    others = _features_of(model, _drawn_inputs(negatives(400, seed + 100)))
+    mean, std = digits.mean(0), digits.std(0) + 1e-6
+    x = (torch.cat([digits, others]) - mean) / std
+    y = torch.cat([torch.zeros(len(digits)), torch.ones(len(others))]).double()
+    weight = torch.cat([torch.full((len(digits),), 0.5 / len(digits)), torch.full((len(others),), 0.5 / len(others))]).double()
+    torch.manual_seed(seed)
+    head = nn.Sequential(nn.Linear(x.shape[1], HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, 1)).double()
+    opt = torch.optim.Adam(head.parameters(), LEARNING_RATE, weight_decay=WEIGHT_DECAY)
+    for _ in range(EPOCHS):  # both classes weigh the same, however many of each
+        opt.zero_grad()
+        (F.binary_cross_entropy_with_logits(head(x)[:, 0], y, reduction="none") * weight).sum().backward()
+        opt.step()
+    det = Detector(mean, std, head[0].weight.detach(), head[0].bias.detach(), head[2].weight.detach()[0],
+                   head[2].bias.detach()[0], 0.0)
+    # The threshold: FALSE_ALARMS of the digits of each set it was not fitted on; the highest of the three.
+    held = {"validation digits": _features_of(model, val_images.float() / 255),
+            "drawn digits": _features_of(model, _drawn_inputs(drawn_digits(50, seed + 11))),
+            "worn drawn digits": _features_of(model, _drawn_inputs(digits_drawn(50, seed + 22)))}
+    threshold = max(float(torch.quantile(det.score(f), 1 - FALSE_ALARMS)) for f in held.values())
+    det = Detector(*(getattr(det, n) for n in DETECTOR_FIELDS), threshold)
+    held["drawn non-digits"] = _features_of(model, _drawn_inputs(negatives(100, seed + 101)))
+    return Fitted(det, {name: float((det.score(f) > threshold).double().mean()) for name, f in held.items()})

@@ -1,0 +1,135 @@
+"""Drawings that are not digits, made up at random: what the not-a-digit detector (digits.detector) is
+measured against while it is made. Written apart from digits.heldout, which must stay an independent
+measure (issue #15's rule): no skeleton of a letter or sign here, only random strokes built by a few
+rules — straight strokes, polygons and stars, loops and spirals, zig-zags, hatching, dots, and letter-like
+combinations of random segments and arcs on a 3×3 grid of anchor points. Some of those come out looking
+like a digit (one straight stroke is a 1): a detector must not be fitted to them as if they were pure.
+
+Drawn with digits.handdrawn's hand and brush (strokes_ink) and canvas styles (as_canvas).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .handdrawn import SKELETONS, STYLES, Drawing, as_canvas, strokes_ink
+
+Strokes = list[list[tuple[float, float]]]
+
+
+def _points(rng: np.random.Generator, n: int) -> list[tuple[float, float]]:
+    return [tuple(p) for p in rng.uniform(0.05, 0.95, (n, 2))]
+
+
+def _ellipse(rng, start: float, sweep: float, n: int = 20) -> list[tuple[float, float]]:
+    cx, cy = rng.uniform(0.3, 0.7, 2)
+    rx, ry = rng.uniform(0.1, 0.45, 2)
+    t = np.radians(start + np.linspace(0, sweep, n))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
+
+
+def strokes(rng) -> Strokes:
+    """1–4 straight strokes anywhere (crosses, ticks, bars)."""
+    return [_points(rng, 2) for _ in range(int(rng.integers(1, 5)))]
+
+
+def polygon(rng) -> Strokes:
+    """A closed polygon of 3–8 corners, convex or a star (corners taken at random, so lines may cross)."""
+    n = int(rng.integers(3, 9))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n)) if rng.random() < 0.5 else rng.uniform(0, 2 * np.pi, n)
+    r = rng.uniform(0.25, 0.45, n)
+    pts = [(0.5 + a * np.cos(t), 0.5 + a * np.sin(t)) for a, t in zip(r, angles)]
+    return [pts + pts[:1]]
+
+
+def loops(rng) -> Strokes:
+    """1–3 ellipses or arcs of any sweep, sometimes a spiral."""
+    if rng.random() < 0.3:
+        t = np.linspace(0, rng.uniform(2, 5) * np.pi, 60)
+        r = np.linspace(0.02, 0.45, 60)
+        return [list(zip(0.5 + r * np.cos(t), 0.5 + r * np.sin(t)))]
+    return [_ellipse(rng, rng.uniform(0, 360), rng.uniform(90, 400)) for _ in range(int(rng.integers(1, 4)))]
+
+
+def zigzag(rng) -> Strokes:
+    """A random walk of 5–20 steps: a scribble."""
+    steps = rng.normal(0, rng.uniform(0.1, 0.35), (int(rng.integers(5, 21)), 2))
+    return [[tuple(p) for p in np.clip(0.5 + np.cumsum(steps, axis=0), 0.02, 0.98)]]
+
+
+def hatching(rng) -> Strokes:
+    """3–7 parallel lines, sometimes crossed by a second set (a grid)."""
+    out = []
+    for _ in range(1 + int(rng.random() < 0.4)):
+        angle, n = rng.uniform(0, np.pi), int(rng.integers(3, 8))
+        d = np.array([np.cos(angle), np.sin(angle)]) * 0.45
+        normal = np.array([-d[1], d[0]]) / 0.45
+        for k in np.linspace(-0.4, 0.4, n):
+            c = 0.5 + normal * k
+            out.append([tuple(c - d), tuple(c + d)])
+    return out
+
+
+def dots(rng) -> Strokes:
+    """2–9 dots, or one (drawn with whatever brush)."""
+    return [[p, (p[0] + 0.01, p[1])] for p in _points(rng, int(rng.integers(1, 10)))]
+
+
+GRID = [(x, y) for y in (0.05, 0.5, 0.95) for x in (0.1, 0.5, 0.9)]
+
+
+def letterlike(rng) -> Strokes:
+    """2–5 strokes joining random anchors of a 3×3 grid, some bent into arcs: shapes with a letter's parts."""
+    out = []
+    for _ in range(int(rng.integers(2, 6))):
+        a, b = rng.choice(len(GRID), 2, replace=False)
+        (x0, y0), (x1, y1) = GRID[a], GRID[b]
+        if rng.random() < 0.3:  # bow the segment sideways
+            bend = rng.uniform(-0.4, 0.4)
+            t = np.linspace(0, 1, 12)
+            x = x0 + (x1 - x0) * t - bend * (y1 - y0) * np.sin(np.pi * t)
+            y = y0 + (y1 - y0) * t + bend * (x1 - x0) * np.sin(np.pi * t)
+            out.append(list(zip(x, y)))
+        else:
+            out.append([(x0, y0), (x1, y1)])
+    return out
+
+
+KINDS = {"strokes": strokes, "polygon": polygon, "loops": loops, "zigzag": zigzag, "hatching": hatching,
+         "dots": dots, "letterlike": letterlike}
+
+
+def worn(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The ink as a poor copy would show it: drawn small (16–48 px across), uneven and grainy, blown up again.
+    Given to digits and non-digits alike, so that a detector learns shapes, not the look of clean strokes."""
+    side = int(rng.integers(16, 49))
+    small = np.asarray(Image.fromarray(ink).resize((side, side), Image.BILINEAR), np.float32) / 255
+    small *= rng.uniform(0.4, 1.0, small.shape)                         # uneven pressure
+    small += (rng.random(small.shape) < rng.uniform(0, 0.06)) * (small > 0.05) * rng.uniform(0.3, 1.0)  # blots at the edges
+    small = np.clip(small + rng.normal(0, rng.uniform(0, 0.05), small.shape), 0, 1)  # paper grain
+    resample = Image.NEAREST if rng.random() < 0.5 else Image.BILINEAR
+    return np.asarray(Image.fromarray((small * 255).astype(np.uint8)).resize(ink.shape[::-1], resample))
+
+
+def _drawn(strokes: Strokes, rng, i: int, canvas: int, widths: tuple[float, float], worn_share: float) -> np.ndarray:
+    size = rng.uniform(0.3, 0.9) * canvas
+    width = max(2, min(int(rng.uniform(*widths)), int(size * 0.2)))  # a fat brush on a small drawing fills it in
+    ink = strokes_ink(strokes, rng, size, width, canvas)
+    return as_canvas(worn(ink, rng) if rng.random() < worn_share else ink, STYLES[i % len(STYLES)])
+
+
+def negatives(per_kind: int = 100, seed: int = 0, canvas: int = 280, worn_share: float = 0.3) -> list[Drawing]:
+    """`per_kind` drawings of each kind of KINDS (digit -1), in the canvas styles in turn, random sizes and
+    brushes (2–45 px, dots bigger); `worn_share` of them worn (see `worn`)."""
+    rng = np.random.default_rng(seed)
+    return [Drawing(_drawn(make(rng), rng, i, canvas, (25, 60) if kind == "dots" else (2, 45), worn_share), -1, kind)
+            for kind, make in KINDS.items() for i in range(per_kind)]
+
+
+def digits_drawn(per_digit: int = 100, seed: int = 0, canvas: int = 280, worn_share: float = 0.3) -> list[Drawing]:
+    """Digits from digits.handdrawn's skeletons drawn the way `negatives` draws (same sizes, brushes, wear):
+    the other side of what the detector is fitted on."""
+    rng = np.random.default_rng(seed)
+    return [Drawing(_drawn(SKELETONS[d], rng, i, canvas, (2, 45), worn_share), d, "drawn")
+            for d in range(10) for i in range(per_digit)]

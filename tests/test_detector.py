@@ -1,0 +1,107 @@
+"""The not-a-digit detector (digits.detector): one forward pass gives the logits and its features, it is
+plain data that round-trips through a checkpoint, classify reports it without changing the digit read, and
+its negatives (digits.negatives) are made the same way every time."""
+
+import numpy as np
+import pytest
+import torch
+
+from digits import build_model, classify, load_checkpoint, save_checkpoint
+from digits.checkpoint import amend_checkpoint
+from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
+from digits.negatives import KINDS, digits_drawn, negatives
+from digits.preprocess import LOW_CONFIDENCE, Prediction
+from tests.helpers import draw_digit
+
+
+def a_detector(size: int, threshold: float, seed: int = 0) -> Detector:
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)
+    return Detector(r(size), r(size).abs() + 0.5, r(32, size), r(32), r(32), r(()), threshold)
+
+
+@pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2), ("cnn", 6 + 12 + 40 + 2)])
+def test_the_features_come_from_the_same_forward_pass_as_the_logits(name, size):
+    torch.manual_seed(0)
+    model = build_model(name).eval()
+    x = torch.randn(5, 1, 28, 28)
+    logits, f = features(model, x)
+    assert torch.equal(logits, model(x))
+    assert f.shape == (5, size) == (5, feature_size(model)) and f.dtype == torch.float64
+    p = torch.softmax(logits.double(), 1)
+    torch.testing.assert_close(f[:, -2], p.max(1).values)  # top probability and energy, at T = 1
+    torch.testing.assert_close(f[:, -1], -torch.logsumexp(logits.double(), 1))
+
+
+def test_the_detector_round_trips_through_a_checkpoint_and_an_old_one_has_none(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("cnn")
+    path = save_checkpoint(tmp_path / "c.pt", "cnn", model, metrics={"test_acc": 0.5})
+    assert load_checkpoint(path)[0].detector is None
+    det = a_detector(feature_size(model.eval()), 0.25)
+    amend_checkpoint(path, {"detector_threshold": det.threshold}, {"detector_command": "python -m digits detector c.pt --write"},
+                     detector=det.tensors())
+    back, meta = load_checkpoint(path)
+    assert "detector" not in meta and meta["detector_command"].startswith("python -m digits detector")
+    assert back.detector.threshold == 0.25
+    assert all(torch.equal(getattr(back.detector, n), getattr(det, n)) for n in DETECTOR_FIELDS)
+    amend_checkpoint(path, {"temperature": 1.5})  # amending something else keeps the detector
+    f = torch.randn(4, feature_size(back))
+    assert torch.equal(load_checkpoint(path)[0].detector.score(f), det.score(f))
+
+
+def test_classify_says_not_a_digit_and_keeps_the_guess(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("lenet5")
+    path = save_checkpoint(tmp_path / "c.pt", "lenet5", model)
+    plain, _ = load_checkpoint(path)
+    image = draw_digit("ring")
+    before = classify(plain, image)
+    assert before.not_digit is False and before.flagged == before.unsure
+    for threshold, flagged in ((-1e4, True), (1e4, False)):
+        amend_checkpoint(path, {"detector_threshold": threshold}, detector=a_detector(feature_size(plain), threshold).tensors())
+        p = classify(load_checkpoint(path)[0], image)
+        assert p.not_digit is flagged and p.flagged is (flagged or p.unsure)
+        assert p.digit == before.digit and np.array_equal(p.probs, before.probs) and np.array_equal(p.input, before.input)
+    empty = classify(load_checkpoint(path)[0], np.zeros((280, 280), np.uint8))
+    assert empty.digit is None and not empty.not_digit and empty.flagged  # no ink: nothing to detect
+
+
+def test_prediction_fields():
+    probs = np.full(10, 0.05)
+    probs[3] = 0.55
+    assert Prediction(3, probs, np.zeros((28, 28))).unsure and 0.55 < LOW_CONFIDENCE
+    sure = np.eye(10)[3]
+    p = Prediction(3, sure, np.zeros((28, 28)), not_digit=True)
+    assert p.flagged and not p.unsure and p.digit == 3 and p.confidence == 1.0  # the guess stays available
+    assert not Prediction(3, sure, np.zeros((28, 28))).flagged
+    assert Prediction(None, np.full(10, 0.1), np.zeros((28, 28))).flagged
+
+
+def test_the_negatives_are_the_same_for_a_seed_and_every_one_has_ink():
+    a, b, c = negatives(2, 0), negatives(2, 0), negatives(2, 1)
+    assert len(a) == 2 * len(KINDS) and {d.digit for d in a} == {-1} and [d.style for d in a[::2]] == list(KINDS)
+    assert all(np.array_equal(x.image, y.image) for x, y in zip(a, b))
+    assert not all(np.array_equal(x.image, y.image) for x, y in zip(a, c))
+    drawn = digits_drawn(1, 0)
+    assert [d.digit for d in drawn] == list(range(10))
+    from digits.preprocess import to_mnist
+
+    assert all(d.image.shape == (280, 280, 4) and to_mnist(d.image) is not None for d in a + drawn)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["lenet5", "cnn"])
+def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name):
+    """On a small real sample: 1,000 MNIST test digits, and fresh drawings of the plainest non-digits."""
+    from pathlib import Path
+
+    from digits.data import load_test, normalize
+
+    model, _ = load_checkpoint(Path(__file__).resolve().parents[1] / "checkpoints" / f"{name}.pt")
+    test = load_test()
+    with torch.inference_mode():
+        _, f = features(model, normalize(test.images[:1000]))
+    assert (model.detector.score(f) > model.detector.threshold).double().mean() <= 0.01
+    obvious = [d for d in negatives(20, seed=12345) if d.style in ("hatching", "dots")]
+    assert np.mean([classify(model, d.image).not_digit for d in obvious]) >= 0.8
