@@ -16,7 +16,8 @@ from digits import MODELS, CheckpointError, TrainConfig, build_model, count_para
 from digits.catalog import checkpoint_info
 from digits.config import choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
-from digits.launch import RunActive, pause_run, ready_spare, resume_run, start_run, stop_run
+from digits.launch import (RunActive, await_first_point, pause_run, ready_spare, resume_run, start_run, stop_run,
+                           waiting_spare)
 from digits.runs import MAX_NAME, EventReader, list_runs, pause_requested, read_name, read_plain, run_state
 from digits.models import title
 from digits.room import HELD_OUT, VALIDATION
@@ -217,6 +218,8 @@ def _start() -> None:
     except ValueError as e:
         st.session_state["_start_said"] = ("error", f"Cannot start: {e}")
         return
+    spare = waiting_spare()
+    warm = spare is not None and spare.ready()  # a warm process takes the run: its first point is ~0.2 s away
     try:
         run = start_run(config, ui.RUNS, name=st.session_state.get("run_name", ""))
     except RunActive as e:  # another session pressed Start at the same moment
@@ -225,6 +228,8 @@ def _start() -> None:
         st.session_state["_start_said"] = ("error", f"{e}. Nothing was started: free some space or fix the folder's "
                                                     "permissions, then Start again.")
     else:
+        if warm:
+            await_first_point(run)  # the page after Start shows the first chart point, not a poll later
         st.session_state["run"] = run.name
         st.session_state["run_name"] = ""
         st.session_state["_start_said"] = ("toast", f"Started {run.name}")

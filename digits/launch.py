@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .process import hold_lock, lock_held, process_record, verified_pid
-from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
+from .runs import CONFIG, INHERITED_LOCK, EventReader, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
 from .spare import Spare
 from .spare import enabled as spare_enabled
 
@@ -63,6 +63,18 @@ def _take_spare() -> Spare | None:
     with _spare_lock:
         spare, _spare = _spare, None
     return spare
+
+
+def await_first_point(run_dir: Path | str, timeout: float = 1.5) -> bool:
+    """Wait (at most `timeout` seconds) for a run's first Step event, its first chart point; whether it came.
+    A run handed to a warm spare has it within a fraction of a second: waiting for it lets the page that
+    follows Start show the point at once instead of one polling interval later."""
+    reader, deadline = EventReader(run_dir), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e.kind in ("step", "failed", "finished", "stopped") for e in reader.read()):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def run_id(model: str) -> str:
