@@ -188,10 +188,13 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     url, second = launch(env)
     try:
         open_page(page, url, "train", "Train")
-        first_seen = progress_text(page)
-        time.sleep(3)
-        iteration = lambda text: int(re.search(r"iteration (\d+)/", text).group(1))
-        assert iteration(progress_text(page)) > iteration(first_seen)  # found again, and followed live
+        iteration = lambda: int(re.search(r"iteration (\d+)/", progress_text(page)).group(1))
+        first_seen, deadline = iteration(), time.time() + 30
+        # Found again, and followed live: the run (at SCHED_IDLE) may get no CPU for a few seconds while the
+        # new server and the browser start on a busy machine, so the page is watched for up to 30 s.
+        while iteration() <= first_seen and time.time() < deadline:
+            time.sleep(0.5)
+        assert iteration() > first_seen
         page.get_by_role("button", name="Stop training").click()
         page.get_by_text("Stopped on request").first.wait_for(timeout=30_000)
         assert run_state(run) == "stopped" and (run / "best.pt").exists()
@@ -252,4 +255,5 @@ def test_the_hostile_corpus_uploaded_through_the_page_never_takes_the_server_dow
     leak = LEAK.split("/leak")[0]
     assert not [u for u in requested if u.startswith(leak) or "/leak" in u]
     stored = sorted(p.stem for p in folder.glob("*.pt") if not p.stem.startswith("disk-"))
-    assert stored == sorted(["cnn", "deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created"])
+    assert stored == sorted(["cnn", "deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created",
+                             "huge-calibration-command"])  # load, with the over-long text dropped
