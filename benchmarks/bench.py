@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import platform
-import json
 import os
 import statistics
 import subprocess
@@ -174,7 +173,7 @@ def first_things(runs_dir: str, device, spare: bool) -> tuple[float, float, dict
     (digits.spare) is made ready first, as the Train page does while the settings are chosen."""
     from digits import launch
     from digits.process import lock_held
-    from digits.runs import EVENTS, read_starting
+    from digits.runs import EventReader, read_starting
 
     if spare:
         os.environ["DIGITS_SPARE"] = "1"
@@ -183,13 +182,13 @@ def first_things(runs_dir: str, device, spare: bool) -> tuple[float, float, dict
             time.sleep(0.05)
     t = time.perf_counter()
     run = launch.start_run(TrainConfig(model="lenet5", device=device.type, **TrainConfig.recipe("fast")), runs_dir)
-    steps, first, step = {}, None, None
+    steps, first, step, reader = {}, None, None, EventReader(run)
     while step is None and time.perf_counter() - t < 120:
         steps.setdefault(read_starting(run), time.perf_counter() - t)
-        lines = (run / EVENTS).read_text().splitlines() if (run / EVENTS).exists() else []
-        if lines and first is None:
+        reader.read()
+        if reader.events and first is None:
             first = time.perf_counter() - t
-        if any(json.loads(line)["kind"] == "step" for line in lines):
+        if any(e.kind == "step" for e in reader.events):
             step = time.perf_counter() - t
         time.sleep(0.01)
     launch.stop_run(run)

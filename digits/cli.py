@@ -213,12 +213,17 @@ def _train(args, argv: list[str]) -> int:
             writer.close()
 
 
+def _splits_of(meta: dict):
+    """The splits a checkpoint was trained and chosen on: its config's validation size and seed."""
+    config = meta.get("config", {})
+    return load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+
+
 def _evaluate(args) -> int:
     from .evaluate import evaluate
 
     model, meta = load_checkpoint(args.checkpoint)
-    val_size = meta.get("config", {}).get("val_size", 10_000)
-    m = evaluate(model, load_splits(val_size, meta.get("config", {}).get("seed", 0)).test)
+    m = evaluate(model, _splits_of(meta).test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
@@ -231,8 +236,7 @@ def _calibrate(args) -> int:
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
-        config = meta.get("config", {})  # the validation split the checkpoint was chosen on, as _evaluate does
-        splits = load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+        splits = _splits_of(meta)
         c = calibrate(model, splits)
         was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
         print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
@@ -257,8 +261,7 @@ def _detector(args) -> int:
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
-        config = meta.get("config", {})  # the splits the checkpoint was trained and chosen on, as _calibrate does
-        splits = load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+        splits = _splits_of(meta)
         fitted = fit(model, splits.train.images, splits.val.images)
         det = fitted.detector
         with torch.inference_mode():  # MNIST test images are already what to_mnist makes: the classify rule on them

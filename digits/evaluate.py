@@ -45,8 +45,12 @@ def logits_of(model: nn.Module, split: Split, batch_size: int = 2000) -> torch.T
 
 
 def accuracy(model: nn.Module, split: Split, batch_size: int = 2000) -> float:
-    logits = logits_of(model, split, batch_size)
-    return (logits.argmax(1) == split.labels.to(logits.device)).float().mean().item()
+    return accuracy_of(logits_of(model, split, batch_size), split.labels)
+
+
+def accuracy_of(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The share of rows of logits (N, 10) whose argmax is the label."""
+    return (logits.argmax(1) == labels.to(logits.device)).float().mean().item()
 
 
 def evaluate(model: nn.Module, split: Split, batch_size: int = 2000) -> Metrics:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from .config import TrainConfig
+from .events import FINAL_KINDS
 from .process import hold_lock, lock_held, process_record, verified_pid
 from .runs import CONFIG, INHERITED_LOCK, EventReader, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
 from .spare import Spare
@@ -71,7 +72,7 @@ def await_first_point(run_dir: Path | str, timeout: float = 1.5) -> bool:
     follows Start show the point at once instead of one polling interval later."""
     reader, deadline = EventReader(run_dir), time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(e.kind in ("step", "failed", "finished", "stopped") for e in reader.read()):
+        if any(e.kind == "step" or e.kind in FINAL_KINDS for e in reader.read()):
             return True
         time.sleep(0.05)
     return False

@@ -242,9 +242,13 @@ def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] |
     x = to_mnist(image)
     if x is None:
         return None
-    t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
     with torch.inference_mode(), eval_mode(model):
-        return x, model(t).float().cpu()
+        return x, model(_network_input(model, x)).float().cpu()
+
+
+def _network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
+    """A 28×28 input in [0, 1] as the network takes it: standardised, (1, 1, 28, 28), on the model's device."""
+    return standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
 
 
 def classify(model: nn.Module, image) -> Prediction:
@@ -255,7 +259,7 @@ def classify(model: nn.Module, image) -> Prediction:
     x = to_mnist(image)
     if x is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    t = standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
+    t = _network_input(model, x)
     detector = getattr(model, "detector", None)
     with torch.inference_mode(), eval_mode(model):
         if detector is None:

@@ -100,10 +100,6 @@ class Spare:
         finally:
             self.sock.close()
 
-    def close(self) -> None:
-        """Let an unused spare go (it exits on end-of-file)."""
-        self.sock.close()
-
 
 def warm_up() -> None:
     """What a cold run spends its first seconds on, done before there is a run: the imports (torch, the

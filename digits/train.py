@@ -23,7 +23,7 @@ from .config import TrainConfig
 from .data import Splits, batches, load_splits, standardize
 from .device import device_name, prepare, resolve_device
 from .calibration import fit_temperature, measure
-from .evaluate import accuracy, logits_of
+from .evaluate import accuracy, accuracy_of, logits_of
 from .models import build_model, count_parameters, to_device
 from .optim import optimizer
 from .room import Room, with_room
@@ -248,7 +248,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
 
     def validation(epoch: int) -> ev.Evaluation:
         val_logits = logits_of(model, val)
-        acc = round((val_logits.argmax(1) == val.labels).float().mean().item(), 6)
+        acc = round(accuracy_of(val_logits, val.labels), 6)
         room_val_acc = round(accuracy(model, room_val), 6) if room_val is not None else None
         train_acc, train_loss = window.take()
         # The best model is the best on the validation data of what the run learns: MNIST's, and the room's
@@ -272,7 +272,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             calibration = {}
             if len(test):
                 test_logits = logits_of(model, test)
-                test_acc = round((test_logits.argmax(1) == test.labels).float().mean().item(), 6)
+                test_acc = round(accuracy_of(test_logits, test.labels), 6)
                 m = measure(test_logits, test.labels, model.temperature)
                 calibration = {"test_ece": round(m.ece_after, 6), "uncalibrated_test_ece": round(m.ece_before, 6)}
             final_room = room_acc()
