@@ -169,6 +169,9 @@ def to_device(model: nn.Module, device) -> nn.Module:
 def eval_mode(model: nn.Module):
     """Evaluation mode for a block (dropout and batch norm off, should a model have them), then the
     mode the model was in before: a caller in the middle of training gets its model back training."""
+    if not any(m.training for m in model.modules()):  # already so (how the app keeps its models): nothing to set
+        yield model
+        return
     was_training = model.training
     model.eval()
     try:

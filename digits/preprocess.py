@@ -99,10 +99,13 @@ def ink(image) -> np.ndarray:
     """(H, W) float32 ink intensity in [0, 1]: 1 is full ink, whatever the colours of ink and paper."""
     a, full = _checked(image)
     if a.shape[2] == 4:
-        alpha = a[:, :, 3].astype(np.float32) / full
-        if _border(alpha) < 0.5:         # transparent paper: the ink is whatever is opaque
-            return alpha
-        grey = _grey(a) * alpha
+        if a[:, :, 3].min() == full:     # opaque everywhere (the canvas's usual case): alpha changes nothing
+            grey = _grey(a)
+        else:
+            alpha = a[:, :, 3].astype(np.float32) / full
+            if _border(alpha) < 0.5:     # transparent paper: the ink is whatever is opaque
+                return alpha
+            grey = _grey(a) * alpha
     elif a.shape[2] == 3:
         grey = _grey(a)
     else:
@@ -110,6 +113,8 @@ def ink(image) -> np.ndarray:
     paper = _border(grey)
     if paper > 0.5:                      # dark ink on light paper
         return np.clip((paper - grey) / paper, 0, 1)
+    if paper == 0:                       # black paper: the grey level is the ink
+        return np.clip(grey, 0, 1, out=grey)
     return np.clip((grey - paper) / max(1 - paper, 1e-6), 0, 1)
 
 
@@ -118,10 +123,18 @@ def _bbox(mask: np.ndarray):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
+def _pad(a: np.ndarray, r: int, value=0, dtype=None) -> np.ndarray:
+    """`a` inside a border of r pixels of `value` (np.pad's constant mode, a tenth of its cost on small arrays)."""
+    h, w = a.shape
+    out = np.full((h + 2 * r, w + 2 * r), value, dtype or a.dtype)
+    out[r:r + h, r:r + w] = a
+    return out
+
+
 def _count3(mask: np.ndarray) -> np.ndarray:
     """How many of each pixel's 3×3 block (itself included) are set: nine shifted adds (a pooling layer
     costs ten times more on one CPU thread)."""
-    p = np.pad(mask, 1).astype(np.uint8)
+    p = _pad(mask, 1, dtype=np.uint8)
     h, w = mask.shape
     return sum(p[i:i + h, j:j + w] for i in range(3) for j in range(3))
 
@@ -129,7 +142,7 @@ def _count3(mask: np.ndarray) -> np.ndarray:
 def _grow(mask: np.ndarray, r: int) -> np.ndarray:
     """`mask` widened by r pixels in each direction (a square binary dilation, rows then columns)."""
     h, w = mask.shape
-    p = np.pad(mask, r)
+    p = _pad(mask, r)
     rows = np.logical_or.reduce([p[i:i + h, :] for i in range(2 * r + 1)])
     return np.logical_or.reduce([rows[:, j:j + w] for j in range(2 * r + 1)])
 
@@ -148,20 +161,31 @@ def ink_extent(image) -> float:
 
 def _stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width ≈ area / (half the boundary length): a stroke of width w, length L has area wL, boundary 2L."""
-    padded = np.pad(mask, 1)
+    padded = _pad(mask, 1)
     inner = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     boundary = mask.sum() - inner.sum()
     return 2.0 * mask.sum() / max(boundary, 1)
 
 
+def _window_max(y: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """Max over each run of k values along `axis` (0 or 1): maxima of runs of 1, 2, 4, … by doubling, then
+    two overlapping runs cover k. log2(k) array passes instead of k: a wide brush costs little more than a thin one."""
+    n, w = y.shape[axis] - (k - 1), 1
+    cut = (lambda a, b: y[a:b]) if axis == 0 else (lambda a, b: y[:, a:b])
+    while 2 * w <= k:
+        y = np.maximum(cut(0, y.shape[axis] - w), cut(w, y.shape[axis]))
+        w *= 2
+    return np.maximum(cut(0, n), cut(k - w, k - w + n))
+
+
 def _morph(x: torch.Tensor, radius: int, dilate: bool) -> torch.Tensor:
-    """Square grey-level dilation (max filter) or erosion (min filter), done as two 1-D passes."""
+    """Square grey-level dilation (max filter) or erosion (min filter) of radius `radius`, rows then columns;
+    outside the picture counts as neither ink nor paper (it never erodes the edge). The same values as
+    max_pool2d with that padding, 7–12× faster on one CPU thread."""
     k = 2 * radius + 1
-    sign = 1 if dilate else -1
-    y = sign * x[None, None]
-    y = F.max_pool2d(y, (1, k), stride=1, padding=(0, radius))
-    y = F.max_pool2d(y, (k, 1), stride=1, padding=(radius, 0))
-    return sign * y[0, 0]
+    y = _pad(x.numpy() * (1 if dilate else -1), radius, -np.inf)
+    y = _window_max(_window_max(y, k, 1), k, 0)
+    return torch.from_numpy(np.ascontiguousarray(y if dilate else -y))
 
 
 def _resize(x: torch.Tensor, h: int, w: int) -> torch.Tensor:
@@ -178,14 +202,20 @@ def to_mnist(image) -> np.ndarray | None:
     # box over the whole picture and the digit ends up small and blurred in the middle of the 28×28
     # (low-resolution scans were read 81% right with them, 92% without: python -m digits heldout).
     strong = x >= NOISE
-    strokes = strong & (_count3(strong) >= SPECK)
+    # Strokes and their edges lie within 3 px of the strong ink's box: the 3×3 count and the 2-px widening
+    # are done there only (the same result as on the whole picture, a fraction of the cost on a big canvas).
+    r0, r1, c0, c1 = _bbox(strong)
+    r0, c0, r1, c1 = max(r0 - 3, 0), max(c0 - 3, 0), min(r1 + 3, x.shape[0]), min(c1 + 3, x.shape[1])
+    box = strong[r0:r1, c0:c1]
+    strokes = box & (_count3(box) >= SPECK)
     if not strokes.any():
         return None
-    near = _grow(strokes, 2)  # the strokes with their faint edges
-    r0, r1, c0, c1 = _bbox((x > 0.5 * INK_CONTRAST) & near)
-    crop = x[r0:r1, c0:c1]
+    near = np.zeros_like(strong)
+    near[r0:r1, c0:c1] = _grow(strokes, 2)  # the strokes with their faint edges
+    b0, b1, d0, d1 = _bbox((x[r0:r1, c0:c1] > 0.5 * INK_CONTRAST) & near[r0:r1, c0:c1])
+    crop = x[r0 + b0:r0 + b1, c0 + d0:c0 + d1]
     paper = x[~near]  # the grain's level (0 on a canvas) is taken off what is left: no grey veil in the 28×28
-    floor = min(float(paper.mean() + 3 * paper.std()), NOISE) if paper.size else 0.0
+    floor = min(float(paper.mean() + 3 * paper.std()), NOISE) if paper.any() else 0.0  # clean paper: 0
     if floor > 0.01:
         crop = np.clip((crop - floor) / (1 - floor), 0, 1).astype(np.float32)
     t = torch.from_numpy(np.ascontiguousarray(crop))
@@ -216,8 +246,8 @@ def to_mnist(image) -> np.ndarray | None:
         return None
     cy = (small.sum(axis=1) * np.arange(small.shape[0])).sum() / total
     cx = (small.sum(axis=0) * np.arange(small.shape[1])).sum() / total
-    top = int(np.clip(round(13.5 - cy), 0, 28 - small.shape[0]))
-    left = int(np.clip(round(13.5 - cx), 0, 28 - small.shape[1]))
+    top = min(max(round(13.5 - cy), 0), 28 - small.shape[0])
+    left = min(max(round(13.5 - cx), 0), 28 - small.shape[1])
     out = np.zeros((28, 28), np.float32)
     out[top:top + small.shape[0], left:left + small.shape[1]] = small
     return out

@@ -125,3 +125,34 @@ def test_paper_grain_and_specks_of_dust_do_not_shrink_the_digit():
     reference, x = to_mnist(clean), to_mnist(noisy)
     assert max(ink_box(x > 0.3)) in (20, 21)
     assert np.abs(x - reference).mean() < 0.05  # 0.25 when grain and specks counted as ink
+
+
+@pytest.mark.parametrize("radius", [1, 2, 5, 13])
+@pytest.mark.parametrize("dilate", [True, False])
+def test_fast_morphology_is_max_pooling_exactly(radius, dilate):
+    """_morph's doubling window is the square max (min) filter a padded max_pool2d computes, to the bit:
+    the picture's edge counts as neither ink nor paper."""
+    import torch.nn.functional as F
+
+    from digits.preprocess import _morph
+
+    rng = np.random.default_rng(radius)
+    for shape in [(57, 31), (3, 40), (40, 1)]:
+        x = torch.from_numpy(rng.random(shape).astype(np.float32))
+        k, sign = 2 * radius + 1, 1 if dilate else -1
+        y = F.max_pool2d(sign * x[None, None], (1, k), stride=1, padding=(0, radius))
+        want = sign * F.max_pool2d(y, (k, 1), stride=1, padding=(radius, 0))[0, 0]
+        assert torch.equal(_morph(x, radius, dilate), want)
+
+
+def test_eval_mode_gives_a_training_model_back_training_and_leaves_an_evaluating_one_alone():
+    from digits.models import eval_mode
+
+    model = build_model("lenet5")
+    with eval_mode(model):
+        assert not any(m.training for m in model.modules())
+    assert all(m.training for m in model.modules())
+    model.eval()
+    with eval_mode(model):
+        pass
+    assert not any(m.training for m in model.modules())
