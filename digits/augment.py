@@ -40,7 +40,8 @@ def random_affine(x: torch.Tensor, generator: torch.Generator, degrees: float = 
 def roughen(x: torch.Tensor, generator: torch.Generator, share: float = 0.5) -> torch.Tensor:
     """Make a random `share` of (N, 1, H, W) images look drawn with another pen or scanned badly: each of
     those gets its own mix of a thinner or thicker stroke (a 3×3 erosion or dilation, blended in part),
-    a lower resolution (shrunk to 8–16 px by area, enlarged back in blocks or smoothly) and ink blotches
+    a lower resolution (shrunk to 8–24 px by area, inked unevenly and bleeding as a poor scan is,
+    enlarged back in blocks or smoothly) and ink blotches
     (a few soft blobs and specks). Background 0, ink up to 1 (apply before normalising); parameters come
     from the CPU generator so runs repeat. For the other hands, pens and scans of issue #15: procedural,
     made without looking at digits.heldout's drawings (which stay the measure)."""
@@ -53,13 +54,21 @@ def roughen(x: torch.Tensor, generator: torch.Generator, share: float = 0.5) -> 
     amount = u[:, 4].view(n, 1, 1, 1)
     widened = torch.where(u[:, 5].view(n, 1, 1, 1) < 0.5, thick, thin)
     x = x + pick((0, 0.5)) * amount * (widened - x)
-    # Low resolution: one size per batch, drawn from 8 to 16 px; blocks (nearest) or smooth (bilinear).
-    side = int(torch.randint(8, 17, (1,), generator=generator))
+    # Low resolution: one size per batch, drawn from 8 to 24 px; blocks (nearest) or smooth (bilinear). A poor
+    # scan or a cheap camera also inks unevenly at that resolution: each coarse pixel's ink is scaled by its own
+    # random factor (0.5–1) and a random share (up to 12%) of the paper pixels next to a stroke take some ink
+    # (bleeding).
+    side = int(torch.randint(8, 25, (1,), generator=generator))
     small = F.interpolate(x, size=(side, side), mode="area")
+    spots = torch.rand(n, 3, side, side, generator=generator).to(x.device)
+    share_bled = 0.12 * torch.rand(n, 1, 1, 1, generator=generator).to(x.device)
+    bleed = (spots[:, 1:2] < share_bled) & (F.max_pool2d(small, 3, 1, 1) > 0.1) & (small < 0.1)
+    small = (small * (0.5 + 0.5 * spots[:, :1]) + bleed * (0.3 + 0.7 * spots[:, 2:3])).clamp(0, 1)
     blocky = torch.rand(1, generator=generator).item() < 0.5
     big = F.interpolate(small, size=(h, w), mode="nearest") if blocky else \
         F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
-    x = x + pick((1, 0.4)) * (big - x)
+    big = big / big.amax((2, 3), keepdim=True).clamp_min(0.1)  # its strongest ink full, as digits.preprocess makes it
+    x = x + pick((1, 0.5)) * (big.clamp(0, 1) - x)
     # Blotches: three soft blobs of random size and darkness, and specks, on a third of the chosen.
     cy, cx, r, ink = (torch.rand(n, 3, 1, 1, generator=generator).to(x.device) for _ in range(4))
     yy = torch.linspace(0, 1, h, device=x.device).view(1, 1, h, 1)

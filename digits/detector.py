@@ -1,11 +1,12 @@
 """Not a digit: a small head on the classifier's own features that says when a drawing is unlike any digit.
 
 A classifier trained on MNIST must answer 0–9 for anything, often confidently (an X read as an 8 at 98%).
-Its hidden layers still see the difference: this detector reads them — the last hidden layer (LeNet-5's F6,
-84 values; the CNN's Linear-3, 40) and the mean of each convolutional map after its activation — plus the
-top probability and the energy −logsumexp(logits) (Liu et al. 2020; both at T = 1, so that calibrating
-the checkpoint afterwards leaves the detector as it was fitted), and a one-hidden-layer
-network (32 tanh units) turns them into one score. The classifier's weights are not touched.
+Its hidden layers still see the difference: this detector reads every one of them — each convolutional map
+after its activation averaged over space, each fully connected hidden layer as it is (LeNet-5: 164 values from
+C1–C5's maps and F6's 84; the CNN: 18 from its maps and Linear-1–3's 140 + 80 + 40) — plus the top probability
+and the energy −logsumexp(logits) (Liu et al. 2020; both at T = 1, so that calibrating the checkpoint
+afterwards leaves the detector as it was fitted), and a one-hidden-layer network (64 tanh units) turns them
+into one score. The classifier's weights are not touched.
 
 It is fitted (`fit`, the CLI's `detector`) on MNIST training digits and digits.negatives' drawings: digits
 drawn with digits.handdrawn's skeletons against random strokes, shapes, scribbles and letter-like
@@ -30,7 +31,7 @@ from torch import nn
 from .data import standardize
 from .models import run_stages
 
-HIDDEN = 32                 # tanh units of the head
+HIDDEN = 64                 # tanh units of the head
 EPOCHS = 400                # full-batch Adam steps (~20 s on one CPU thread)
 LEARNING_RATE = 1e-2
 WEIGHT_DECAY = 1e-3
@@ -41,18 +42,18 @@ DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "d
 
 def features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(logits (N, 10), detector features (N, D)) of standardised images (N, 1, 28, 28), in one forward pass:
-    each convolutional map after its activation averaged over space, the last hidden layer, the top
-    probability and the energy (of the logits as they are: T = 1)."""
+    what every activation gives — a convolutional map averaged over space, a fully connected layer's values as
+    they are — then the top probability and the energy (of the logits as they are: T = 1)."""
     stages = model.stages()
-    pooled, h = [], x
+    seen, h = [], x
     for stage in stages[:-1]:
         h = stage.fn(h)
-        if h.dim() == 4 and stage.fn in (torch.tanh, F.relu):  # (N, C, H, W) after an activation
-            pooled.append(h.mean((2, 3)))
+        if stage.fn in (torch.tanh, F.relu):  # after an activation: (N, C, H, W) maps or (N, K) values
+            seen.append(h.mean((2, 3)) if h.dim() == 4 else h)
     logits = run_stages(stages[-1:], h)
     z = logits.double()
     extra = torch.stack([torch.softmax(z, 1).max(1).values, -torch.logsumexp(z, 1)], 1)
-    return logits, torch.cat([*pooled, h, extra.to(h.dtype)], 1).double()
+    return logits, torch.cat([*seen, extra.to(h.dtype)], 1).double()
 
 
 def feature_size(model: nn.Module) -> int:

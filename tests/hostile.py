@@ -31,8 +31,8 @@ def _base(model: str = "cnn") -> dict:
             "metrics": {"test_acc": 0.5}, "created": "2026-11-23T00:00:00+0000"}
 
 
-def _detector(size: int = 60, hidden: int = 32) -> dict:
-    """A not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS) for a head on `size` features (the CNN has 60)."""
+def _detector(size: int = 280, hidden: int = 32) -> dict:
+    """A not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS) for a head on `size` features (the CNN has 280)."""
     return {"mean": torch.zeros(size), "std": torch.ones(size), "w1": torch.zeros(hidden, size), "b1": torch.zeros(hidden),
             "w2": torch.zeros(hidden), "b2": torch.tensor(0.0)}
 

@@ -20,7 +20,7 @@ def a_detector(size: int, threshold: float, seed: int = 0) -> Detector:
     return Detector(r(size), r(size).abs() + 0.5, r(32, size), r(32), r(32), r(()), threshold)
 
 
-@pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2), ("cnn", 6 + 12 + 40 + 2)])
+@pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2), ("cnn", 6 + 12 + 140 + 80 + 40 + 2)])
 def test_the_features_come_from_the_same_forward_pass_as_the_logits(name, size):
     torch.manual_seed(0)
     model = build_model(name).eval()

@@ -60,7 +60,7 @@ def test_every_hostile_checkpoint_is_refused_with_one_line_or_loads_as_plain_sma
     ("temperature-negative", "metrics.temperature must be a number from 0.05"),
     ("temperature-huge", "metrics.temperature must be a number from 0.05"), ("temperature-text", "metrics.temperature must be"),
     ("detector-no-threshold", "a detector needs metrics.detector_threshold"),
-    ("detector-wrong-shape", "detector.mean must be a float tensor of shape (60,) for this model (60 features)"),
+    ("detector-wrong-shape", "detector.mean must be a float tensor of shape (280,) for this model (280 features)"),
     ("detector-nan", "detector holds NaN or infinite values"), ("detector-text", "detector must map mean, std"),
     ("detector-huge", "detector holds more than 100,000 numbers"),
     ("detector-threshold-nan", "metrics.detector_threshold must be a number from"),
