@@ -37,6 +37,7 @@ LEARNING_RATE = 1e-2
 WEIGHT_DECAY = 1e-3
 FALSE_ALARMS = 0.01         # share of each threshold set's digits the detector alone may flag
 MNIST_DIGITS = 20_000       # MNIST training images it is fitted on (a seeded sample of the training split)
+NEGATIVES = 1000            # digits.negatives drawings of each kind it is fitted on
 DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "detector" mapping: name → tensor
 
 
@@ -133,7 +134,7 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
     g = torch.Generator().manual_seed(seed)
     mnist = train_images[torch.randperm(len(train_images), generator=g)[:MNIST_DIGITS]].float() / 255
     digits = _features_of(model, torch.cat([mnist, _drawn_inputs(digits_drawn(150, seed + 21))]))
-    others = _features_of(model, _drawn_inputs(negatives(400, seed + 100)))
+    others = _features_of(model, _drawn_inputs(negatives(NEGATIVES, seed + 100)))
     mean, std = digits.mean(0), digits.std(0) + 1e-6
     x = (torch.cat([digits, others]) - mean) / std
     y = torch.cat([torch.zeros(len(digits)), torch.ones(len(others))]).double()
