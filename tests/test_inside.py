@@ -367,7 +367,8 @@ def test_occlusion_is_the_probability_lost_under_each_patch(shipped, name):
     corner[1:6, 2:5] = 1.0  # ink in the top-left corner only: patches from row or column 6 on cover blank paper
     o = occlusion(model, corner)
     probs = torch.softmax(logits_of(model, [corner])[0] / model.temperature, 0)  # the probability the app shows
-    assert o.target == int(probs.argmax()) and o.probability == pytest.approx(float(probs[o.target]), abs=1e-6)
+    # float32 throughout: one image in a batch of 65 and the same image alone may take different kernels (~1e-6 apart)
+    assert o.target == int(probs.argmax()) and o.probability == pytest.approx(float(probs[o.target]), abs=1e-5)
     assert (o.grid.shape, o.drop.shape, o.patch, o.stride) == ((8, 8), (28, 28), 7, 3)  # starts 0, 3, …, 21
     assert np.abs(o.grid[2:, :]).max() < 1e-6 and np.abs(o.grid[:, 2:]).max() < 1e-6
     assert np.abs(o.drop[12:, :]).max() < 1e-6 and np.abs(o.drop[:, 12:]).max() < 1e-6
