@@ -251,23 +251,17 @@ def _calibrate(args) -> int:
 
 
 def _detector(args) -> int:
-    import torch
-
     from .checkpoint import TEXT_FIELDS, amend_checkpoint
     from .data import normalize
-    from .detector import features, fit
-    from .models import probabilities
-    from .preprocess import LOW_CONFIDENCE
+    from .detector import fit
+    from .preprocess import flags_of
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
         splits = _splits_of(meta)
         fitted = fit(model, splits.train.images, splits.val.images)
-        det = fitted.detector
-        with torch.inference_mode():  # MNIST test images are already what to_mnist makes: the classify rule on them
-            logits, f = features(model.eval(), normalize(splits.test.images))
-            unsure = probabilities(model, logits.double(), dim=1).max(1).values < LOW_CONFIDENCE
-            alone = det.score(f) > det.threshold
+        det = model.detector = fitted.detector
+        unsure, alone = flags_of(model, normalize(splits.test.images))  # MNIST test images are what to_mnist makes
         print(f"{path}: {meta['model']}, detector threshold {det.threshold:.3f}; flagged by it alone: "
               + ", ".join(f"{name} {share:.1%}" for name, share in fitted.flagged.items())
               + f"; MNIST test {alone.double().mean():.2%}, with the unsure ones {(alone | unsure).double().mean():.2%} "

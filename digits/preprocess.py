@@ -280,6 +280,17 @@ def _network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
     return standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
 
 
+def flags_of(model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """classify's two flags for many inputs at once: (unsure, not_digit), boolean (N,), for standardised (N, 1,
+    28, 28) inputs that are already what to_mnist makes (MNIST's own images are). not_digit is all False for a
+    model without a detector."""
+    with torch.inference_mode(), eval_mode(model):
+        logits, f = features(model, inputs)
+        unsure = probabilities(model, logits.double(), dim=1).max(1).values < LOW_CONFIDENCE
+        detector = getattr(model, "detector", None)
+        return unsure, (detector.score(f) > detector.threshold if detector is not None else torch.zeros_like(unsure))
+
+
 def classify(model: nn.Module, image) -> Prediction:
     """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits
     divided by the model's temperature (its checkpoint's calibration; 1 without one), then softmax. A model

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from digits import build_model, classify, load_checkpoint, save_checkpoint
+from digits import build_model, classify, load_checkpoint, save_checkpoint, to_mnist
 from digits.checkpoint import amend_checkpoint
 from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
 from digits.negatives import KINDS, digits_drawn, negatives
@@ -105,3 +105,27 @@ def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name
     assert (model.detector.score(f) > model.detector.threshold).double().mean() <= 0.01
     obvious = [d for d in negatives(20, seed=12345) if d.style in ("hatching", "dots")]
     assert np.mean([classify(model, d.image).not_digit for d in obvious]) >= 0.8
+
+
+def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path):
+    """flags_of (the CLI's and test_shipped's MNIST figure) applies exactly classify's rule."""
+    from digits.heldout import not_digits, unseen_digits
+    from digits.preprocess import _network_input, flags_of
+
+    torch.manual_seed(0)
+    model = build_model("cnn")
+    path = save_checkpoint(tmp_path / "c.pt", "cnn", model)
+    drawings = unseen_digits(1, 0)[:12] + not_digits(1, 0)[:12]
+    inputs = torch.cat([_network_input(model, to_mnist(d.image)) for d in drawings])
+    det = a_detector(feature_size(model.eval()), 0.0)
+    with torch.inference_mode():
+        scores = det.score(features(model, inputs)[1]).sort().values
+    middle = float(scores[11:13].mean())  # between two scores, not on one: flags half of them, batched or not
+    amend_checkpoint(path, {"detector_threshold": middle}, detector=det.tensors())
+    model, _ = load_checkpoint(path)
+    one_by_one = [classify(model, d.image) for d in drawings]
+    unsure, not_digit = flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))
+    assert unsure.tolist() == [p.unsure for p in one_by_one] and not_digit.tolist() == [p.not_digit for p in one_by_one]
+    assert 0 < sum(not_digit.tolist()) < len(drawings)  # both answers occur: the comparison means something
+    model.detector = None
+    assert not flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))[1].any()
