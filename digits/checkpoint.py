@@ -228,10 +228,11 @@ def read_checkpoint(path: Path | str) -> dict:
     return clean
 
 
-def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
+def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module, dict]:
     """(model in eval mode on the CPU, metadata without the weights): the schema's fields and `path`.
     The model carries the checkpoint's calibration as `model.temperature` (1.0 when it has none) and its
-    not-a-digit detector as `model.detector` (digits.detector.Detector; None when it has none)."""
+    not-a-digit detector as `model.detector` (digits.detector.Detector; None when it has none, or when
+    `detector` is False: what fitting a new one asks for, since the old one may no longer fit the features)."""
     from .detector import feature_size, from_tensors
 
     data = read_checkpoint(path)
@@ -242,7 +243,9 @@ def load_checkpoint(path: Path | str) -> tuple[nn.Module, dict]:
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} ({str(e).splitlines()[0][:200]})") from None
     model.temperature = data["metrics"].get("temperature", 1.0)  # digits.models.probabilities divides by it
     model.detector = None  # digits.preprocess.classify asks it, when there is one
-    if "detector" in data:
+    if "detector" in data and not detector:
+        del data["detector"]
+    elif "detector" in data:
         try:
             model.detector = from_tensors(data.pop("detector"), data["metrics"]["detector_threshold"], feature_size(model))
         except ValueError as e:

@@ -257,7 +257,7 @@ def _detector(args) -> int:
     from .preprocess import flags_of
 
     for path in args.checkpoints:
-        model, meta = load_checkpoint(path)
+        model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
         splits = _splits_of(meta)
         fitted = fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from digits import build_model, classify, load_checkpoint, save_checkpoint, to_mnist
-from digits.checkpoint import amend_checkpoint
+from digits.checkpoint import CheckpointError, amend_checkpoint
 from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
 from digits.negatives import KINDS, digits_drawn, negatives
 from digits.preprocess import LOW_CONFIDENCE, Prediction
@@ -48,6 +48,19 @@ def test_the_detector_round_trips_through_a_checkpoint_and_an_old_one_has_none(t
     amend_checkpoint(path, {"temperature": 1.5})  # amending something else keeps the detector
     f = torch.randn(4, feature_size(back))
     assert torch.equal(load_checkpoint(path)[0].detector.score(f), det.score(f))
+
+
+def test_a_detector_of_another_shape_is_refused_but_can_be_replaced(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("cnn").eval()
+    path = save_checkpoint(tmp_path / "c.pt", "cnn", model)
+    amend_checkpoint(path, {"detector_threshold": 0.0}, detector=a_detector(60, 0.0).tensors())  # an older feature set
+    with pytest.raises(CheckpointError, match=r"detector.mean must be a float tensor of shape \(280,\)"):
+        load_checkpoint(path)
+    plain, meta = load_checkpoint(path, detector=False)  # what fitting a new one loads
+    assert plain.detector is None and "detector" not in meta
+    amend_checkpoint(path, {"detector_threshold": 0.5}, detector=a_detector(feature_size(plain), 0.5).tensors())
+    assert load_checkpoint(path)[0].detector.threshold == 0.5
 
 
 def test_classify_says_not_a_digit_and_keeps_the_guess(tmp_path):
