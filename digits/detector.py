@@ -8,9 +8,10 @@ and the energy −logsumexp(logits) (Liu et al. 2020; both at T = 1, so that cal
 afterwards leaves the detector as it was fitted), and a one-hidden-layer network (64 tanh units) turns them
 into one score. The classifier's weights are not touched.
 
-It is fitted (`fit`, the CLI's `detector`) on MNIST training digits and digits.negatives' drawings: digits
-drawn with digits.handdrawn's skeletons against random strokes, shapes, scribbles and letter-like
-combinations, both clean and worn. The threshold is the score that flags 1% of the digits of each of three
+It is fitted (`fit`, the CLI's `detector`) on digits — MNIST training images as they are and as a poor scan
+shows them (digits.augment's roughening), and digits drawn with digits.handdrawn's skeletons, worn — against
+digits.negatives' random strokes, shapes, scribbles and letter-like combinations, clean and worn. Without the
+worn and roughened digits it learnt that wear itself means "not a digit" and flagged a scanned digit in five. The threshold is the score that flags 1% of the digits of each of three
 sets it was not fitted on — the validation split, digits.handdrawn's drawings and digits.negatives'
 digits — whichever is highest. Nothing from digits.heldout is used: that is the independent measure.
 
@@ -37,6 +38,8 @@ LEARNING_RATE = 1e-2
 WEIGHT_DECAY = 1e-3
 FALSE_ALARMS = 0.01         # share of each threshold set's digits the detector alone may flag
 MNIST_DIGITS = 20_000       # MNIST training images it is fitted on (a seeded sample of the training split)
+ROUGHENED = 10_000          # further training images it is fitted on distorted and roughened (digits.augment)
+DRAWN = 300                 # digits.negatives' worn drawn digits of each digit it is fitted on
 NEGATIVES = 1000            # digits.negatives drawings of each kind it is fitted on
 DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "detector" mapping: name → tensor
 
@@ -125,6 +128,14 @@ def _drawn_inputs(drawings) -> torch.Tensor:
     return torch.from_numpy(np.stack(xs))
 
 
+def _roughened(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """uint8 (N, 28, 28) images, each distorted (a random affine) and roughened: in [0, 1], (N, 28, 28)."""
+    from .augment import random_affine, roughen
+
+    x = random_affine(images.float().view(-1, 1, 28, 28) / 255, generator)
+    return roughen(x, generator, share=1.0).view(-1, 28, 28)
+
+
 def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, seed: int = 0) -> Fitted:
     """Fit a detector to `model` (the classifier is left as it is). train_images / val_images: MNIST's
     training and validation splits, uint8 (N, 28, 28). Deterministic for a seed."""
@@ -132,8 +143,10 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
     from .negatives import digits_drawn, negatives
 
     g = torch.Generator().manual_seed(seed)
-    mnist = train_images[torch.randperm(len(train_images), generator=g)[:MNIST_DIGITS]].float() / 255
-    digits = _features_of(model, torch.cat([mnist, _drawn_inputs(digits_drawn(150, seed + 21))]))
+    order = torch.randperm(len(train_images), generator=g)
+    mnist = train_images[order[:MNIST_DIGITS]].float() / 255
+    rough = _roughened(train_images[order[MNIST_DIGITS:MNIST_DIGITS + ROUGHENED]], g)
+    digits = _features_of(model, torch.cat([mnist, rough, _drawn_inputs(digits_drawn(DRAWN, seed + 21, worn_share=1.0))]))
     others = _features_of(model, _drawn_inputs(negatives(NEGATIVES, seed + 100)))
     mean, std = digits.mean(0), digits.std(0) + 1e-6
     x = (torch.cat([digits, others]) - mean) / std
