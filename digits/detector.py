@@ -11,9 +11,10 @@ into one score. The classifier's weights are not touched.
 It is fitted (`fit`, the CLI's `detector`) on digits — MNIST training images as they are and as a poor scan
 shows them (digits.augment's roughening), and digits drawn with digits.handdrawn's skeletons, worn — against
 digits.negatives' random strokes, shapes, scribbles and letter-like combinations, clean and worn. Without the
-worn and roughened digits it learnt that wear itself means "not a digit" and flagged a scanned digit in five. The threshold is the score that flags 1% of the digits of each of three
-sets it was not fitted on — the validation split, digits.handdrawn's drawings and digits.negatives'
-digits — whichever is highest. Nothing from digits.heldout is used: that is the independent measure.
+worn and roughened digits it learnt that wear itself means "not a digit" and flagged a scanned digit in five.
+The threshold is the score that flags 1% of the digits of each of three sets it was not fitted on — the
+validation split, digits.handdrawn's drawings and digits.negatives' digits — whichever is highest. Nothing
+from digits.heldout is used: that is the independent measure.
 
 Plain data: the tensors of DETECTOR_FIELDS, kept in the checkpoint under "detector" (digits.checkpoint
 validates them), and the threshold as metrics.detector_threshold.
