@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--write", action="store_true", help="store the temperature and the ECEs in each checkpoint")
 
     n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training digits "
-                       "(as they are and roughened) and worn drawn digits against random drawn non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
+                       "(as they are and as read off a canvas) and worn drawn digits against random drawn non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
     n.add_argument("checkpoints", type=Path, nargs="+")
     n.add_argument("--write", action="store_true", help="store the detector, its threshold and figures in each checkpoint")
 
