@@ -50,7 +50,9 @@ def test_the_fine_tune_button_retrains_on_the_room_and_shows_before_and_after(ro
         page.screenshot(path=str(SHOTS / "retrain-form.png"))
         assert page.get_by_label("Room's drawings", exact=True).is_checked()
         page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Before → after").wait_for(timeout=300_000)
+        # exact: the event log's last line ("Finished … ; before → after: …") holds the same words, so a
+        # substring match finds two elements once the log is drawn, and strict mode refuses it.
+        page.get_by_text("Before → after", exact=True).wait_for(timeout=300_000)
         wait_idle(page)
         table = page.locator("[data-testid='stTable']").first
         table.scroll_into_view_if_needed()
