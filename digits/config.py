@@ -83,6 +83,10 @@ class TrainConfig:
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
     roughen: bool = setting(False, "also roughen half the training images on the device: thinner or thicker strokes, "
                             "low resolution, ink blotches (other pens and scans)", label="Roughen")
+    not_digits: float = setting(0.0, "made-up drawings that are not digits (digits.negatives) added to each batch, as a "
+                                "share of it, and trained towards equal probabilities for all ten digits (outlier "
+                                "exposure, Hendrycks et al. 2019): a scribble gets no confident digit; 0: none",
+                                label="Not-digit share", low=0.0, high=0.5, step=0.05)
     drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out and "
                              "measured at each evaluation, 15% help choose the best model, the rest are repeated to make "
                              "room_share of the training images", label="Room's drawings")

@@ -1,6 +1,6 @@
 """Training: one generator that yields events (digits.events) for a `TrainConfig` (digits.config).
 
-About 265 lines: `fit` and the small pieces it reads top to bottom with (the training clock, the
+About 370 lines: `fit` and the small pieces it reads top to bottom with (the training clock, the
 best-model tracker, the loss statistics, the step events, pausing); the optimizer is in digits.optim, devices in digits.device.
 """
 
@@ -66,20 +66,53 @@ def _hold(pause: Callable[[], bool], stop: StopFlag, it: int, clock: _Clock, los
 
 
 def train_step(model, opt, images: torch.Tensor, labels: torch.Tensor,
-               augment: torch.Generator | None = None, rough: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step of the tutorials' training flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step."""
+               augment: torch.Generator | None = None, rough: torch.Generator | None = None,
+               others: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of the tutorials' training flow on a device-resident uint8 batch: forward, loss, zero grads, backward, step.
+    `others`: uint8 (K, 28, 28) images that are not digits, trained towards equal probabilities (`uniform_loss`);
+    the loss returned and the logits are the digits' only."""
     x = images.unsqueeze(1).float().div_(255)            # (B, 1, 28, 28) in [0, 1]
+    n = len(x)
+    if others is not None:
+        x = torch.cat([x, others.unsqueeze(1).float().div_(255)])
     if augment is not None:
         x = random_affine(x, augment)                    # distort before normalising: background stays 0
     if rough is not None:
         x = roughen(x, rough)
     x = standardize(x)
-    logits = model(x)                                    # (B, 10)
+    out = model(x)                                       # (B [+ K], 10)
+    logits = out[:n]
     loss = F.cross_entropy(logits, labels)
+    total = loss if others is None else loss + NOT_DIGIT_WEIGHT * uniform_loss(out[n:])
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    total.backward()
     opt.step()
     return loss, logits
+
+
+# Outlier exposure (Hendrycks, Mazeika & Dietterich, ICLR 2019): the weight of the not-digits' loss beside the
+# digits' cross-entropy (their λ = 0.5 for image classifiers), and the made-up drawings the pool is made of.
+NOT_DIGIT_WEIGHT = 0.5
+NOT_DIGITS_PER_KIND = 2000   # digits.negatives drawings of each kind (14,000; ~45 s to draw and read on a 2-core CPU)
+
+
+def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy from the uniform distribution over the ten digits to softmax(logits), per image averaged:
+    lowest (log 10) when every digit gets 10%."""
+    return -F.log_softmax(logits, 1).mean(1).mean()
+
+
+def not_digit_pool(seed: int, per_kind: int | None = None) -> torch.Tensor:
+    """uint8 (N, 28, 28): digits.negatives drawings as digits.classify reads them (digits.preprocess.to_mnist),
+    drawn with their own seeds (not the detector's)."""
+    import numpy as np
+
+    from .negatives import negatives
+    from .preprocess import to_mnist
+
+    drawn = negatives(per_kind or NOT_DIGITS_PER_KIND, 9000 + seed)
+    made = [x for x in (to_mnist(d.image) for d in drawn) if x is not None]
+    return torch.from_numpy((np.stack(made) * 255).round().astype(np.uint8))
 
 
 class _Window:
@@ -210,7 +243,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     is true the loop waits between two batches (Paused, then Resumed); paused time is not training time.
     With config.drawings the room's drawings (`room`, else the store's) join the training images and
     their held-out part is measured at each evaluation; a run that fine-tunes (config.start_from) or
-    uses them reports the starting model's figures beside the final ones.
+    uses them reports the starting model's figures beside the final ones. With config.not_digits each
+    batch also gets made-up non-digits (`not_digit_pool`, drawn after Started) trained towards "no digit".
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
 
     ~95 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
@@ -287,6 +321,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                      *((len(room.train), len(room.val), len(room.held_out)) if room else ()))
     # After Started: a torch optimizer's first use imports torch._dynamo (1.5–4.7 s on a 2-core CPU, README "Speed").
     opt, sched = optimizer(config, model, per_epoch * config.epochs)
+    pool = not_digit_pool(config.seed).to(device) if config.not_digits else None
+    extra = round(config.not_digits * config.batch_size)
     if room or config.start_from:  # measured after Started: the first event is not kept waiting
         before.update(before_val_acc=round(accuracy(model, val), 6), before_room_acc=room_acc(),
                       before_test_acc=round(accuracy(model, test), 6) if len(test) else None)
@@ -299,8 +335,11 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
             for images, labels in batches(train, config.batch_size, gen):
                 lr = opt.param_groups[0]["lr"]  # the rate this batch is trained with
+                others = None
+                if pool is not None and extra:
+                    others = pool[torch.randint(len(pool), (extra,), generator=gen).to(device)]
                 loss, logits = train_step(model, opt, images, labels, gen if config.augment else None,
-                                          gen if config.roughen else None)
+                                          gen if config.roughen else None, others)
                 if sched:
                     sched.step()
                 it += 1

@@ -213,3 +213,53 @@ def test_each_step_reports_the_learning_rate_its_batch_was_trained_with(tiny_spl
     config = TrainConfig(model="cnn", epochs=2, batch_size=64, device="cpu")
     steps = [e for e in run(config, tiny_splits) if e.kind == "step"]
     assert [e.lr for e in steps] == pytest.approx([config.lr * one_cycle(i, 16) for i in range(16)])
+
+
+# ---------- outlier exposure: made-up non-digits trained towards equal probabilities ----------
+
+def test_uniform_loss_is_cross_entropy_to_the_uniform_distribution():
+    from digits.train import uniform_loss
+
+    logits = torch.randn(7, 10, generator=torch.Generator().manual_seed(3)) * 4
+    assert uniform_loss(logits).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(logits, torch.full((7, 10), 0.1)).item(), abs=1e-6)
+    assert uniform_loss(torch.zeros(3, 10)).item() == pytest.approx(torch.log(torch.tensor(10.0)).item(), abs=1e-6)
+
+
+@pytest.mark.parametrize("share", [-0.1, 0.6, float("nan"), True])
+def test_not_digit_share_is_checked(share):
+    with pytest.raises(ValueError, match="not-digit share must be"):
+        TrainConfig(not_digits=share)
+
+
+def test_train_step_with_non_digits_flattens_their_probabilities_and_reports_the_digits_loss(tiny_splits):
+    from digits.data import standardize
+    from digits.train import train_step
+
+    torch.manual_seed(0)
+    model = build_model("lenet5")
+    opt = torch.optim.Adam(model.parameters(), 3e-3)
+    images, labels = tiny_splits.train.images[:32], tiny_splits.train.labels[:32]
+    others = torch.zeros(8, 28, 28, dtype=torch.uint8)
+    others[:, 4:24, 12:16] = 255          # a bar…
+    others[::2, 12:16, 4:24] = 255        # …and a cross: neither is one of the ten classes
+    peak = lambda: torch.softmax(model.eval()(standardize(others.unsqueeze(1).float() / 255)), 1).max(1).values.mean().item()
+    for _ in range(60):
+        model.train()
+        loss, logits = train_step(model, opt, images, labels)
+    before = peak()
+    for _ in range(60):
+        model.train()
+        loss, logits = train_step(model, opt, images, labels, others=others)
+    assert logits.shape == (32, 10)
+    assert loss.item() == pytest.approx(torch.nn.functional.cross_entropy(logits, labels).item(), abs=1e-5)
+    assert (logits.argmax(1) == labels).float().mean() >= 0.9   # the digits are still learnt
+    assert before > 0.5 and peak() < 0.2                         # the non-digits lose their confident digit
+
+
+def test_a_run_with_non_digits_learns_and_records_the_setting(tiny_splits, tmp_path, monkeypatch):
+    monkeypatch.setattr("digits.train.NOT_DIGITS_PER_KIND", 5)  # 35 drawings: the real generator, a small pool
+    config = TrainConfig(model="cnn", epochs=4, batch_size=32, lr=3e-3, eval_every=40, not_digits=0.25, device="cpu")
+    events = run(config, tiny_splits, checkpoint=tmp_path / "best.pt")
+    assert events[-1].kind == "finished" and events[-1].best_val_acc >= 0.9
+    assert load_checkpoint(tmp_path / "best.pt")[1]["config"]["not_digits"] == 0.25
