@@ -127,14 +127,6 @@ def _features_of(model: nn.Module, images: torch.Tensor, batch: int = 4000) -> t
                           for i in range(0, len(images), batch)])
 
 
-def _drawn_inputs(drawings) -> torch.Tensor:
-    """The 28×28 inputs digits.classify makes of canvas drawings (those with ink)."""
-    from .preprocess import to_mnist
-
-    xs = [x for x in (to_mnist(d.image) for d in drawings) if x is not None]
-    return torch.from_numpy(np.stack(xs))
-
-
 def _on_canvas(images: torch.Tensor, seed: int, worn_share: float = 0.5, canvas: int = 280) -> torch.Tensor:
     """The 28×28 inputs digits.classify makes of uint8 (N, 28, 28) images put on a canvas: each enlarged so that
     its 20-px box spans 30–90% of the canvas, placed anywhere, in the canvas styles in turn, `worn_share` of them
@@ -165,13 +157,14 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
     training and validation splits, uint8 (N, 28, 28). Deterministic for a seed."""
     from .handdrawn import drawn_digits
     from .negatives import digits_drawn, negatives
+    from .preprocess import inputs_of
 
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(train_images), generator=g)
     mnist = train_images[order[:MNIST_DIGITS]].float() / 255
     drawn = _on_canvas(train_images[order[MNIST_DIGITS:MNIST_DIGITS + ON_CANVAS]], seed + 31)
-    digits = _features_of(model, torch.cat([mnist, drawn, _drawn_inputs(digits_drawn(DRAWN, seed + 21, worn_share=1.0))]))
-    others = _features_of(model, _drawn_inputs(negatives(NEGATIVES, seed + 100)))
+    digits = _features_of(model, torch.cat([mnist, drawn, inputs_of(digits_drawn(DRAWN, seed + 21, worn_share=1.0))]))
+    others = _features_of(model, inputs_of(negatives(NEGATIVES, seed + 100)))
     mean, std = digits.mean(0), digits.std(0) + 1e-6
     x = (torch.cat([digits, others]) - mean) / std
     y = torch.cat([torch.zeros(len(digits)), torch.ones(len(others))]).double()
@@ -187,10 +180,10 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
                    head[2].bias.detach()[0], 0.0)
     # The threshold: FALSE_ALARMS of the digits of each set it was not fitted on; the highest of the three.
     held = {"validation digits": _features_of(model, val_images.float() / 255),
-            "drawn digits": _features_of(model, _drawn_inputs(drawn_digits(50, seed + 11))),
-            "worn drawn digits": _features_of(model, _drawn_inputs(digits_drawn(50, seed + 22)))}
+            "drawn digits": _features_of(model, inputs_of(drawn_digits(50, seed + 11))),
+            "worn drawn digits": _features_of(model, inputs_of(digits_drawn(50, seed + 22)))}
     threshold = max(float(torch.quantile(det.score(f), 1 - FALSE_ALARMS)) for f in held.values())
     det = Detector(*(getattr(det, n) for n in DETECTOR_FIELDS), threshold)
     held["validation digits on a canvas, half worn"] = _features_of(model, _on_canvas(val_images[:ON_CANVAS_SHOWN], seed + 41))
-    held["drawn non-digits"] = _features_of(model, _drawn_inputs(negatives(100, seed + 101)))
+    held["drawn non-digits"] = _features_of(model, inputs_of(negatives(100, seed + 101)))
     return Fitted(det, {name: float((det.score(f) > threshold).double().mean()) for name, f in held.items()})

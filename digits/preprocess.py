@@ -252,6 +252,12 @@ def to_mnist(image) -> np.ndarray | None:
     return out
 
 
+def inputs_of(drawings) -> torch.Tensor:
+    """float32 (N, 28, 28) in [0, 1]: what to_mnist makes of each drawing's canvas (`.image`), the empty ones left out."""
+    xs = [x for x in (to_mnist(d.image) for d in drawings) if x is not None]
+    return torch.from_numpy(np.stack(xs))
+
+
 def read_image(path: Path | str) -> np.ndarray:
     """An image file as an RGBA array; ValueError with a one-line reason. The size is checked from the
     header before any pixel is decoded, so a huge image costs nothing."""

@@ -105,14 +105,10 @@ def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
 def not_digit_pool(seed: int, per_kind: int | None = None) -> torch.Tensor:
     """uint8 (N, 28, 28): digits.negatives drawings as digits.classify reads them (digits.preprocess.to_mnist),
     drawn with their own seeds (not the detector's)."""
-    import numpy as np
-
     from .negatives import negatives
-    from .preprocess import to_mnist
+    from .preprocess import inputs_of
 
-    drawn = negatives(per_kind or NOT_DIGITS_PER_KIND, 9000 + seed)
-    made = [x for x in (to_mnist(d.image) for d in drawn) if x is not None]
-    return torch.from_numpy((np.stack(made) * 255).round().astype(np.uint8))
+    return inputs_of(negatives(per_kind or NOT_DIGITS_PER_KIND, 9000 + seed)).mul(255).round().to(torch.uint8)
 
 
 class _Window:
@@ -321,8 +317,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
                      *((len(room.train), len(room.val), len(room.held_out)) if room else ()))
     # After Started: a torch optimizer's first use imports torch._dynamo (1.5–4.7 s on a 2-core CPU, README "Speed").
     opt, sched = optimizer(config, model, per_epoch * config.epochs)
-    pool = not_digit_pool(config.seed).to(device) if config.not_digits else None
-    extra = round(config.not_digits * config.batch_size)
+    extra = round(config.not_digits * config.batch_size)  # non-digits per batch: none for a share that rounds to 0
+    pool = not_digit_pool(config.seed).to(device) if extra else None
     if room or config.start_from:  # measured after Started: the first event is not kept waiting
         before.update(before_val_acc=round(accuracy(model, val), 6), before_room_acc=room_acc(),
                       before_test_acc=round(accuracy(model, test), 6) if len(test) else None)
@@ -335,9 +331,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
             losses, validated_at = _EpochLosses(per_epoch, config.batch_size, device), -1
             for images, labels in batches(train, config.batch_size, gen):
                 lr = opt.param_groups[0]["lr"]  # the rate this batch is trained with
-                others = None
-                if pool is not None and extra:
-                    others = pool[torch.randint(len(pool), (extra,), generator=gen).to(device)]
+                others = None if pool is None else pool[torch.randint(len(pool), (extra,), generator=gen).to(device)]
                 loss, logits = train_step(model, opt, images, labels, gen if config.augment else None,
                                           gen if config.roughen else None, others)
                 if sched:
