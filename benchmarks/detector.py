@@ -1,11 +1,13 @@
-"""classify's latency with and without the not-a-digit detector, per shipped checkpoint. Prints a Markdown table.
+"""classify's latency as it is, without the not-a-digit detector, and reading one view instead of nine, per shipped
+checkpoint. Prints a Markdown table.
 
     python benchmarks/detector.py                # 300 calls of each, alternated
     python benchmarks/detector.py --runs 1000 --threads 2
 
-The drawing is one 280×280 canvas "7" of digits.handdrawn. "Before" is the same checkpoint with its detector
-taken off (model.detector = None: the softmax rule only, as a checkpoint without one); the two are called in
-turn, one call each, so that whatever else the machine does falls on both alike. torch on one thread by
+The drawing is one 280×280 canvas "7" of digits.handdrawn. "Without detector" is the same checkpoint with its
+detector taken off (model.detector = None: the softmax rule only, as a checkpoint without one); "one view" reads
+the 28×28 input alone instead of it and its eight one-pixel shifts (digits.preprocess.SHIFTS set to no shift).
+The three are called in turn, one call each, so that whatever else the machine does falls on all alike. torch on one thread by
 default, as the app server sets it. Issue #15's budget: p50 ≤ 5 ms.
 """
 
@@ -23,23 +25,28 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits import catalog, classify, load_checkpoint  # noqa: E402
+from digits import catalog, classify, load_checkpoint, preprocess  # noqa: E402
 from digits.handdrawn import draw  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+VARIANTS = ("as shipped", "without detector", "one view")
+
+
 def latencies(model, image, runs: int) -> dict[str, list[float]]:
-    """Milliseconds of each classify call, without and with the detector, alternated."""
-    detector = model.detector
-    times = {"without detector": [], "with detector": []}
-    for i in range(2 * runs + 40):  # the first 40 warm up
-        model.detector = None if i % 2 == 0 else detector
+    """Milliseconds of each classify call in each of VARIANTS, alternated."""
+    detector, shifts = model.detector, preprocess.SHIFTS
+    times = {v: [] for v in VARIANTS}
+    for i in range(len(VARIANTS) * (runs + 20)):  # the first 20 of each warm up
+        variant = VARIANTS[i % len(VARIANTS)]
+        model.detector = None if variant == "without detector" else detector
+        preprocess.SHIFTS = ((0, 0),) if variant == "one view" else shifts
         t = time.perf_counter()
         classify(model, image)
-        if i >= 40:
-            times["with detector" if model.detector else "without detector"].append((time.perf_counter() - t) * 1000)
-    model.detector = detector
+        if i >= 20 * len(VARIANTS):
+            times[variant].append((time.perf_counter() - t) * 1000)
+    model.detector, preprocess.SHIFTS = detector, shifts
     return times
 
 
@@ -52,13 +59,13 @@ def main() -> None:
     image = draw(7, np.random.default_rng(0)).image
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s), "
           f"{args.runs} calls each, alternated\n")
-    print("| checkpoint | classify p50 / p99, without detector | with detector |")
-    print("|---|---|---|")
+    print("| checkpoint | classify p50 / p99, " + " | ".join(VARIANTS) + " |")
+    print("|---|" + "---|" * len(VARIANTS))
     for name in catalog.SHIPPED:
         model, _ = load_checkpoint(ROOT / "checkpoints" / name)
         t = latencies(model, image, args.runs)
         cell = lambda ms: f"{statistics.median(ms):.2f} ms / {np.percentile(ms, 99):.2f} ms"
-        print(f"| {name} | {cell(t['without detector'])} | {cell(t['with detector'])} |")
+        print(f"| {name} | " + " | ".join(cell(t[v]) for v in VARIANTS) + " |")
 
 
 if __name__ == "__main__":

@@ -220,13 +220,22 @@ def _splits_of(meta: dict):
 
 
 def _evaluate(args) -> int:
+    from .calibration import BINS, ece
+    from .data import normalize
     from .evaluate import evaluate
+    from .preprocess import SHIFTS, flags_of
 
     model, meta = load_checkpoint(args.checkpoint)
-    m = evaluate(model, _splits_of(meta).test)
+    test = _splits_of(meta).test
+    m = evaluate(model, test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
+    a = flags_of(model, normalize(test.images))  # the test images are already what to_mnist makes of a drawing
+    print(f"read as digits.classify reads a drawing (the input and its {len(SHIFTS) - 1} one-pixel shifts, averaged): "
+          f"accuracy {(a.digit == test.labels).double().mean():.2%}, flagged {a.flagged.double().mean():.2%} "
+          f"(unsure {a.unsure.double().mean():.2%}, not a digit {a.not_digit.double().mean():.2%}), "
+          f"ECE ({BINS} bins) {ece(a.probs, test.labels):.2%}")
     return 0
 
 
@@ -261,7 +270,8 @@ def _detector(args) -> int:
         splits = _splits_of(meta)
         fitted = fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector
-        unsure, alone = flags_of(model, normalize(splits.test.images))  # MNIST test images are what to_mnist makes
+        answers = flags_of(model, normalize(splits.test.images))  # MNIST test images are what to_mnist makes
+        alone, unsure = answers.not_digit, answers.unsure
         print(f"{path}: {meta['model']}, detector threshold {det.threshold:.3f}; flagged by it alone: "
               + ", ".join(f"{name} {share:.1%}" for name, share in fitted.flagged.items())
               + f"; MNIST test {alone.double().mean():.2%}, with the unsure ones {(alone | unsure).double().mean():.2%} "

@@ -40,7 +40,8 @@ class Trace:
     image: np.ndarray        # (28, 28) float32 in [0, 1]: the image as given (e.g. Prediction.input)
     input: np.ndarray        # (1, 28, 28) float32: what the network received, MNIST-standardised
     layers: list[Activation] # every layer's output in forward order; the last one's values are the logits
-    probs: np.ndarray        # (10,) softmax of the logits ÷ the model's temperature, as digits.classify shows them
+    probs: np.ndarray        # (10,) softmax of this one image's logits ÷ the model's temperature (digits.classify
+                             # averages the logits of the image and its one-pixel shifts first: a little different)
 
     @property
     def digit(self) -> int:

@@ -31,6 +31,10 @@ STROKE_RANGE = (1.8, 3.6)  # px in the 20-px box: MNIST's stroke widths; outside
 LOW_CONFIDENCE = 0.6
 NOISE = 0.2            # ink fainter than this share of the strongest is paper grain or a smudge, not a stroke
 SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is a speck of dust (1–3 pixels)
+# classify reads the 28×28 input as it is and moved by one pixel each way (test-time augmentation, issue #15)
+# and averages the nine logits: a blotchy or oddly centred drawing is read from several places, not one.
+SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # (down, right) px
+READ_BATCH = 1000      # inputs read at once by read_inputs (× 9 views through the network)
 
 
 @dataclass(frozen=True)
@@ -286,34 +290,69 @@ def _network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
     return standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
 
 
-def flags_of(model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """classify's two flags for many inputs at once: (unsure, not_digit), boolean (N,), for standardised (N, 1,
-    28, 28) inputs that are already what to_mnist makes (MNIST's own images are). not_digit is all False for a
-    model without a detector."""
+def shifted(inputs: torch.Tensor) -> torch.Tensor:
+    """Standardised (N, 1, 28, 28) inputs as classify reads them: each moved by every offset of SHIFTS (blank paper
+    coming in at the edge), (len(SHIFTS) × N, 1, 28, 28), the unmoved ones first."""
+    paper = float(standardize(torch.zeros(())))
+    padded = F.pad(inputs, (1, 1, 1, 1), value=paper)
+    return torch.cat([padded[:, :, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy, dx in SHIFTS])
+
+
+def read_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """How classify reads standardised (N, 1, 28, 28) inputs that are already what to_mnist makes (MNIST's own
+    images are): (probabilities (N, 10) float64 on the CPU, not_digit boolean (N,)). The logits are averaged over
+    the shifted views (SHIFTS), then divided by the model's temperature; the not-a-digit detector reads the
+    unmoved view, the one it was fitted on (all False for a model without one)."""
+    detector = getattr(model, "detector", None)
+    probs, not_digit = [], []
     with torch.inference_mode(), eval_mode(model):
-        logits, f = features(model, inputs)
-        unsure = probabilities(model, logits.double(), dim=1).max(1).values < LOW_CONFIDENCE
-        detector = getattr(model, "detector", None)
-        return unsure, (detector.score(f) > detector.threshold if detector is not None else torch.zeros_like(unsure))
+        for chunk in inputs.split(READ_BATCH):
+            logits, f = features(model, shifted(chunk))
+            n = len(chunk)
+            probs.append(probabilities(model, logits.double().view(len(SHIFTS), n, -1).mean(0), dim=1).cpu())
+            not_digit.append(detector.score(f[:n].cpu()) > detector.threshold if detector is not None
+                             else torch.zeros(n, dtype=torch.bool))
+    return torch.cat(probs), torch.cat(not_digit)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """classify's answers for many inputs at once (flags_of): Prediction's fields, batched."""
+    probs: torch.Tensor      # (N, 10) float64: the probabilities, as Prediction.probs
+    not_digit: torch.Tensor  # (N,) boolean: the not-a-digit detector's verdict (all False without one)
+
+    @property
+    def digit(self) -> torch.Tensor:
+        """(N,) the digit read (the argmax, even where flagged)."""
+        return self.probs.argmax(1)
+
+    @property
+    def unsure(self) -> torch.Tensor:
+        """(N,) boolean: top probability under LOW_CONFIDENCE."""
+        return self.probs.max(1).values < LOW_CONFIDENCE
+
+    @property
+    def flagged(self) -> torch.Tensor:
+        """(N,) boolean: unsure or not a digit (Prediction.flagged; these inputs all have ink)."""
+        return self.unsure | self.not_digit
+
+
+def flags_of(model: nn.Module, inputs: torch.Tensor) -> Answers:
+    """classify's answers for many standardised (N, 1, 28, 28) inputs at once (see read_inputs)."""
+    return Answers(*read_inputs(model, inputs))
 
 
 def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits
-    divided by the model's temperature (its checkpoint's calibration; 1 without one), then softmax. A model
-    with a not-a-digit detector (`model.detector`, from its checkpoint) also says whether the drawing looks
-    like a digit at all, from the same forward pass."""
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits of
+    its 28×28 input and of that input moved by one pixel each way (SHIFTS), averaged, divided by the model's
+    temperature (its checkpoint's calibration; 1 without one), then softmax. A model with a not-a-digit
+    detector (`model.detector`, from its checkpoint) also says whether the drawing looks like a digit at all,
+    from the same forward pass (read_inputs)."""
     x = to_mnist(image)
     if x is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    t = _network_input(model, x)
-    detector = getattr(model, "detector", None)
-    with torch.inference_mode(), eval_mode(model):
-        if detector is None:
-            logits, not_digit = model(t).float().cpu(), False
-        else:
-            logits, f = features(model, t)
-            logits, not_digit = logits.float().cpu(), bool(detector.score(f.cpu())[0] > detector.threshold)
-    probs = probabilities(model, logits.double(), dim=1)[0].numpy()
+    probs, not_digit = read_inputs(model, _network_input(model, x))
+    probs = probs[0].numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
-    return Prediction(int(probs.argmax()), probs / probs.sum(), x, not_digit)
+    return Prediction(int(probs.argmax()), probs / probs.sum(), x, bool(not_digit[0]))

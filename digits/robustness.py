@@ -4,7 +4,7 @@ centre of mass) and once by a plain resize of the whole drawing to 28×28.
 
 The drawing's ink (`digits.preprocess.ink`) is moved in canvas pixels about its centre of mass; shifts
 are counted in pixels of the 28×28 field (one is a 28th of the drawing's width). Every version is
-sampled in one call and read in one batched forward, so the whole grid costs about as much as its
+sampled in one call and read in one batched forward (as digits.classify reads, shifted views averaged), so the whole grid costs about as much as its
 `to_mnist` calls (~1–3 ms each on one CPU thread).
 """
 
@@ -20,8 +20,7 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .models import eval_mode, probabilities
-from .preprocess import INK_CONTRAST, ink, to_mnist
+from .preprocess import INK_CONTRAST, ink, read_inputs, to_mnist
 
 SHIFTS = (-4, 0, 4)               # px of the 28×28 field, down (rows) and right (columns): a 3 × 3 grid
 ANGLES = (-30, -15, 0, 15, 30)    # degrees, anticlockwise as seen
@@ -100,8 +99,7 @@ def robustness(model: nn.Module, drawing, shifts=SHIFTS, angles=ANGLES, scales=S
     centred = torch.stack([torch.from_numpy(c) if c is not None else torch.zeros(28, 28) for c in centred])
     plain = F.interpolate(moved[:, None], size=(28, 28), mode="bilinear", antialias=True, align_corners=False)[:, 0].clamp_(0, 1)
     both = torch.cat([centred, plain])
-    with torch.no_grad(), eval_mode(model):
-        probs = probabilities(model, model(standardize(both[:, None]).to(model_device(model))).float(), dim=1).cpu()
+    probs = read_inputs(model, standardize(both[:, None]).to(model_device(model)))[0].float()  # as classify reads each
     n = len(cells)
     result = {}
     for name, (rows, columns, group) in sweeps.items():

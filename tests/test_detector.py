@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from digits import build_model, classify, load_checkpoint, save_checkpoint, to_mnist
+from digits import build_model, classify, load_checkpoint, preprocess, save_checkpoint, to_mnist
 from digits.checkpoint import CheckpointError, amend_checkpoint
 from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
 from digits.negatives import KINDS, digits_drawn, negatives
@@ -155,8 +155,8 @@ def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name
     assert np.mean([classify(model, d.image).not_digit for d in obvious]) >= 0.8
 
 
-def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path):
-    """flags_of (the CLI's and test_shipped's MNIST figure) applies exactly classify's rule."""
+def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path, monkeypatch):
+    """flags_of (the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
     from digits.heldout import not_digits, unseen_digits
     from digits.preprocess import _network_input, flags_of
 
@@ -172,8 +172,14 @@ def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path):
     amend_checkpoint(path, {"detector_threshold": middle}, detector=det.tensors())
     model, _ = load_checkpoint(path)
     one_by_one = [classify(model, d.image) for d in drawings]
-    unsure, not_digit = flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))
+    a = flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))
+    digit, unsure, not_digit = a.digit, a.unsure, a.not_digit
+    assert digit.tolist() == [p.digit for p in one_by_one]
     assert unsure.tolist() == [p.unsure for p in one_by_one] and not_digit.tolist() == [p.not_digit for p in one_by_one]
     assert 0 < sum(not_digit.tolist()) < len(drawings)  # both answers occur: the comparison means something
+    assert not_digit.tolist() == (det.score(features(model, inputs)[1]) > middle).tolist()  # on the unmoved view
+    monkeypatch.setattr(preprocess, "READ_BATCH", 5)  # read in chunks: the same answers
+    chunked = flags_of(model, inputs)
+    assert torch.allclose(chunked.probs, a.probs, atol=1e-7) and torch.equal(chunked.not_digit, not_digit)
     model.detector = None
-    assert not flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))[1].any()
+    assert not flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one])).not_digit.any()

@@ -49,6 +49,8 @@ def test_one_epoch_of_lenet5_trains_evaluates_and_predicts(tmp_path):
     assert done.returncode == 0, done.stderr
     reported = float(done.stdout.split("test accuracy ")[1].split("%")[0]) / 100
     assert reported == pytest.approx(events[-1]["test_acc"], abs=1e-4)
+    read = float(done.stdout.split("reads a drawing")[1].split("accuracy ")[1].split("%")[0]) / 100
+    assert read >= 0.97 and abs(read - reported) < 0.01  # classify's nine views read the test set about as well
 
     test = load_splits(root=ROOT / "data").test
     Image.fromarray(test.images[0].numpy()).save(tmp_path / "digit.png")
