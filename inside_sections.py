@@ -1,6 +1,7 @@
 """The Inside page's sections, one function each, in the page's order (pages/inside.py chooses the model
 and the image and calls them). Numbers come from digits.inside, digits.explain and digits.robustness;
-pictures from inside_view. Every section reads the same trace, so all of them show the same forward pass.
+pictures from inside_view. The sections read the same trace, one forward pass, except "How robust", which reads
+each version as digits.classify reads a drawing (nine shifted views), and the run's history, its snapshots.
 """
 
 import numpy as np
@@ -136,8 +137,8 @@ def why(model, image, seen) -> None:
 
 def robust(model, drawing, image) -> None:
     section(6, "How robust", "The same drawing moved, turned and resized. Each cell: the version the network read, "
-            "its answer and confidence; a red frame where the answer changes. Left: with the MNIST centring step; "
-            "right: the whole canvas simply resized to 28×28.")
+            "its answer and confidence (read as the Draw page reads, nine one-pixel shifts averaged); a red frame where "
+            "the answer changes. Left: with the MNIST centring step; right: the whole canvas simply resized to 28×28.")
     grid = robustness(model, drawing if drawing is not None else np.kron((image * 255).astype(np.uint8), np.ones((10, 10), np.uint8)))
     if grid is not None:
         expected = int(grid.rotation.centred.digit[0, list(grid.rotation.columns).index(0)])

@@ -33,7 +33,8 @@ NOISE = 0.2            # ink fainter than this share of the strongest is paper g
 SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is a speck of dust (1–3 pixels)
 # classify reads the 28×28 input as it is and moved by one pixel each way (test-time augmentation, issue #15)
 # and averages the nine logits: a blotchy or oddly centred drawing is read from several places, not one.
-SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # (down, right) px
+SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # (down, right) px; the
+# first is the input itself, the view the not-a-digit detector reads (read_inputs)
 READ_BATCH = 1000      # inputs read at once by read_inputs (× 9 views through the network)
 
 
@@ -308,10 +309,12 @@ def read_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, t
     with torch.inference_mode(), eval_mode(model):
         for chunk in inputs.split(READ_BATCH):
             logits, f = features(model, shifted(chunk))
-            n = len(chunk)
-            probs.append(probabilities(model, logits.double().view(len(SHIFTS), n, -1).mean(0), dim=1).cpu())
-            not_digit.append(detector.score(f[:n].cpu()) > detector.threshold if detector is not None
+            n, z = len(chunk), logits.float().cpu().double()  # float64 on the CPU (not every device has it)
+            probs.append(probabilities(model, z.view(len(SHIFTS), n, z.shape[-1]).mean(0), dim=1))
+            not_digit.append(detector.score(f[:n]) > detector.threshold if detector is not None  # SHIFTS[0]: unmoved
                              else torch.zeros(n, dtype=torch.bool))
+    if not probs:  # no inputs
+        return torch.zeros(0, 10, dtype=torch.float64), torch.zeros(0, dtype=torch.bool)
     return torch.cat(probs), torch.cat(not_digit)
 
 
@@ -328,8 +331,8 @@ class Answers:
 
     @property
     def unsure(self) -> torch.Tensor:
-        """(N,) boolean: top probability under LOW_CONFIDENCE."""
-        return self.probs.max(1).values < LOW_CONFIDENCE
+        """(N,) boolean: top probability under LOW_CONFIDENCE (or not a number)."""
+        return ~(self.probs.max(1).values >= LOW_CONFIDENCE)
 
     @property
     def flagged(self) -> torch.Tensor:

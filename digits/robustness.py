@@ -4,8 +4,8 @@ centre of mass) and once by a plain resize of the whole drawing to 28×28.
 
 The drawing's ink (`digits.preprocess.ink`) is moved in canvas pixels about its centre of mass; shifts
 are counted in pixels of the 28×28 field (one is a 28th of the drawing's width). Every version is
-sampled in one call and read in one batched forward (as digits.classify reads, shifted views averaged), so the whole grid costs about as much as its
-`to_mnist` calls (~1–3 ms each on one CPU thread).
+sampled in one call and read in one batch, as digits.classify reads (nine shifted views averaged), so the
+whole grid costs about as much as its `to_mnist` calls (~1–3 ms each on one CPU thread).
 """
 
 from __future__ import annotations

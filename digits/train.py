@@ -243,7 +243,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     batch also gets made-up non-digits (`not_digit_pool`, drawn after Started) trained towards "no digit".
     Losses are read back from the device every `log_every` iterations (one sync, not one per batch).
 
-    ~95 lines on purpose: the set-up, three small closures that share the run's state (save, validate,
+    One function on purpose: the set-up, three small closures that share the run's state (save, validate,
     the final event) and the loop, read top to bottom in the tutorials' order; pausing is `_hold`."""
     elapsed = _Clock()
     device = resolve_device(config.device)

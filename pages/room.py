@@ -10,8 +10,10 @@ import room_sections as sections
 import room_view as view
 import ui
 from digits import drawings
-from digits.data import Split
-from digits.evaluate import logits_of, metrics_of
+from digits.data import normalize
+from digits.device import model_device
+from digits.evaluate import metrics_of
+from digits.preprocess import read_inputs
 from digits.room import part
 
 ui.use_app_navigation()
@@ -25,10 +27,12 @@ refresh.button(":material/refresh: Refresh", key="room_refresh", help="Read the 
 
 @st.cache_data(show_spinner="Reading the room's drawings with the checkpoint…", max_entries=64)
 def logits(path: str, size: int, mtime_ns: int, pixels: str, _images: np.ndarray) -> np.ndarray:
-    """A checkpoint's logits (N, 10) for every drawing, once per file version and set of pixels (`pixels`
-    hashes `_images`): a relabel changes no prediction, so it costs no pass."""
+    """A checkpoint's answers for every drawing read as the Draw page read it (digits.classify: nine shifted
+    views), as log-probabilities (N, 10), once per file version and set of pixels (`pixels` hashes `_images`):
+    a relabel changes no prediction, so it costs no pass."""
     model = ui.load_model(Path(path))[0]
-    return logits_of(model, Split(torch.from_numpy(_images), torch.zeros(len(_images), dtype=torch.int64))).cpu().numpy()
+    inputs = normalize(torch.from_numpy(_images)).to(model_device(model))  # stored 28×28s: what to_mnist made
+    return read_inputs(model, inputs)[0].clamp_min(1e-300).log().numpy()
 
 
 def answers(path: Path) -> np.ndarray:
@@ -93,7 +97,8 @@ if table:
     left.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
         "On the room's digits": st.column_config.NumberColumn(format="%.1f%%"),
         "On MNIST's test set": st.column_config.NumberColumn(format="%.2f%%")})
-    left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), "
+    left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), read "
+                 "as the Draw page reads them, "
                  "next to the accuracy on MNIST's 10,000 test images. A gap is how far the room's hands are from "
                  "the writers of 1990s forms. A checkpoint fine-tuned on the room is measured only on the held-out "
                  "quarter of the drawings, the ones it never learned from.")
