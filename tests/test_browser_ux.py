@@ -175,8 +175,12 @@ def test_an_x_is_not_a_digit_and_the_guess_is_greyed_on_a_desktop_and_a_phone(se
             time.sleep(1)  # the canvas's script sets up its handlers
             canvas = page.locator("canvas.upper-canvas").first
             for points in ([(60, 60), (220, 225)], [(220, 60), (60, 225)]):
+                seen = page.locator("[data-testid='stImage'] img")  # the 28×28 the network saw: a new one a reading
+                before = seen.first.get_attribute("src") if seen.count() else None
                 (touch_stroke(context, page, canvas, points) if phone else stroke(page, canvas, points))
-                wait_idle(page)
+                page.wait_for_function("old => { const e = document.querySelector(\"[data-testid='stImage'] img\");"
+                                       " return e !== null && e.src !== old; }", arg=before, timeout=30_000)
+                wait_idle(page)  # the answer shown is the whole X's, not its first stroke's
             message = page.locator(".not-digit").first
             message.wait_for(timeout=30_000)
             wait_idle(page)
