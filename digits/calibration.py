@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import METRICS
-from .data import Split, Splits
+from .data import Split, Splits, normalize
+from .device import model_device
 from .evaluate import logits_of  # (N, 10) logits of a whole split: batched, eval mode, no gradients
 
 BINS = 15                      # equal-width confidence bins (Guo et al. 2017 use 15)
@@ -31,7 +32,7 @@ TEMPERATURE_RANGE = METRICS["temperature"][1:]  # (lowest, highest): T is search
 TOLERANCE = 1e-6               # golden-section search stops when log T is known to this
 
 __all__ = ["BINS", "Bin", "Calibration", "calibrate", "ece", "fit_temperature", "logits_of", "measure", "measure_model", "nll",
-           "reliability"]
+           "reading_ece", "reliability"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,15 @@ def measure(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> C
 def measure_model(model: nn.Module, split: Split) -> Calibration:
     """The model's calibration on a split, with the temperature it carries (the Model page)."""
     return measure(logits_of(model, split), split.labels, getattr(model, "temperature", 1.0))
+
+
+def reading_ece(model: nn.Module, split: Split) -> float:
+    """ECE of the probabilities digits.classify shows for the split's images (each read with its one-pixel shifts,
+    averaged, with the model's temperature): the calibration of what the Draw page says, beside measure_model's
+    one forward pass."""
+    from .preprocess import flags_of
+
+    return ece(flags_of(model, normalize(split.images).to(model_device(model))).probs, split.labels)
 
 
 def calibrate(model: nn.Module, splits: Splits) -> Calibration:

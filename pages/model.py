@@ -7,9 +7,10 @@ import streamlit as st
 import charts
 import ui
 from digits import MODELS, count_parameters
-from digits.calibration import Calibration, measure_model
+from digits.calibration import Calibration, measure_model, reading_ece
 from digits.config import choice_words, fields, label
 from digits.inside import operations
+from digits.preprocess import SHIFTS
 
 ui.use_app_navigation()
 
@@ -83,6 +84,12 @@ def calibration(path: str, mtime: float) -> Calibration:
     return measure_model(ui.load_model(Path(path))[0], test)
 
 
+@st.cache_data(show_spinner="Reading the test images as the Draw page reads a drawing…", max_entries=8)
+def as_read(path: str, mtime: float) -> float:
+    """The ECE of the probabilities the Draw page shows (nine shifted views), on the same test images."""
+    return reading_ece(ui.load_model(Path(path))[0], test)
+
+
 c = calibration(str(path), path.stat().st_mtime)
 st.plotly_chart(charts.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
 st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
@@ -99,6 +106,8 @@ else:
                 "(expected calibration error, 15 bins; 0 is perfect). This checkpoint has no temperature: its "
                 "probabilities are the network's own. `python -m digits calibrate CHECKPOINT --write` fits one on the "
                 "validation images.")
+st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(SHIFTS) - 1} one-pixel shifts, averaged"
+            f"{', with the temperature' if c.temperature != 1.0 else ''}): **{as_read(str(path), path.stat().st_mtime):.2%}**.")
 if max(c.ece_before, c.ece_after) < 0.01:
     st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means what "
                 "it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is unsure.")

@@ -283,7 +283,7 @@ def test_model_page_shows_the_layer_table(app):
 def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     import json
 
-    from digits.calibration import ece, logits_of
+    from digits.calibration import ece, logits_of, reading_ece
     from digits.checkpoint import amend_checkpoint
 
     test = ui.test_split()  # the fixture's 200 synthetic test images
@@ -293,6 +293,8 @@ def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     logits = logits_of(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], test)
     words = " ".join(m.value for m in at.markdown)
     assert f"**{ece(logits.softmax(1), test.labels):.2%}**" in words and "has no temperature" in words
+    shown = "Read as the Draw page reads a drawing (each image and its 8 one-pixel shifts, averaged): "
+    assert shown + f"**{reading_ece(ui.load_model(ui.CHECKPOINTS / 'cnn.pt')[0], test):.2%}**" in words
 
     amend_checkpoint(ui.CHECKPOINTS / "cnn.pt", {"temperature": 2.0}, {"calibration_command": "python -m digits calibrate x"})
     at = open_page(at, "model")
