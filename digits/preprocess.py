@@ -35,7 +35,7 @@ SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is 
 # and averages the nine logits: a blotchy or oddly centred drawing is read from several places, not one.
 SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # (down, right) px; the
 # first is the input itself, the view the not-a-digit detector reads (read_inputs)
-READ_BATCH = 1000      # inputs read at once by read_inputs (× 9 views through the network)
+READ_BATCH = 250       # inputs read at once by read_inputs (× 9 views through the network: bounded memory)
 
 
 @dataclass(frozen=True)
