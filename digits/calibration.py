@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checkpoint import METRICS
-from .data import Split, Splits, normalize
-from .device import model_device
+from .data import Split, Splits
 from .evaluate import logits_of  # (N, 10) logits of a whole split: batched, eval mode, no gradients
 
 BINS = 15                      # equal-width confidence bins (Guo et al. 2017 use 15)
@@ -129,9 +128,9 @@ def reading_ece(model: nn.Module, split: Split) -> float:
     """ECE of the probabilities digits.classify shows for the split's images (each read with its one-pixel shifts,
     averaged, with the model's temperature): the calibration of what the Draw page says, beside measure_model's
     one forward pass."""
-    from .preprocess import flags_of
+    from .preprocess import answers_of
 
-    return ece(flags_of(model, normalize(split.images).to(model_device(model))).probs, split.labels)
+    return ece(answers_of(model, split.images).probs, split.labels)
 
 
 def calibrate(model: nn.Module, splits: Splits) -> Calibration:

@@ -221,9 +221,8 @@ def _splits_of(meta: dict):
 
 def _evaluate(args) -> int:
     from .calibration import BINS, ece
-    from .data import normalize
     from .evaluate import evaluate
-    from .preprocess import SHIFTS, flags_of
+    from .preprocess import SHIFTS, answers_of
 
     model, meta = load_checkpoint(args.checkpoint)
     test = _splits_of(meta).test
@@ -231,7 +230,7 @@ def _evaluate(args) -> int:
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
-    a = flags_of(model, normalize(test.images))  # the test images are already what to_mnist makes of a drawing
+    a = answers_of(model, test.images)  # the test images are already what to_mnist makes of a drawing
     print(f"read as digits.classify reads a drawing (the input and its {len(SHIFTS) - 1} one-pixel shifts, averaged): "
           f"accuracy {(a.digit == test.labels).double().mean():.2%}, flagged {a.flagged.double().mean():.2%} "
           f"(unsure {a.unsure.double().mean():.2%}, not a digit {a.not_digit.double().mean():.2%}), "
@@ -261,16 +260,15 @@ def _calibrate(args) -> int:
 
 def _detector(args) -> int:
     from .checkpoint import TEXT_FIELDS, amend_checkpoint
-    from .data import normalize
     from .detector import fit
-    from .preprocess import flags_of
+    from .preprocess import answers_of
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
         splits = _splits_of(meta)
         fitted = fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector
-        answers = flags_of(model, normalize(splits.test.images))  # MNIST test images are what to_mnist makes
+        answers = answers_of(model, splits.test.images)  # MNIST test images are what to_mnist makes
         alone, unsure = answers.not_digit, answers.unsure
         print(f"{path}: {meta['model']}, detector threshold {det.threshold:.3f}; flagged by it alone: "
               + ", ".join(f"{name} {share:.1%}" for name, share in fitted.flagged.items())

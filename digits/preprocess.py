@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import standardize
+from .data import normalize, standardize
 from .detector import features
 from .device import model_device
 from .models import eval_mode, probabilities
@@ -343,6 +343,12 @@ class Answers:
 def flags_of(model: nn.Module, inputs: torch.Tensor) -> Answers:
     """classify's answers for many standardised (N, 1, 28, 28) inputs at once (see read_inputs)."""
     return Answers(*read_inputs(model, inputs))
+
+
+def answers_of(model: nn.Module, images: torch.Tensor) -> Answers:
+    """classify's answers for uint8 (N, 28, 28) images that are already what to_mnist makes (MNIST's own, the
+    room's stored 28×28s), standardised and moved to the model's device here."""
+    return flags_of(model, normalize(images).to(model_device(model)))
 
 
 def classify(model: nn.Module, image) -> Prediction:

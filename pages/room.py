@@ -10,10 +10,8 @@ import room_sections as sections
 import room_view as view
 import ui
 from digits import drawings
-from digits.data import normalize
-from digits.device import model_device
 from digits.evaluate import metrics_of
-from digits.preprocess import read_inputs
+from digits.preprocess import answers_of
 from digits.room import part
 
 ui.use_app_navigation()
@@ -31,8 +29,7 @@ def logits(path: str, size: int, mtime_ns: int, pixels: str, _images: np.ndarray
     views), as log-probabilities (N, 10), once per file version and set of pixels (`pixels` hashes `_images`):
     a relabel changes no prediction, so it costs no pass."""
     model = ui.load_model(Path(path))[0]
-    inputs = normalize(torch.from_numpy(_images)).to(model_device(model))  # stored 28×28s: what to_mnist made
-    return read_inputs(model, inputs)[0].clamp_min(1e-300).log().numpy()
+    return answers_of(model, torch.from_numpy(_images)).probs.clamp_min(1e-300).log().numpy()  # stored 28×28s
 
 
 def answers(path: Path) -> np.ndarray:
