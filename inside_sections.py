@@ -12,7 +12,7 @@ import inside_view as view
 import ui
 from digits.explain import IG_STEPS, OCCLUSION_PATCH, gradient_x_input, integrated_gradients, occlusion
 from digits.inside import INPUT, explain_number, filters
-from digits.preprocess import SHIFTS
+from digits.reading import VIEWS
 from digits.robustness import robustness
 
 
@@ -43,7 +43,7 @@ def received(cols, seen, image, words: str) -> None:
     """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
     cols[1].html(f"<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>{seen.digit}</div>"
                  f"<p style='text-align:center'>{seen.probs.max():.1%} sure</p>")
-    cols[1].caption(f"{ui.plain(words)} · one pass of this image (Draw averages it and its {len(SHIFTS) - 1} one-pixel shifts)")
+    cols[1].caption(f"{ui.plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} one-pixel shifts)")
     with cols[2]:
         png(view.grey(image, 5), caption="28×28, as the network sees it")
     if seen.layers[0].layer == INPUT:  # LeNet-5's padding is a step of its forward pass

@@ -6,7 +6,7 @@ checkpoint. Prints a Markdown table.
 
 The drawing is one 280×280 canvas "7" of digits.handdrawn. "Without detector" is the same checkpoint with its
 detector taken off (model.detector = None: the softmax rule only, as a checkpoint without one); "one view" reads
-the 28×28 input alone instead of it and its eight one-pixel shifts (digits.preprocess.SHIFTS set to no shift).
+the 28×28 input alone instead of it and its eight one-pixel shifts (digits.reading.VIEWS set to the unmoved view).
 The three are called in turn, one call each, so that whatever else the machine does falls on all alike. torch on one thread by
 default, as the app server sets it. Issue #15's budget: p50 ≤ 5 ms.
 """
@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits import catalog, classify, load_checkpoint, preprocess  # noqa: E402
+from digits import catalog, classify, load_checkpoint, reading  # noqa: E402
 from digits.handdrawn import draw  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,17 +36,17 @@ VARIANTS = ("as shipped", "without detector", "one view")
 
 def latencies(model, image, runs: int) -> dict[str, list[float]]:
     """Milliseconds of each classify call in each of VARIANTS, alternated."""
-    detector, shifts = model.detector, preprocess.SHIFTS
+    detector, views = model.detector, reading.VIEWS
     times = {v: [] for v in VARIANTS}
     for i in range(len(VARIANTS) * (runs + 20)):  # the first 20 of each warm up
         variant = VARIANTS[i % len(VARIANTS)]
         model.detector = None if variant == "without detector" else detector
-        preprocess.SHIFTS = ((0, 0),) if variant == "one view" else shifts
+        reading.VIEWS = ((0, 0),) if variant == "one view" else views
         t = time.perf_counter()
         classify(model, image)
         if i >= 20 * len(VARIANTS):
             times[variant].append((time.perf_counter() - t) * 1000)
-    model.detector, preprocess.SHIFTS = detector, shifts
+    model.detector, reading.VIEWS = detector, views
     return times
 
 

@@ -7,7 +7,8 @@ from .mnist import MNISTUnavailable, ensure_mnist
 from .evaluate import evaluate, predict
 from .losses import cross_entropy, multiclass_svm
 from .models import MODELS, build_model, count_parameters
-from .preprocess import Prediction, classify, to_mnist
+from .preprocess import to_mnist
+from .reading import Prediction, classify
 from .config import TrainConfig
 from .device import resolve_device
 from .train import fit

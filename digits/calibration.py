@@ -128,7 +128,7 @@ def reading_ece(model: nn.Module, split: Split) -> float:
     """ECE of the probabilities digits.classify shows for the split's images (each read with its one-pixel shifts,
     averaged, with the model's temperature): the calibration of what the Draw page says, beside measure_model's
     one forward pass."""
-    from .preprocess import answers_of
+    from .reading import answers_of
 
     return ece(answers_of(model, split.images).probs, split.labels)
 

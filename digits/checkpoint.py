@@ -242,7 +242,7 @@ def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module,
     except (RuntimeError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} ({str(e).splitlines()[0][:200]})") from None
     model.temperature = data["metrics"].get("temperature", 1.0)  # digits.models.probabilities divides by it
-    model.detector = None  # digits.preprocess.classify asks it, when there is one
+    model.detector = None  # digits.reading.classify asks it, when there is one
     if "detector" in data and not detector:
         del data["detector"]
     elif "detector" in data:

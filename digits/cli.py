@@ -222,7 +222,7 @@ def _splits_of(meta: dict):
 def _evaluate(args) -> int:
     from .calibration import BINS, ece
     from .evaluate import evaluate
-    from .preprocess import SHIFTS, answers_of
+    from .reading import VIEWS, answers_of
 
     model, meta = load_checkpoint(args.checkpoint)
     test = _splits_of(meta).test
@@ -231,7 +231,7 @@ def _evaluate(args) -> int:
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
     a = answers_of(model, test.images)  # the test images are already what to_mnist makes of a drawing
-    print(f"read as digits.classify reads a drawing (the input and its {len(SHIFTS) - 1} one-pixel shifts, averaged): "
+    print(f"read as digits.classify reads a drawing (the input and its {len(VIEWS) - 1} one-pixel shifts, averaged): "
           f"accuracy {(a.digit == test.labels).double().mean():.2%}, flagged {a.flagged.double().mean():.2%} "
           f"(unsure {a.unsure.double().mean():.2%}, not a digit {a.not_digit.double().mean():.2%}), "
           f"ECE ({BINS} bins) {ece(a.probs, test.labels):.2%}")
@@ -261,7 +261,7 @@ def _calibrate(args) -> int:
 def _detector(args) -> int:
     from .checkpoint import TEXT_FIELDS, amend_checkpoint
     from .detector import fit
-    from .preprocess import answers_of
+    from .reading import answers_of
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
@@ -323,7 +323,8 @@ def _heldout(args) -> int:
 
 
 def _predict(args) -> int:
-    from .preprocess import classify, read_image
+    from .preprocess import read_image
+    from .reading import classify
 
     model, _ = load_checkpoint(args.checkpoint)
     try:

@@ -52,7 +52,7 @@ DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "d
 
 
 def features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logits (N, 10) on the model's device, detector features (N, D) float64 on the CPU) of standardised images
+    """(logits (N, 10), detector features (N, D), both float64 on the CPU) of standardised images
     (N, 1, 28, 28), in one forward pass:
     what every activation gives — a convolutional map averaged over space, a fully connected layer's values as
     they are — then the top probability and the energy (of the logits as they are: T = 1)."""
@@ -62,10 +62,9 @@ def features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
         h = stage.fn(h)
         if stage.fn in (torch.tanh, F.relu):  # after an activation: (N, C, H, W) maps or (N, K) values
             seen.append(h.mean((2, 3)) if h.dim() == 4 else h)
-    logits = run_stages(stages[-1:], h)
-    z = logits.float().cpu().double()  # float64 on the CPU: not every device has it (Apple's MPS does not)
+    z = run_stages(stages[-1:], h).float().cpu().double()  # float64 on the CPU: not every device has it (Apple's MPS)
     extra = torch.stack([torch.softmax(z, 1).max(1).values, -torch.logsumexp(z, 1)], 1)
-    return logits, torch.cat([*(s.float().cpu() for s in seen), extra.float()], 1).double()
+    return z, torch.cat([*(s.float().cpu() for s in seen), extra.float()], 1).double()
 
 
 def feature_size(model: nn.Module) -> int:

@@ -121,7 +121,7 @@ def drawn_digits(per_digit: int = 30, seed: int = 0, hand: str = "written") -> l
 
 def drawn_accuracy(model, drawings: list[Drawing]) -> tuple[float, np.ndarray]:
     """(overall accuracy, accuracy per digit) of digits.classify on the drawings."""
-    from .preprocess import classify
+    from .reading import classify
 
     hits = np.zeros(10)
     totals = np.zeros(10)

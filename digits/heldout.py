@@ -120,7 +120,7 @@ class Reading:
 
 
 def read(model, drawings: list[Drawing]) -> Reading:
-    from .preprocess import classify
+    from .reading import classify
 
     answers = [classify(model, d.image) for d in drawings]
     truth = np.array([d.digit for d in drawings])

@@ -1,4 +1,4 @@
-"""From a drawing to what the network sees, the way MNIST itself was made, and `classify`.
+"""From a drawing to what the network sees, the way MNIST itself was made (digits.reading reads it).
 
 The MNIST page: digits were "size normalized to fit in a 20x20 pixel box while preserving their
 aspect ratio", anti-aliased to grey levels, then "centered in a 28x28 image by computing the
@@ -8,57 +8,19 @@ into MNIST's range, so that a tiny digit drawn with a fat brush does not become 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
-
-from .data import normalize, standardize
-from .detector import features
-from .device import model_device
-from .models import eval_mode, probabilities
 
 MAX_SIDE = 4096        # px; larger inputs are refused rather than slowly resampled
 INK_CONTRAST = 0.15    # an image whose strongest ink is fainter than this counts as empty
 WORK_SIDE = 160        # px; crops are shrunk to at most this before morphology (bounded cost)
 BOX = 20               # px; the MNIST box the longer side is scaled to
 STROKE_RANGE = (1.8, 3.6)  # px in the 20-px box: MNIST's stroke widths; outside it we erode or dilate
-# Below this top probability the app says the model is unsure. With a calibrated checkpoint (digits.calibration)
-# the probability is the model's expected accuracy on MNIST-like digits: "unsure" is "wrong 4 times in 10 or more".
-LOW_CONFIDENCE = 0.6
 NOISE = 0.2            # ink fainter than this share of the strongest is paper grain or a smudge, not a stroke
 SPECK = 4              # an ink pixel with fewer than this in its 3×3 block is a speck of dust (1–3 pixels)
-# classify reads the 28×28 input as it is and moved by one pixel each way (test-time augmentation, issue #15)
-# and averages the nine logits: a blotchy or oddly centred drawing is read from several places, not one.
-SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # (down, right) px; the
-# first is the input itself, the view the not-a-digit detector reads (read_inputs)
-READ_BATCH = 250       # inputs read at once by read_inputs (× 9 views through the network: bounded memory)
-
-
-@dataclass(frozen=True)
-class Prediction:
-    digit: int | None      # the digit read (the argmax, even when not_digit); None: there was no ink to read
-    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None): softmax(logits / the model's temperature)
-    input: np.ndarray      # (28, 28) float32 in [0, 1]: exactly what the network saw
-    not_digit: bool = False  # the checkpoint's not-a-digit detector (digits.detector) says this is not a digit;
-                             # `digit` is then what the network would have guessed. Always False without a detector.
-
-    @property
-    def confidence(self) -> float:
-        return float(self.probs.max()) if self.digit is not None else 0.0
-
-    @property
-    def unsure(self) -> bool:
-        """A digit was read, but with a top probability under LOW_CONFIDENCE."""
-        return self.digit is not None and self.confidence < LOW_CONFIDENCE
-
-    @property
-    def flagged(self) -> bool:
-        """Not to be taken as a digit: no ink, unsure, or not a digit (what digits.heldout counts)."""
-        return self.digit is None or self.unsure or self.not_digit
 
 
 def _checked(image) -> tuple[np.ndarray, float]:
@@ -275,93 +237,3 @@ def read_image(path: Path | str) -> np.ndarray:
             return np.asarray(im.convert("RGBA"))
     except (OSError, Image.DecompressionBombError) as e:
         raise ValueError(f"cannot read {path}: {str(e)[:200]}") from None
-
-
-def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] | None:
-    """(the 28×28 input, the model's (1, 10) float32 logits) for a drawing, or None without ink."""
-    x = to_mnist(image)
-    if x is None:
-        return None
-    with torch.inference_mode(), eval_mode(model):
-        return x, model(_network_input(model, x)).float().cpu()
-
-
-def _network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
-    """A 28×28 input in [0, 1] as the network takes it: standardised, (1, 1, 28, 28), on the model's device."""
-    return standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
-
-
-def shifted(inputs: torch.Tensor) -> torch.Tensor:
-    """Standardised (N, 1, 28, 28) inputs as classify reads them: each moved by every offset of SHIFTS (blank paper
-    coming in at the edge), (len(SHIFTS) × N, 1, 28, 28), the unmoved ones first."""
-    paper = float(standardize(torch.zeros(())))
-    padded = F.pad(inputs, (1, 1, 1, 1), value=paper)
-    return torch.cat([padded[:, :, 1 - dy:29 - dy, 1 - dx:29 - dx] for dy, dx in SHIFTS])
-
-
-def read_inputs(model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """How classify reads standardised (N, 1, 28, 28) inputs that are already what to_mnist makes (MNIST's own
-    images are): (probabilities (N, 10) float64 on the CPU, not_digit boolean (N,)). The logits are averaged over
-    the shifted views (SHIFTS), then divided by the model's temperature; the not-a-digit detector reads the
-    unmoved view, the one it was fitted on (all False for a model without one)."""
-    detector = getattr(model, "detector", None)
-    probs, not_digit = [], []
-    with torch.inference_mode(), eval_mode(model):
-        for chunk in inputs.split(READ_BATCH):
-            logits, f = features(model, shifted(chunk))
-            n, z = len(chunk), logits.float().cpu().double()  # float64 on the CPU (not every device has it)
-            probs.append(probabilities(model, z.view(len(SHIFTS), n, z.shape[-1]).mean(0), dim=1))
-            not_digit.append(detector.score(f[:n]) > detector.threshold if detector is not None  # SHIFTS[0]: unmoved
-                             else torch.zeros(n, dtype=torch.bool))
-    if not probs:  # no inputs
-        return torch.zeros(0, 10, dtype=torch.float64), torch.zeros(0, dtype=torch.bool)
-    return torch.cat(probs), torch.cat(not_digit)
-
-
-@dataclass(frozen=True)
-class Answers:
-    """classify's answers for many inputs at once (flags_of): Prediction's fields, batched."""
-    probs: torch.Tensor      # (N, 10) float64: the probabilities, as Prediction.probs
-    not_digit: torch.Tensor  # (N,) boolean: the not-a-digit detector's verdict (all False without one)
-
-    @property
-    def digit(self) -> torch.Tensor:
-        """(N,) the digit read (the argmax, even where flagged)."""
-        return self.probs.argmax(1)
-
-    @property
-    def unsure(self) -> torch.Tensor:
-        """(N,) boolean: top probability under LOW_CONFIDENCE (or not a number)."""
-        return ~(self.probs.max(1).values >= LOW_CONFIDENCE)
-
-    @property
-    def flagged(self) -> torch.Tensor:
-        """(N,) boolean: unsure or not a digit (Prediction.flagged; these inputs all have ink)."""
-        return self.unsure | self.not_digit
-
-
-def flags_of(model: nn.Module, inputs: torch.Tensor) -> Answers:
-    """classify's answers for many standardised (N, 1, 28, 28) inputs at once (see read_inputs)."""
-    return Answers(*read_inputs(model, inputs))
-
-
-def answers_of(model: nn.Module, images: torch.Tensor) -> Answers:
-    """classify's answers for uint8 (N, 28, 28) images that are already what to_mnist makes (MNIST's own, the
-    room's stored 28×28s), standardised and moved to the model's device here."""
-    return flags_of(model, normalize(images).to(model_device(model)))
-
-
-def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. The probabilities are the logits of
-    its 28×28 input and of that input moved by one pixel each way (SHIFTS), averaged, divided by the model's
-    temperature (its checkpoint's calibration; 1 without one), then softmax. A model with a not-a-digit
-    detector (`model.detector`, from its checkpoint) also says whether the drawing looks like a digit at all,
-    from the same forward pass (read_inputs)."""
-    x = to_mnist(image)
-    if x is None:
-        return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    probs, not_digit = read_inputs(model, _network_input(model, x))
-    probs = probs[0].numpy()
-    if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
-        raise ValueError("the model's output is not a number for this drawing: its weights are broken")
-    return Prediction(int(probs.argmax()), probs / probs.sum(), x, bool(not_digit[0]))

@@ -20,7 +20,8 @@ from torch import nn
 
 from .data import standardize
 from .device import model_device
-from .preprocess import INK_CONTRAST, ink, read_inputs, to_mnist
+from .preprocess import INK_CONTRAST, ink, to_mnist
+from .reading import read_inputs
 
 SHIFTS = (-4, 0, 4)               # px of the 28×28 field, down (rows) and right (columns): a 3 × 3 grid
 ANGLES = (-30, -15, 0, 15, 30)    # degrees, anticlockwise as seen
@@ -99,7 +100,7 @@ def robustness(model: nn.Module, drawing, shifts=SHIFTS, angles=ANGLES, scales=S
     centred = torch.stack([torch.from_numpy(c) if c is not None else torch.zeros(28, 28) for c in centred])
     plain = F.interpolate(moved[:, None], size=(28, 28), mode="bilinear", antialias=True, align_corners=False)[:, 0].clamp_(0, 1)
     both = torch.cat([centred, plain])
-    probs = read_inputs(model, standardize(both[:, None]).to(model_device(model)))[0].float()  # as classify reads each
+    probs = read_inputs(model, standardize(both[:, None]).to(model_device(model))).probs.float()  # as classify reads each
     n = len(cells)
     result = {}
     for name, (rows, columns, group) in sweeps.items():

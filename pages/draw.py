@@ -11,13 +11,14 @@ import charts
 import room_view
 import ui
 from digits import classify, drawings
-from digits.preprocess import SHIFTS, ink_extent
+from digits.preprocess import ink_extent
+from digits.reading import VIEWS
 
 ui.use_app_navigation()
 
 SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger" is the advice that helps
 NOT_DIGIT_MESSAGE = "That does not look like a digit"  # the checkpoint's detector says so (digits.detector)
-VIEWS = f"the 28×28 read as it is and moved 1 px each way ({len(SHIFTS)} views, averaged)"  # how classify reads it
+HOW_READ = f"the 28×28 read as it is and moved 1 px each way ({len(VIEWS)} views, averaged)"  # how classify reads it
 
 
 def _clear() -> None:
@@ -92,7 +93,7 @@ def answers(paths: list[Path], image):
             col.html(charts.probability_bars(r[0].probs))
     for col, r in zip(row(), results):
         if r is not None:
-            col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms · {VIEWS}")
+            col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms · {HOW_READ}")
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "

@@ -9,7 +9,7 @@ from digits import build_model, cross_entropy, multiclass_svm
 from digits.data import Split
 from digits.evaluate import logits_of
 from digits.models import title
-from digits.preprocess import drawing_logits
+from digits.reading import drawing_logits
 
 ui.use_app_navigation()
 

@@ -10,7 +10,7 @@ from digits import MODELS, count_parameters
 from digits.calibration import Calibration, measure_model, reading_ece
 from digits.config import choice_words, fields, label
 from digits.inside import operations
-from digits.preprocess import SHIFTS
+from digits.reading import VIEWS
 
 ui.use_app_navigation()
 
@@ -106,7 +106,7 @@ else:
                 "(expected calibration error, 15 bins; 0 is perfect). This checkpoint has no temperature: its "
                 "probabilities are the network's own. `python -m digits calibrate CHECKPOINT --write` fits one on the "
                 "validation images.")
-st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(SHIFTS) - 1} one-pixel shifts, averaged"
+st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(VIEWS) - 1} one-pixel shifts, averaged"
             f"{', with the temperature' if c.temperature != 1.0 else ''}): **{as_read(str(path), path.stat().st_mtime):.2%}**.")
 if max(c.ece_before, c.ece_after) < 0.01:
     st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means what "

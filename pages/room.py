@@ -11,7 +11,7 @@ import room_view as view
 import ui
 from digits import drawings
 from digits.evaluate import metrics_of
-from digits.preprocess import answers_of
+from digits.reading import answers_of
 from digits.room import part
 
 ui.use_app_navigation()

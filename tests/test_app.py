@@ -606,7 +606,7 @@ def test_a_confusion_matrix_cell_shows_its_images_and_one_closer(app):
 
 
 def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
-    from digits.preprocess import drawing_logits
+    from digits.reading import drawing_logits
 
     at = open_page(app, "losses")
     image = draw_digit("ring")
@@ -633,15 +633,14 @@ def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
 
 def room_store(tmp_path, model, items):
     """Store (pixels, label, session, model name) items; the predictions of `model` as classify reads a drawing
-    whose 28×28 these pixels are (flags_of: nine shifted views)."""
+    whose 28×28 these pixels are (read_inputs: nine shifted views)."""
     from digits import drawings
-    from digits.data import normalize
-    from digits.preprocess import flags_of
+    from digits.reading import answers_of
 
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
         ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name) for pixels, label, session, name in items]
     images = torch.from_numpy(np.stack([pixels for pixels, *_ in items]))
-    return ids, flags_of(model, normalize(images)).digit.tolist()
+    return ids, answers_of(model, images).digit.tolist()
 
 
 def gallery(at) -> tuple[list[int], list[int]]:
@@ -691,7 +690,7 @@ def test_the_room_page_reads_drawings_as_the_draw_page_does(app, tmp_path):
     Room page must call them right (a tap on *Right* is never shown as wrong there: its table, matrix and gallery
     read the same answers)."""
     from digits.data import normalize
-    from digits.preprocess import flags_of
+    from digits.reading import read_inputs
 
     trained = ui.CHECKPOINTS / "trained.pt"
     shutil.copy(ui.ROOT / "checkpoints" / "cnn.pt", trained)  # the shipped one: it has doubts where noise is concerned
@@ -701,7 +700,7 @@ def test_the_room_page_reads_drawings_as_the_draw_page_does(app, tmp_path):
     inputs = normalize(torch.from_numpy(pixels))
     with torch.no_grad():
         one_pass = model.eval()(inputs).argmax(1)
-    read = flags_of(model, inputs).digit
+    read = read_inputs(model, inputs).digit
     differ = (one_pass != read).nonzero().flatten()[:12].tolist()
     assert differ  # the test means something: one pass reads these otherwise
     room_store(tmp_path, model, [(pixels[k], int(read[k]), f"s{k}", "trained.pt") for k in differ])

@@ -108,14 +108,14 @@ def test_calibrate_fits_on_validation_and_measures_on_test(tiny_splits, tiny_che
 
 
 def test_the_reading_ece_is_that_of_classifys_nine_views(tiny_splits, tiny_checkpoint, monkeypatch):
-    from digits import preprocess
+    from digits import reading
     from digits.calibration import measure_model, reading_ece
 
     model, _ = load_checkpoint(tiny_checkpoint)
     one_pass = measure_model(model, tiny_splits.test).ece_after
     nine = reading_ece(model, tiny_splits.test)
     assert nine != pytest.approx(one_pass, abs=1e-9)  # the views change the probabilities it measures
-    monkeypatch.setattr(preprocess, "SHIFTS", ((0, 0),))  # one view: the one-pass figure exactly
+    monkeypatch.setattr(reading, "VIEWS", ((0, 0),))  # one view: the one-pass figure exactly
     assert reading_ece(model, tiny_splits.test) == pytest.approx(one_pass, abs=1e-6)
 
 

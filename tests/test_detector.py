@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from digits import build_model, classify, load_checkpoint, preprocess, save_checkpoint, to_mnist
+from digits import build_model, classify, load_checkpoint, reading, save_checkpoint, to_mnist
 from digits.checkpoint import CheckpointError, amend_checkpoint
 from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
 from digits.negatives import KINDS, digits_drawn, negatives
-from digits.preprocess import LOW_CONFIDENCE, Prediction
+from digits.reading import LOW_CONFIDENCE, Prediction
 from tests.helpers import draw_digit
 
 
@@ -26,7 +26,7 @@ def test_the_features_come_from_the_same_forward_pass_as_the_logits(name, size):
     model = build_model(name).eval()
     x = torch.randn(5, 1, 28, 28)
     logits, f = features(model, x)
-    assert torch.equal(logits, model(x))
+    assert torch.equal(logits, model(x).double())  # float64 on the CPU
     assert f.shape == (5, size) == (5, feature_size(model)) and f.dtype == torch.float64
     p = torch.softmax(logits.double(), 1)
     torch.testing.assert_close(f[:, -2], p.max(1).values)  # top probability and energy, at T = 1
@@ -155,16 +155,16 @@ def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name
     assert np.mean([classify(model, d.image).not_digit for d in obvious]) >= 0.8
 
 
-def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path, monkeypatch):
-    """flags_of (the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
+def test_a_batch_is_read_as_classify_reads_drawings_one_by_one(tmp_path, monkeypatch):
+    """read_inputs (the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
     from digits.heldout import not_digits, unseen_digits
-    from digits.preprocess import _network_input, flags_of
+    from digits.reading import network_input, read_inputs
 
     torch.manual_seed(0)
     model = build_model("cnn")
     path = save_checkpoint(tmp_path / "c.pt", "cnn", model)
     drawings = unseen_digits(1, 0)[:12] + not_digits(1, 0)[:12]
-    inputs = torch.cat([_network_input(model, to_mnist(d.image)) for d in drawings])
+    inputs = torch.cat([network_input(model, to_mnist(d.image)) for d in drawings])
     det = a_detector(feature_size(model.eval()), 0.0)
     with torch.inference_mode():
         scores = det.score(features(model, inputs)[1]).sort().values
@@ -172,14 +172,14 @@ def test_flags_of_a_batch_are_classifys_flags_one_by_one(tmp_path, monkeypatch):
     amend_checkpoint(path, {"detector_threshold": middle}, detector=det.tensors())
     model, _ = load_checkpoint(path)
     one_by_one = [classify(model, d.image) for d in drawings]
-    a = flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))
+    a = read_inputs(model, torch.cat([network_input(model, p.input) for p in one_by_one]))
     digit, unsure, not_digit = a.digit, a.unsure, a.not_digit
     assert digit.tolist() == [p.digit for p in one_by_one]
     assert unsure.tolist() == [p.unsure for p in one_by_one] and not_digit.tolist() == [p.not_digit for p in one_by_one]
     assert 0 < sum(not_digit.tolist()) < len(drawings)  # both answers occur: the comparison means something
     assert not_digit.tolist() == (det.score(features(model, inputs)[1]) > middle).tolist()  # on the unmoved view
-    monkeypatch.setattr(preprocess, "READ_BATCH", 5)  # read in chunks: the same answers
-    chunked = flags_of(model, inputs)
+    monkeypatch.setattr(reading, "READ_BATCH", 5)  # read in chunks: the same answers
+    chunked = read_inputs(model, inputs)
     assert torch.allclose(chunked.probs, a.probs, atol=1e-7) and torch.equal(chunked.not_digit, not_digit)
     model.detector = None
-    assert not flags_of(model, torch.cat([_network_input(model, p.input) for p in one_by_one])).not_digit.any()
+    assert not read_inputs(model, torch.cat([network_input(model, p.input) for p in one_by_one])).not_digit.any()

@@ -66,9 +66,9 @@ SCANS_ACCURACY = 0.97                                      # the goal: measured 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_checkpoint_flags_non_digits_and_few_real_digits(path):
-    from digits.data import load_test, normalize
+    from digits.data import load_test
     from digits.heldout import not_digits, read, unseen_digits
-    from digits.preprocess import flags_of
+    from digits.reading import answers_of
 
     model, _ = load_checkpoint(path)
     assert read(model, not_digits(20, 0)).flagged >= NOT_DIGITS_FLAGGED
@@ -77,6 +77,6 @@ def test_shipped_checkpoint_flags_non_digits_and_few_real_digits(path):
     assert read(model, drawn_digits(per_digit=20, seed=0)).flagged <= 0.02
     assert scans.flagged <= SCANS_FLAGGED and scans.accuracy >= SCANS_ACCURACY
     test = load_test(ROOT / "data")
-    answers = flags_of(model, normalize(test.images))  # already what to_mnist makes
+    answers = answers_of(model, test.images)  # already what to_mnist makes
     assert answers.flagged.double().mean() <= 0.02
     assert (answers.digit == test.labels).sum() >= 9_920  # MNIST test read as classify reads a drawing: ≥ 99.2% too
