@@ -120,10 +120,10 @@ def test_the_reading_ece_is_that_of_classifys_nine_views(tiny_splits, tiny_check
 
 
 def test_the_calibrate_verb_prints_and_writes_the_temperature(tiny_splits, tiny_checkpoint, monkeypatch, capsys):
-    from digits import cli
+    from digits import cli, cli_measure
 
     asked = []
-    monkeypatch.setattr(cli, "load_splits", lambda *a: asked.append(a) or tiny_splits)
+    monkeypatch.setattr(cli_measure, "load_splits", lambda *a: asked.append(a) or tiny_splits)
     raw, before = tiny_checkpoint.read_bytes(), torch.load(tiny_checkpoint, weights_only=True)
     assert cli.main(["calibrate", str(tiny_checkpoint)]) == 0
     dry = capsys.readouterr().out
