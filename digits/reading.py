@@ -77,7 +77,7 @@ class Answers:
         return self.unsure | self.not_digit
 
 
-def network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
+def _network_input(model: nn.Module, x: np.ndarray) -> torch.Tensor:
     """A 28×28 input in [0, 1] as the network takes it: standardised, (1, 1, 28, 28), on the model's device."""
     return standardize(torch.from_numpy(x)).view(1, 1, 28, 28).to(model_device(model))
 
@@ -92,9 +92,10 @@ def views(inputs: torch.Tensor) -> torch.Tensor:
 
 def read_inputs(model: nn.Module, inputs: torch.Tensor) -> Answers:
     """classify's answers for standardised (N, 1, 28, 28) inputs, on the model's device, that are already what
-    to_mnist makes (MNIST's own images are), READ_BATCH at a time."""
+    to_mnist makes (MNIST's own images are), READ_BATCH at a time: each input's logits averaged over its VIEWS,
+    divided by the model's temperature, softmax; not_digit from the detector on the unmoved view, VIEWS[0]."""
     detector = getattr(model, "detector", None)
-    probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]
+    probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]  # no inputs: no answers
     with torch.inference_mode(), eval_mode(model):
         for chunk in inputs.split(READ_BATCH):
             n = len(chunk)
@@ -112,11 +113,14 @@ def answers_of(model: nn.Module, images: torch.Tensor) -> Answers:
 
 
 def classify(model: nn.Module, image) -> Prediction:
-    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array, as read_inputs reads an input."""
+    """Read one drawing: canvas RGBA (H×W×4 uint8), RGB or grey array. Its 28×28 input (to_mnist) and that input
+    moved by one pixel each way (VIEWS) are read in one batch, the logits averaged, divided by the model's
+    temperature (its checkpoint's calibration; 1 without one), then softmax; a model with a not-a-digit detector
+    (`model.detector`, from its checkpoint) also says, from the same forward pass, whether it looks like a digit."""
     x = to_mnist(image)
     if x is None:
         return Prediction(None, np.full(10, 0.1), np.zeros((28, 28), np.float32))
-    answers = read_inputs(model, network_input(model, x))
+    answers = read_inputs(model, _network_input(model, x))
     probs = answers.probs[0].numpy()
     if not np.isfinite(probs).all():  # weights that overflow: say so rather than show a "nan% sure" digit
         raise ValueError("the model's output is not a number for this drawing: its weights are broken")
@@ -130,4 +134,4 @@ def drawing_logits(model: nn.Module, image) -> tuple[np.ndarray, torch.Tensor] |
     if x is None:
         return None
     with torch.inference_mode(), eval_mode(model):
-        return x, model(network_input(model, x)).float().cpu()
+        return x, model(_network_input(model, x)).float().cpu()

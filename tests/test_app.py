@@ -633,7 +633,7 @@ def test_a_run_name_with_markup_stays_text_in_the_comparison_legend():
 
 def room_store(tmp_path, model, items):
     """Store (pixels, label, session, model name) items; the predictions of `model` as classify reads a drawing
-    whose 28×28 these pixels are (read_inputs: nine shifted views)."""
+    whose 28×28 these pixels are (answers_of: nine shifted views)."""
     from digits import drawings
     from digits.reading import answers_of
 

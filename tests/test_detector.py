@@ -26,7 +26,8 @@ def test_the_features_come_from_the_same_forward_pass_as_the_logits(name, size):
     model = build_model(name).eval()
     x = torch.randn(5, 1, 28, 28)
     logits, f = features(model, x)
-    assert torch.equal(logits, model(x).double())  # float64 on the CPU
+    assert logits.dtype == torch.float64 and logits.device.type == "cpu"  # what the reader computes with
+    assert torch.equal(logits, model(x).double())
     assert f.shape == (5, size) == (5, feature_size(model)) and f.dtype == torch.float64
     p = torch.softmax(logits.double(), 1)
     torch.testing.assert_close(f[:, -2], p.max(1).values)  # top probability and energy, at T = 1
@@ -156,15 +157,15 @@ def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name
 
 
 def test_a_batch_is_read_as_classify_reads_drawings_one_by_one(tmp_path, monkeypatch):
-    """read_inputs (the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
+    """read_inputs (through answers_of: the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
     from digits.heldout import not_digits, unseen_digits
-    from digits.reading import network_input, read_inputs
+    from digits.reading import _network_input, read_inputs
 
     torch.manual_seed(0)
     model = build_model("cnn")
     path = save_checkpoint(tmp_path / "c.pt", "cnn", model)
     drawings = unseen_digits(1, 0)[:12] + not_digits(1, 0)[:12]
-    inputs = torch.cat([network_input(model, to_mnist(d.image)) for d in drawings])
+    inputs = torch.cat([_network_input(model, to_mnist(d.image)) for d in drawings])
     det = a_detector(feature_size(model.eval()), 0.0)
     with torch.inference_mode():
         scores = det.score(features(model, inputs)[1]).sort().values
@@ -172,7 +173,7 @@ def test_a_batch_is_read_as_classify_reads_drawings_one_by_one(tmp_path, monkeyp
     amend_checkpoint(path, {"detector_threshold": middle}, detector=det.tensors())
     model, _ = load_checkpoint(path)
     one_by_one = [classify(model, d.image) for d in drawings]
-    a = read_inputs(model, torch.cat([network_input(model, p.input) for p in one_by_one]))
+    a = read_inputs(model, torch.cat([_network_input(model, p.input) for p in one_by_one]))
     digit, unsure, not_digit = a.digit, a.unsure, a.not_digit
     assert digit.tolist() == [p.digit for p in one_by_one]
     assert unsure.tolist() == [p.unsure for p in one_by_one] and not_digit.tolist() == [p.not_digit for p in one_by_one]
@@ -182,4 +183,4 @@ def test_a_batch_is_read_as_classify_reads_drawings_one_by_one(tmp_path, monkeyp
     chunked = read_inputs(model, inputs)
     assert torch.allclose(chunked.probs, a.probs, atol=1e-7) and torch.equal(chunked.not_digit, not_digit)
     model.detector = None
-    assert not read_inputs(model, torch.cat([network_input(model, p.input) for p in one_by_one])).not_digit.any()
+    assert not read_inputs(model, torch.cat([_network_input(model, p.input) for p in one_by_one])).not_digit.any()

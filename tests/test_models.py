@@ -57,3 +57,16 @@ def test_lenet5_pads_with_background_not_zero():
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown model 'resnet'.*lenet5"):
         build_model("resnet")
+
+
+def test_eval_mode_gives_a_training_model_back_training_and_leaves_an_evaluating_one_alone():
+    from digits.models import eval_mode
+
+    model = build_model("lenet5")
+    with eval_mode(model):
+        assert not any(m.training for m in model.modules())
+    assert all(m.training for m in model.modules())
+    model.eval()
+    with eval_mode(model):
+        pass
+    assert not any(m.training for m in model.modules())

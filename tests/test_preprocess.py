@@ -117,16 +117,3 @@ def test_fast_morphology_is_max_pooling_exactly(radius, dilate):
         y = F.max_pool2d(sign * x[None, None], (1, k), stride=1, padding=(0, radius))
         want = sign * F.max_pool2d(y, (k, 1), stride=1, padding=(radius, 0))[0, 0]
         assert torch.equal(_morph(x, radius, dilate), want)
-
-
-def test_eval_mode_gives_a_training_model_back_training_and_leaves_an_evaluating_one_alone():
-    from digits.models import eval_mode
-
-    model = build_model("lenet5")
-    with eval_mode(model):
-        assert not any(m.training for m in model.modules())
-    assert all(m.training for m in model.modules())
-    model.eval()
-    with eval_mode(model):
-        pass
-    assert not any(m.training for m in model.modules())
