@@ -151,7 +151,7 @@ def _report(events, writer: RunWriter | None, quiet: bool, wall: float) -> int:
         elif kind == "started":
             print(describe(event))
             bar = tqdm(total=event.total_iterations, unit="it", disable=quiet, file=sys.stderr, leave=False)
-        elif kind in ("baseline", "evaluation", "epoch", "paused", "resumed"):
+        elif kind in ("preparing", "baseline", "evaluation", "epoch", "paused", "resumed"):
             tqdm.write(describe(event))
         else:
             if bar:

@@ -35,6 +35,14 @@ class Started(Event):
 
 
 @dataclass(frozen=True)
+class Preparing(Event):
+    """Made-up non-digits being drawn for a run with config.not_digits (digits.train.not_digit_pool), before
+    its first step: tens of seconds on a CPU that would otherwise pass without a word."""
+    kind: ClassVar[str] = "preparing"
+    not_digits: int         # drawings being made (those that come out blank are left out)
+
+
+@dataclass(frozen=True)
 class Baseline(Event):
     """The model a run starts from, measured before its first step: in runs that fine-tune a checkpoint or
     use the room's drawings, so that their curves start from where the model was."""
@@ -116,7 +124,7 @@ class Failed(Event):
     checkpoint: str | None  # the best checkpoint written before the failure, intact
 
 
-KINDS = {cls.kind: cls for cls in (Started, Baseline, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
+KINDS = {cls.kind: cls for cls in (Started, Preparing, Baseline, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
 FINAL_KINDS = {"finished", "stopped", "failed"}
 
 
@@ -173,6 +181,9 @@ def describe(e: Event) -> str | None:
                 if e.room_train or e.room_held_out else "")
         return (f"Training {e.model} ({e.parameters:,} parameters) on {e.device_name}: {e.train_size:,} train{room} / "
                 f"{e.val_size:,} validation / {e.test_size:,} test images")
+    if isinstance(e, Preparing):
+        return (f"Drawing {e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit; "
+                "the first steps follow")
     if isinstance(e, Baseline):
         return (f"Before training: val acc {e.val_acc:.2%}" + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")
                 + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else ""))
