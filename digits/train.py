@@ -315,12 +315,12 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     yield ev.Started(elapsed(), config.model, count_parameters(model), device.type, device_name(device),
                      len(splits.train), len(val), len(test), per_epoch, per_epoch * config.epochs, config.to_dict(),
                      *((len(room.train), len(room.val), len(room.held_out)) if room else ()))
-    # After Started: a torch optimizer's first use imports torch._dynamo (1.5–4.7 s on a 2-core CPU, README "Speed").
-    opt, sched = optimizer(config, model, per_epoch * config.epochs)
     extra = round(config.not_digits * config.batch_size)  # non-digits per batch: none for a share that rounds to 0
     if extra:
         from .negatives import KINDS  # only here: the drawing code is not imported by runs without it
         yield ev.Preparing(elapsed(), NOT_DIGITS_PER_KIND * len(KINDS))
+    # After Started: a torch optimizer's first use imports torch._dynamo (1.5–4.7 s on a 2-core CPU, README "Speed").
+    opt, sched = optimizer(config, model, per_epoch * config.epochs)
     pool = not_digit_pool(config.seed).to(device) if extra else None
     if room or config.start_from:  # measured after Started: the first event is not kept waiting
         before.update(before_val_acc=round(accuracy(model, val), 6), before_room_acc=room_acc(),
