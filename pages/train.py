@@ -63,6 +63,8 @@ def progress(run_dir: Path, state: str, s) -> None:
         if s.paused:
             st.info(f"Paused after iteration {s.iteration}: the model stays as it is until you resume.",
                     icon=":material/pause:")
+        elif not s.iteration and s.log:  # before the first step: what the run is doing (e.g. drawing its non-digits)
+            st.caption(f":material/hourglass_top: {ui.plain(s.log[-1])}")
         elif s.iteration and s.samples_per_s < SLOW:
             st.caption(":material/hourglass_bottom: Slow: training takes only the CPU time that other programs on this "
                        "machine leave over, so that drawing stays quick for everyone. Close other heavy programs to "

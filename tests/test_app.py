@@ -420,6 +420,26 @@ def test_a_run_that_is_starting_says_which_step_of_its_start_up_it_is_in(app):
         os.close(lock)
 
 
+def test_a_live_run_before_its_first_step_says_what_it_is_doing(app):
+    """A run with a not-digit share draws its made-up non-digits first (digits.events.Preparing): the page says so
+    beside the progress bar, not only in the event log below the charts."""
+    from digits import events as ev
+    from digits.runs import RunWriter
+
+    config = TrainConfig(not_digits=0.25).to_dict()
+    writer = RunWriter(ui.RUNS / "20260101-000000-cnn", config)  # holds the run's lock: live
+    try:
+        writer.write(ev.Started(0.1, "cnn", 57_790, "cpu", "CPU (1 thread)", 50_000, 10_000, 10_000, 391, 391, config))
+        at = open_page(app, "train")
+        assert not any("made-up non-digits" in c.value for c in at.caption)  # only Started: nothing to add
+        writer.write(ev.Preparing(0.2, 14_000))
+        at.run()
+        assert any(shown(c.value).endswith("Drawing 14,000 made-up non-digits (scribbles, shapes, strokes) to train "
+                                           "towards no digit; the first steps follow") for c in at.caption)
+    finally:
+        writer.close()
+
+
 def test_a_broken_checkpoint_is_listed_with_its_reason_and_pages_keep_working(app):
     good = ui.CHECKPOINTS / "cnn.pt"
     (ui.CHECKPOINTS / "truncated.pt").write_bytes(good.read_bytes()[:3000])
