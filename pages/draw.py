@@ -18,6 +18,7 @@ ui.use_app_navigation()
 
 SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger" is the advice that helps
 NOT_DIGIT_MESSAGE = "That does not look like a digit"  # the checkpoint's detector says so (digits.detector)
+UNSURE_MESSAGE = "Not sure"  # a top probability under digits.reading.LOW_CONFIDENCE: a guess, not an answer
 HOW_READ = f"the 28×28 read as it is and moved 1 px each way ({len(VIEWS)} views, averaged)"  # how classify reads it
 
 
@@ -73,11 +74,13 @@ def answers(paths: list[Path], image):
         big, small = col.columns([1, 1])
         # Numbers computed here, never user text, as one HTML element: st.html costs a browser less on
         # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
-        if p.not_digit:  # the detector's verdict first, in view at once; the guess greyed, for the curious
-            big.html(f"<p class='not-digit' style='text-align:center;font-weight:700;margin:0 0 4px'>{NOT_DIGIT_MESSAGE}</p>"
+        if p.not_digit or p.unsure:  # the verdict first, in view at once; the guess greyed, for the curious
+            verdict, kind = (NOT_DIGIT_MESSAGE, "not-digit") if p.not_digit else (UNSURE_MESSAGE, "unsure")
+            guessed = "what it would have guessed" if p.not_digit else "its best guess"
+            big.html(f"<p class='{kind}' style='text-align:center;font-weight:700;margin:0 0 4px'>{verdict}</p>"
                      f"<div class='digit guess' style='font-size:96px;font-weight:700;line-height:1;text-align:center;"
                      f"color:#9e9e9e;opacity:.5'>{p.digit}</div>"
-                     f"<p style='text-align:center;margin:4px 0 0;color:#8a8a8a'>what it would have guessed ({p.confidence:.0%})</p>")
+                     f"<p style='text-align:center;margin:4px 0 0;color:#8a8a8a'>{guessed} ({p.confidence:.0%})</p>")
         else:
             big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
                      f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")

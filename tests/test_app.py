@@ -203,8 +203,9 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert not at.exception
     expected = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], image)
     html = [h.proto.body for h in at.get("html")]
-    shown = [h for h in html if "class='digit'" in h]
+    shown = [h for h in html if "class='digit" in h]  # a firm answer, or a guess greyed (the fixture's model is untrained)
     assert shown and f">{expected.digit}</div>" in shown[0]
+    assert ("class='digit guess'" in shown[0]) == (expected.unsure or expected.not_digit)
     bars = [h for h in html if "class='probs'" in h]
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
 
@@ -552,6 +553,10 @@ def test_an_unsure_answer_gives_advice_that_fits_the_drawing(app, box, advice):
     assert not at.exception
     (warning,) = at.warning
     assert warning.value.startswith("Not sure") and advice in warning.value
+    guess = classify(ui.load_model(ui.CHECKPOINTS / "cnn.pt")[0], draw_digit("ring", box=box))
+    (answer,) = [h.proto.body for h in at.get("html") if "class='unsure'" in h.proto.body]  # in the headline, greyed
+    assert f"opacity:.5'>{guess.digit}</div>" in answer and f"its best guess ({guess.confidence:.0%})" in answer
+    assert not [h for h in at.get("html") if "class='digit'" in h.proto.body]  # no firm answer beside it
 
 
 def test_a_drawing_the_detector_flags_says_not_a_digit_and_greys_the_guess(app, tmp_path):
