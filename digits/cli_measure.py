@@ -17,12 +17,12 @@ def splits_of(meta: dict):
 
 def evaluate(args) -> int:
     from .calibration import BINS, ece
-    from .evaluate import evaluate
+    from .evaluate import evaluate as evaluate_split  # the library's, not this verb
     from .reading import VIEWS, answers_of
 
     model, meta = load_checkpoint(args.checkpoint)
     test = splits_of(meta).test
-    m = evaluate(model, test)
+    m = evaluate_split(model, test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
@@ -35,13 +35,13 @@ def evaluate(args) -> int:
 
 
 def calibrate(args) -> int:
-    from .calibration import BINS, calibrate
+    from .calibration import BINS, calibrate as calibrate_model  # the library's, not this verb
     from .checkpoint import TEXT_FIELDS, amend_checkpoint
 
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
         splits = splits_of(meta)
-        c = calibrate(model, splits)
+        c = calibrate_model(model, splits)
         was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
         print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
               f"on {c.measured_on:,} test images, ECE ({BINS} bins) {c.ece_before:.2%} → {c.ece_after:.2%}, "

@@ -75,8 +75,8 @@ def answers(paths: list[Path], image):
         # Numbers computed here, never user text, as one HTML element: st.html costs a browser less on
         # every stroke than markdown with HTML in it (no markdown parse, one element instead of two).
         if p.not_digit or p.unsure:  # the verdict first, in view at once; the guess greyed, for the curious
-            verdict, kind = (NOT_DIGIT_MESSAGE, "not-digit") if p.not_digit else (UNSURE_MESSAGE, "unsure")
-            guessed = "what it would have guessed" if p.not_digit else "its best guess"
+            kind, verdict, guessed = (("not-digit", NOT_DIGIT_MESSAGE, "what it would have guessed") if p.not_digit
+                                      else ("unsure", UNSURE_MESSAGE, "its best guess"))
             big.html(f"<p class='{kind}' style='text-align:center;font-weight:700;margin:0 0 4px'>{verdict}</p>"
                      f"<div class='digit guess' style='font-size:96px;font-weight:700;line-height:1;text-align:center;"
                      f"color:#9e9e9e;opacity:.5'>{p.digit}</div>"
