@@ -28,15 +28,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits import TrainConfig, build_model, classify, fit, load_splits, resolve_device  # noqa: E402
-from digits.data import MNIST_MEAN, MNIST_STD, batches  # noqa: E402
-from digits.mnist import default_root, ensure_mnist  # noqa: E402
-from digits.models import to_device  # noqa: E402
-from digits.device import device_name  # noqa: E402
-from digits.handdrawn import draw  # noqa: E402
-from digits.train import train_step  # noqa: E402
+from digits import TrainConfig, build_model, classify, fit, load_splits, resolve_device
+from digits.data import MNIST_MEAN, MNIST_STD, batches
+from digits.mnist import default_root, ensure_mnist
+from digits.models import to_device
+from digits.device import device_name
+from digits.handdrawn import draw
+from digits.train import train_step
 
 
 def sync(device):

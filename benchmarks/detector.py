@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits import catalog, classify, load_checkpoint, reading  # noqa: E402
-from digits.handdrawn import draw  # noqa: E402
+from digits import catalog, classify, load_checkpoint, reading
+from digits.handdrawn import draw
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits import catalog, classify, load_checkpoint  # noqa: E402
-from digits.explain import IG_STEPS, OCCLUSION_PATCH, OCCLUSION_STRIDE, gradient_x_input, integrated_gradients, occlusion  # noqa: E402
-from digits.handdrawn import draw  # noqa: E402
-from digits.inside import filters, trace  # noqa: E402
-from digits.robustness import ANGLES, SCALES, SHIFTS, robustness  # noqa: E402
+from digits import catalog, classify, load_checkpoint
+from digits.explain import IG_STEPS, OCCLUSION_PATCH, OCCLUSION_STRIDE, gradient_x_input, integrated_gradients, occlusion
+from digits.handdrawn import draw
+from digits.inside import filters, trace
+from digits.robustness import ANGLES, SCALES, SHIFTS, robustness
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tests.served import CHROMIUM, launch, wait_idle  # noqa: E402
+from testkit.served import CHROMIUM, launch, wait_idle
 
 # Short strokes in canvas pixels (220×220), each one changing the drawing: a 7 built up, then a 0 over it.
 STROKES = [[(40, 40), (180, 40)], [(180, 40), (90, 200)], [(60, 120), (160, 120)], [(110, 20), (110, 200)],

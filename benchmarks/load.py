@@ -41,12 +41,12 @@ from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from benchmarks import load_browser, load_protocol  # noqa: E402  (the two kinds of clients)
-from benchmarks.load_cpu import CpuMeter  # noqa: E402
-from digits.launch import start_run, stop_run  # noqa: E402
-from digits.runs import run_state  # noqa: E402
+import load_browser
+import load_protocol  (the two kinds of clients)
+from load_cpu import CpuMeter
+from digits.launch import start_run, stop_run
+from digits.runs import run_state
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import asyncio
 import time
 from contextlib import asynccontextmanager
 
-from benchmarks.load_people import Person, new_results, open_then_draw, stroke_path
+from load_people import Person, new_results, open_then_draw, stroke_path
 
 PROMPT = "Draw a digit on the canvas."  # the Draw page's text while its canvas is empty
 VIEWPORT = {"width": 1200, "height": 900}

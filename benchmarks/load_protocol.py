@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from benchmarks.load_browser import VIEWPORT, chromium, clear, draw_and_wait, open_draw_page
-from benchmarks.load_people import STROKES, Person, new_results, open_then_draw, stroke_path
+from load_browser import VIEWPORT, chromium, clear, draw_and_wait, open_draw_page
+from load_people import STROKES, Person, new_results, open_then_draw, stroke_path
 
 
 async def capture_messages(url: str, args) -> dict:

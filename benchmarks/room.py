@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from digits import classify, load_checkpoint  # noqa: E402
-from digits.handdrawn import drawn_digits  # noqa: E402
-from digits.room import Room  # noqa: E402
+from digits import classify, load_checkpoint
+from digits.handdrawn import drawn_digits
+from digits.room import Room
 
 PERCENT = r"([\d.]+)%"
 

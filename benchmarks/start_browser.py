@@ -20,12 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digits.launch import ACTIVE, stop_run  # noqa: E402
-from digits.process import lock_held  # noqa: E402
-from digits.runs import list_runs  # noqa: E402
-from tests.served import CHROMIUM, launch, open_page, wait_idle  # noqa: E402
+from digits.launch import ACTIVE, stop_run
+from digits.process import lock_held
+from digits.runs import list_runs
+from testkit.served import CHROMIUM, launch, open_page, wait_idle
 
 
 def spare_pids(server_pid: int) -> list[int]:

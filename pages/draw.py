@@ -7,14 +7,16 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
-import charts
-import room_view
-import ui
 from digits import classify, drawings
 from digits.preprocess import ink_extent
 from digits.reading import VIEWS
+from webapp import navigation
+from webapp import resources
+from webapp.text import plain
+from webapp.pictures import images
+from webapp.pictures import room as room_pictures
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 SMALL = 0.35  # ink spanning less than this share of the canvas: "draw it larger" is the advice that helps
 NOT_DIGIT_MESSAGE = "That does not look like a digit"  # the checkpoint's detector says so (digits.detector)
@@ -28,12 +30,12 @@ def _clear() -> None:
 
 
 st.title("Draw a digit")
-path = ui.checkpoint_or_stop()
+path = resources.checkpoint_or_stop()
 
 
 def read(path: Path, image):
     """(prediction, metadata, milliseconds), or the one-line reason it could not be read."""
-    model, meta = ui.load_model(path)
+    model, meta = resources.load_model(path)
     started = time.perf_counter()
     try:
         p = classify(model, image)
@@ -58,11 +60,11 @@ def answers(paths: list[Path], image):
         return st.columns(len(paths), gap="large") if len(paths) > 1 else [st.container()]
 
     for col, p in zip(row(), paths):
-        col.markdown(f"**{ui.plain(ui.checkpoint_label(p))}**")
+        col.markdown(f"**{plain(resources.checkpoint_label(p))}**")
     if any(isinstance(r, str) for r in results):
         for col, r in zip(row(), results):
             if isinstance(r, str):
-                col.error(ui.plain(r))
+                col.error(plain(r))
     results = [r if not isinstance(r, str) else None for r in results]
     if any(r is not None and r[0].digit is None for r in results):
         st.info("Draw a digit on the canvas.")
@@ -84,7 +86,7 @@ def answers(paths: list[Path], image):
         else:
             big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
                      f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
-        small.image(charts.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
+        small.image(images.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
     if results[0] is not None:  # right under the answer: on a phone the bars below would push it off the screen
         feedback(paths[0], image, results[0][0])
     if any(r is not None and r[0].unsure and not r[0].not_digit for r in results):  # "draw larger" only for a digit
@@ -93,10 +95,10 @@ def answers(paths: list[Path], image):
                 col.warning(unsure_advice(r[0], image))
     for col, r in zip(row(), results):
         if r is not None:
-            col.html(charts.probability_bars(r[0].probs))
+            col.html(images.probability_bars(r[0].probs))
     for col, r in zip(row(), results):
         if r is not None:
-            col.caption(f"{r[1]['model']} on {ui.device_label()} · {r[2]:.1f} ms · {HOW_READ}")
+            col.caption(f"{r[1]['model']} on {resources.device_label()} · {r[2]:.1f} ms · {HOW_READ}")
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "
@@ -107,18 +109,18 @@ def keep(path: Path, image, p, label: int) -> str:
     """Store the drawing with the label a person gave (once per drawing: a second answer relabels it); what
     to tell them. DrawingsError (a limit, a full collection, a store that cannot be opened) goes up."""
     kept = st.session_state.setdefault("kept", {})  # drawing_key → (id, label) stored from this session
-    key = room_view.drawing_key(image)
+    key = room_pictures.drawing_key(image)
     with closing(drawings.connect()) as db:  # one connection a write: sqlite3's belong to the thread that opened them
         if key not in kept:
             session = st.session_state.setdefault("room_session", uuid.uuid4().hex)
-            i = drawings.add(db, p.input, label, session, png=room_view.canvas_png(image),
-                             model=room_view.model_name(path, ui.CHECKPOINTS), predicted=p.digit, confidence=p.confidence)
+            i = drawings.add(db, p.input, label, session, png=room_pictures.canvas_png(image),
+                             model=room_pictures.model_name(path, resources.CHECKPOINTS), predicted=p.digit, confidence=p.confidence)
             kept[key] = (i, label)
         elif kept[key][1] != label:
             drawings.relabel(db, kept[key][0], label)
             kept[key] = (kept[key][0], label)
         total = sum(drawings.counts(db).values())
-    return f"Kept as {room_view.label_word(label)} — thank you; {total:,} drawing{'s' if total != 1 else ''} in the room's collection."
+    return f"Kept as {room_pictures.label_word(label)} — thank you; {total:,} drawing{'s' if total != 1 else ''} in the room's collection."
 
 
 def feedback(path: Path, image, p) -> None:
@@ -127,14 +129,14 @@ def feedback(path: Path, image, p) -> None:
     said = drawings.NOT_A_DIGIT if p.not_digit else p.digit
     options = ["right", *(d for d in [*range(10), drawings.NOT_A_DIGIT] if d != said)]
     answer = st.pills("Is it right? One tap keeps your drawing for the room", options,
-                      key=f"answer-{room_view.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
+                      key=f"answer-{room_pictures.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
                       format_func=lambda o: ("✓ Right, it is not a digit" if p.not_digit else f"✓ Right, it is a {p.digit}")
-                      if o == "right" else room_view.label_word(o).capitalize())
+                      if o == "right" else room_pictures.label_word(o).capitalize())
     if answer is not None:
         try:
             st.success(keep(path, image, p, said if answer == "right" else answer), icon=":material/check:")
         except drawings.DrawingsError as e:
-            st.error(ui.plain(f"Not kept: {room_view.message(e)}"))
+            st.error(plain(f"Not kept: {room_pictures.message(e)}"))
     st.caption(KEPT)
 
 
@@ -146,7 +148,7 @@ def board(path: Path) -> None:
     compare = st.session_state.get("compare", False)  # the toggle below, as last set
     second = None
     if compare:
-        options = [p for p in ui.valid_checkpoints() if p != path] or ui.valid_checkpoints()
+        options = [p for p in resources.valid_checkpoints() if p != path] or resources.valid_checkpoints()
         chosen = st.session_state.get("second_checkpoint")
         second = Path(chosen) if chosen in map(str, options) else options[0] if options else None
     left, right = st.columns([1, 2], gap="large")
@@ -172,8 +174,8 @@ def board(path: Path) -> None:
     with other:  # drawn after the answers, read before them: a change reruns this fragment with the new value
         st.toggle("Compare with a second checkpoint", key="compare")
         if compare:
-            ui.checkpoint_select("Second checkpoint", key="second_checkpoint", default=second)
+            resources.checkpoint_select("Second checkpoint", key="second_checkpoint", default=second)
 
 
 board(path)
-ui.upload_checkpoint()
+resources.upload_checkpoint()

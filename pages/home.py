@@ -1,22 +1,24 @@
 import html
 
 import streamlit as st
+from webapp import address
+from webapp import navigation
+from webapp import presenter
+from webapp import resources
+from webapp.pictures import home as pictures
 
-import charts
-import presenter
-import ui
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 st.title(":material/draw: digits")
 st.markdown("Handwritten-digit classifiers on **MNIST**: draw for one, train your own and watch it learn, "
             "then look at what it does with your drawing.")
 
-room = ui.room_url()
+room = address.room_url()
 start, join = st.columns([3, 2], gap="large") if room else (st.container(), None)
 with start:
     st.subheader("Start here")
-    has_inside = any(p.url_path == "inside" for p in ui.pages())
+    has_inside = any(p.url_path == "inside" for p in navigation.pages())
     steps = [("pages/draw.py", "1 · Draw a digit", ":material/draw:",
               "Works right now: the trained LeNet-5 that ships with the app reads your digit as you draw it, "
               "with a mouse or a finger."),
@@ -31,13 +33,13 @@ with start:
         st.caption(words)
     st.markdown("**More:** the model's answers on the 10,000 test images and its mistakes (Predictions), "
                 "two loss functions written by hand (Losses), the layer table of a network (Model).")
-    st.caption(f"Running on {ui.device_label()}. The checkpoint chosen in the sidebar is the model every page uses.")
+    st.caption(f"Running on {resources.device_label()}. The checkpoint chosen in the sidebar is the model every page uses.")
 
 if join is not None:
     with join:
         # The presenter shows it to the room, big; everyone else gets it small, to pass on.
         big = presenter.presenter_key() is not None and presenter.is_presenter()
         st.subheader("Join from your phone" if not big else "Open this on your phone")
-        st.image(charts.qr_png(room), width=420 if big else 220)
+        st.image(pictures.qr_png(room), width=420 if big else 220)
         st.html(f"<p style='font-size:{'34' if big else '20'}px;font-weight:700;word-break:break-all'>"
                 f"{html.escape(room)}</p>")

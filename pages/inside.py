@@ -3,15 +3,17 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
-import inside_sections as sections
-import ui
 from digits import MODELS, build_model, classify
 from digits.inside import trace
 from digits.models import title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
+from webapp import inside as sections
+from webapp import navigation
+from webapp import resources
+from webapp.text import plain
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 st.title("Inside the network")
 st.caption("What every layer computes from one image, why the network answered what it did, and how it learned.")
@@ -21,13 +23,13 @@ st.caption("What every layer computes from one image, why the network answered w
 def untrained(name: str) -> torch.nn.Module:
     """A network as training starts it (seed 0): the contrast to a trained one."""
     torch.manual_seed(0)
-    return build_model(name).to(ui.device()).eval()
+    return build_model(name).to(resources.device()).eval()
 
 
 def runs_with_snapshots() -> dict[str, list]:
     """{run folder name: its snapshots, first to last} for the runs that kept any."""
     found = {}
-    for run in list_runs(ui.RUNS)[:50]:
+    for run in list_runs(resources.RUNS)[:50]:
         if snapshots := list_snapshots(run):
             found[run.name] = snapshots
     return found
@@ -55,16 +57,16 @@ def choose_model():
                 "Snapshot", range(len(snapshots)), value=len(snapshots) - 1, key=f"inside_snapshot-{run}",
                 format_func=lambda i: f"iteration {snapshots[i].iteration:,}",
                 help="The weights at each evaluation of the run, from the untrained network (iteration 0) to the last.")
-            model, meta = ui.load_model(snapshots[index].path)
+            model, meta = resources.load_model(snapshots[index].path)
             acc = meta["metrics"].get("val_acc")
             words = f"{title(meta['model'])}, run {run}, iteration {snapshots[index].iteration:,}"
             return model, words + (f" (validation {acc:.2%})" if acc is not None else " (untrained)"), (snapshots, index)
-    path = ui.selected_checkpoint()
+    path = resources.selected_checkpoint()
     if path is None:
         st.info("No checkpoint yet: train one on the Train page, or look at an untrained network.")
         st.stop()
-    model, _ = ui.load_model(path)
-    return model, ui.checkpoint_label(path), None
+    model, _ = resources.load_model(path)
+    return model, resources.checkpoint_label(path), None
 
 
 def choose_image():
@@ -78,7 +80,7 @@ def choose_image():
     kind = st.segmented_control("Image", list(kinds), format_func=kinds.get, required=True, key="inside_image")
     where = st.container()
     if kind == "test":
-        test = ui.mnist_or_stop()
+        test = resources.mnist_or_stop()
         i = where.number_input("Test image (0–9,999)", 0, len(test) - 1, key="inside_test")
         return None, test.images[i].numpy().astype(np.float32) / 255, f"test image {i}, labelled {int(test.labels[i])}"
     with where:
@@ -114,7 +116,7 @@ def body() -> None:
                 return
         seen = trace(model, image)
     except ValueError as e:  # a drawing too large, a model whose output is not a number
-        st.error(ui.plain(e))
+        st.error(plain(e))
         return
     sections.received(cols, seen, image, f"{model_words} · {image_words}")
     sections.layers(seen)

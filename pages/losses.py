@@ -3,15 +3,17 @@ import streamlit as st
 import torch
 import torch.nn.functional as F
 
-import charts
-import ui
 from digits import build_model, cross_entropy, multiclass_svm
 from digits.data import Split
 from digits.evaluate import logits_of
 from digits.models import title
 from digits.reading import drawing_logits
+from webapp import navigation
+from webapp import resources
+from webapp.text import plain
+from webapp.pictures import images
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 SIZES = [16, 64, 256, 1024, 10_000]
 
@@ -20,7 +22,7 @@ SIZES = [16, 64, 256, 1024, 10_000]
 def untrained(name: str):
     """The architecture with its initial random weights (seed 0), as every run starts."""
     torch.manual_seed(0)
-    return build_model(name).to(ui.device()).eval()
+    return build_model(name).to(resources.device()).eval()
 
 
 def significant(x: float, digits: int) -> str:
@@ -28,12 +30,12 @@ def significant(x: float, digits: int) -> str:
 
 
 st.title("Losses")
-path = ui.checkpoint_or_stop()
-test = ui.mnist_or_stop()
-model, meta = ui.load_model(path)
+path = resources.checkpoint_or_stop()
+test = resources.mnist_or_stop()
+model, meta = resources.load_model(path)
 
 weights = st.radio("Weights", ["trained", "untrained"], horizontal=True, key="loss_weights",
-                   format_func=lambda w: f"trained ({ui.plain(ui.checkpoint_label(path))})" if w == "trained"
+                   format_func=lambda w: f"trained ({plain(resources.checkpoint_label(path))})" if w == "trained"
                    else f"untrained {title(meta['model'])} (random start, seed 0)")
 net = model if weights == "trained" else untrained(meta["model"])
 drawing = st.session_state.get("drawing")  # the Draw page's latest drawing, if any
@@ -44,7 +46,7 @@ source = c1.radio("Images", ["test", "drawing"], horizontal=True, key="loss_sour
 read = drawing_logits(net, drawing) if source == "drawing" and drawing is not None else None
 if read is not None:
     label = c2.number_input("What you meant (its label)", 0, 9, 0, key="loss_label")
-    c3.image(charts.upscale((read[0] * 255).astype("uint8"), 3), caption="what the network saw", width=84)
+    c3.image(images.upscale((read[0] * 255).astype("uint8"), 3), caption="what the network saw", width=84)
     logits32, labels = read[1], torch.tensor([label])
     where = f"your drawing, labelled **{label}**,"
 else:

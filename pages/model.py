@@ -4,19 +4,20 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-import charts
-import ui
 from digits import MODELS, count_parameters
 from digits.calibration import Calibration, measure_model, reading_ece
 from digits.config import choice_words, fields, label
 from digits.inside import operations
 from digits.reading import VIEWS
+from webapp import navigation
+from webapp import resources
+from webapp.pictures import model as pictures
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 st.title("Model")
-path = ui.checkpoint_or_stop()
-model, meta = ui.load_model(path)
+path = resources.checkpoint_or_stop()
+model, meta = resources.load_model(path)
 name = meta["model"]
 st.subheader(MODELS[name].description)
 
@@ -75,23 +76,23 @@ if meta.get("detector_command"):
     st.code(meta["detector_command"], language="bash", wrap_lines=True)
 
 st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
-test = ui.mnist_or_stop()
+test = resources.mnist_or_stop()
 
 
 @st.cache_data(show_spinner="Comparing confidence with accuracy on the test images…", max_entries=8)
 def calibration(path: str, mtime: float) -> Calibration:
     """Reliability and ECE on the test set with and without the checkpoint's temperature, from one pass."""
-    return measure_model(ui.load_model(Path(path))[0], test)
+    return measure_model(resources.load_model(Path(path))[0], test)
 
 
 @st.cache_data(show_spinner="Reading the test images as the Draw page reads a drawing…", max_entries=8)
 def as_read(path: str, mtime: float) -> float:
     """The ECE of the probabilities the Draw page shows (nine shifted views), on the same test images."""
-    return reading_ece(ui.load_model(Path(path))[0], test)
+    return reading_ece(resources.load_model(Path(path))[0], test)
 
 
 c = calibration(str(path), path.stat().st_mtime)
-st.plotly_chart(charts.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
+st.plotly_chart(pictures.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
 st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
            "confidence means what it says; below it, it was sure more often than right.")
 if c.temperature != 1.0:

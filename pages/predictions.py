@@ -3,26 +3,28 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-import charts
-import ui
 from digits.evaluate import Predictions, predict
 from digits.models import title
+from webapp import navigation
+from webapp import resources
+from webapp.pictures import images
+from webapp.pictures import predictions as pictures
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 PAGE = 28  # images per batch shown (four rows of seven on a laptop screen)
 CELL = 56  # images shown for a cell of the confusion matrix
 
 st.title("Predictions on the test set")
-ui.upload_checkpoint()
-path = ui.checkpoint_or_stop()
-test = ui.mnist_or_stop()
+resources.upload_checkpoint()
+path = resources.checkpoint_or_stop()
+test = resources.mnist_or_stop()
 
 
 @st.cache_data(show_spinner="Classifying the 10,000 test images…", max_entries=8)
 def predictions(path: str, mtime: float) -> Predictions:
     """Every test image's probabilities and the metrics, from one pass over the test set."""
-    return predict(ui.load_model(Path(path))[0], test)
+    return predict(resources.load_model(Path(path))[0], test)
 
 
 def _pick_cell() -> None:
@@ -39,14 +41,14 @@ def tiles(indices, key: str) -> None:
         st.info("No test image here.")
         return
     captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({probs[i].max():.0%})" for i in indices]
-    st.image([charts.framed(test.images[i].numpy(), correct[i]) for i in indices], caption=captions, width=120)
+    st.image([images.framed(test.images[i].numpy(), correct[i]) for i in indices], caption=captions, width=120)
     pick, picture, bars = st.columns([2, 1, 3], vertical_alignment="center")
     i = pick.selectbox("Look closer at", indices, key=f"closer-{key}",
                        format_func=lambda i: f"test image {i}: true {labels[i]}, predicted {predicted[i]}")
     pick.page_link("pages/inside.py", label="Look inside the network at it", icon=":material/visibility:",
                    query_params={"test": int(i)})
-    picture.image(charts.framed(test.images[i].numpy(), correct[i], factor=4))
-    bars.html(charts.probability_bars(probs[i], height=90))
+    picture.image(images.framed(test.images[i].numpy(), correct[i], factor=4))
+    bars.html(images.probability_bars(probs[i], height=90))
 
 
 answers = predictions(str(path), path.stat().st_mtime)
@@ -57,7 +59,7 @@ c = st.columns(4)
 c[0].metric("Test accuracy", f"{metrics.accuracy:.2%}")
 c[1].metric("Mistakes", f"{(~correct).sum():,} of {len(labels):,}")
 c[2].metric("Hardest digit", f"{per_class.argmin()} ({per_class.min():.1%})")
-c[3].metric("Architecture", title(ui.load_model(path)[1]["model"]))
+c[3].metric("Architecture", title(resources.load_model(path)[1]["model"]))
 
 f1, f2, f3 = st.columns([1, 1, 1])
 only_mistakes = f1.toggle("Only mistakes", key="only_mistakes")
@@ -91,9 +93,9 @@ else:
 
 st.subheader("Where the model goes wrong")
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(charts.confusion_chart(metrics.confusion), key="confusion", on_select=_pick_cell,
+c1.plotly_chart(pictures.confusion_chart(metrics.confusion), key="confusion", on_select=_pick_cell,
                 selection_mode="points", config={"displaylogo": False})
-c2.plotly_chart(charts.per_class_chart(per_class), key="per-class", config={"displaylogo": False})
+c2.plotly_chart(pictures.per_class_chart(per_class), key="per-class", config={"displaylogo": False})
 if cell := st.session_state.get("cell"):
     true, pred = cell
     chosen = np.flatnonzero((labels == true) & (predicted == pred))

@@ -5,16 +5,18 @@ import pandas as pd
 import streamlit as st
 import torch
 
-import charts
-import room_sections as sections
-import room_view as view
-import ui
 from digits import drawings
 from digits.evaluate import metrics_of
 from digits.reading import answers_of
 from digits.room import part
+from webapp import navigation
+from webapp import resources
+from webapp import room as sections
+from webapp.text import plain
+from webapp.pictures import predictions as predictions_pictures
+from webapp.pictures import room as pictures
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 PAGE = 48  # drawings a page of the gallery (six rows of eight on a laptop screen)
 
@@ -28,7 +30,7 @@ def logits(path: str, size: int, mtime_ns: int, pixels: str, _images: np.ndarray
     """A checkpoint's answers for every drawing read as the Draw page read it (digits.classify: nine shifted
     views), as log-probabilities (N, 10), once per file version and set of pixels (`pixels` hashes `_images`):
     a relabel changes no prediction, so it costs no pass."""
-    model = ui.load_model(Path(path))[0]
+    model = resources.load_model(Path(path))[0]
     return answers_of(model, torch.from_numpy(_images)).probs.clamp_min(1e-300).log().numpy()  # stored 28×28s
 
 
@@ -51,8 +53,8 @@ def trained_on_room(meta: dict) -> bool:
 
 rows, counts = sections.read()
 if done := st.session_state.pop("room_done", None):  # said at the top, and in a toast where the presenter looks
-    (st.success if done[0] == "success" else st.error)(ui.plain(done[1]))
-    st.toast(ui.plain(done[1]), icon=":material/check_circle:" if done[0] == "success" else ":material/error:")
+    (st.success if done[0] == "success" else st.error)(plain(done[1]))
+    st.toast(plain(done[1]), icon=":material/check_circle:" if done[0] == "success" else ":material/error:")
 if not rows:
     st.info("No drawings yet. Draw a digit on the Draw page and tap whether the answer is right: "
             "each answer keeps the drawing here, for everyone in the room to see.")
@@ -66,25 +68,25 @@ m, chart = st.columns([1, 4], vertical_alignment="center")
 m.metric("Drawings", f"{len(rows):,}")
 m.caption(f"{int((labels >= 0).sum()):,} digit{'s' if (labels >= 0).sum() != 1 else ''}, {counts[drawings.NOT_A_DIGIT]:,} not a digit, "
           f"from {sessions:,} browser session{'s' if sessions != 1 else ''}")
-chart.plotly_chart(view.counts_chart(counts), key="room_counts", config={"displaylogo": False, "displayModeBar": False})
+chart.plotly_chart(pictures.counts_chart(counts), key="room_counts", config={"displaylogo": False, "displayModeBar": False})
 
 # ---------- how each checkpoint reads the room ----------
 images = np.stack([d.pixels for d in rows])
-key = view.pixels_key(rows)
+key = pictures.pixels_key(rows)
 is_digit = labels >= 0
 held_out = np.array([part(d.pixels) == "held_out" for d in rows])
-checkpoints = ui.valid_checkpoints()
+checkpoints = resources.valid_checkpoints()
 if not checkpoints:
     st.info("No checkpoint yet to read the drawings with: train one on the Train page.")
 table = []
 for path in checkpoints:
-    loaded = ui.load_model(path, stop=False)  # None: it went bad since it was listed
+    loaded = resources.load_model(path, stop=False)  # None: it went bad since it was listed
     if loaded is None:
         continue
     learned = trained_on_room(loaded[1])
     n = int((is_digit & held_out).sum() if learned else is_digit.sum())
     room = room_metrics(answers(path), learned) if n else None
-    table.append({"Checkpoint": ui.checkpoint_label(path),
+    table.append({"Checkpoint": resources.checkpoint_label(path),
                   "On the room's digits": None if room is None else room.accuracy * 100,
                   "Right": f"{int(room.confusion.trace()):,} of {n:,}" + (" held out" if learned else "") if room else "–",
                   "On MNIST's test set": (loaded[1].get("metrics") or {}).get("test_acc", np.nan) * 100})
@@ -100,13 +102,13 @@ if table:
                  "the writers of 1990s forms. A checkpoint fine-tuned on the room is measured only on the held-out "
                  "quarter of the drawings, the ones it never learned from.")
     with left:
-        path = ui.checkpoint_select("Checkpoint for the matrix and the gallery", key="room_checkpoint",
-                                    default=ui.selected_checkpoint())
+        path = resources.checkpoint_select("Checkpoint for the matrix and the gallery", key="room_checkpoint",
+                                    default=resources.selected_checkpoint())
     all_logits = answers(path)
     predicted = dict(zip((d.id for d in rows), all_logits.argmax(1).tolist()))
-    learned = trained_on_room(ui.load_model(path)[1])
+    learned = trained_on_room(resources.load_model(path)[1])
     if (is_digit & held_out).any() if learned else is_digit.any():
-        fig = charts.confusion_chart(room_metrics(all_logits, learned).confusion)
+        fig = predictions_pictures.confusion_chart(room_metrics(all_logits, learned).confusion)
         fig.update_layout(title="The room's digits" + (", held out" if learned else "") + ": label → the checkpoint's answer",
                           clickmode="none",
                           xaxis_title="read as", yaxis_title="label")
@@ -119,13 +121,13 @@ else:
 st.subheader("Drawings, newest first")
 f1, f2, f3 = st.columns(3)
 wrong_only = f1.toggle("Only the ones it reads wrong", key="room_wrong", disabled=not predicted)
-label = f2.selectbox("Label", ["any", *view.LABELS], key="room_label",
-                     format_func=lambda x: x if x == "any" else view.label_word(x))
+label = f2.selectbox("Label", ["any", *pictures.LABELS], key="room_label",
+                     format_func=lambda x: x if x == "any" else pictures.label_word(x))
 models = sorted({d.model or "" for d in rows})
 model = f3.selectbox("Answered at the time by", ["any", *models], key="room_model",
                      format_func=lambda x: "any" if x == "any" else x or "no model (imported)")
-filters = view.Filters(wrong_only and bool(predicted), None if label == "any" else label, None if model == "any" else model)
-shown = view.chosen(rows, predicted, filters)
+filters = pictures.Filters(wrong_only and bool(predicted), None if label == "any" else label, None if model == "any" else model)
+shown = pictures.chosen(rows, predicted, filters)
 
 if st.session_state.get("_room_filters") != filters:
     st.session_state["_room_filters"], st.session_state["room_batch"] = filters, 0
@@ -137,10 +139,10 @@ if b1.button(":material/chevron_left: Newer", disabled=batch == 0, key="room_new
 if b2.button("Older :material/chevron_right:", disabled=batch >= pages - 1, key="room_older"):
     batch = st.session_state["room_batch"] = batch + 1
 b3.caption(f"Page {batch + 1} of {pages} · {len(shown):,} drawing{'s' if len(shown) != 1 else ''} match"
-           + (f" · answers by {ui.plain(ui.checkpoint_label(path))}" if predicted else ""))
+           + (f" · answers by {plain(resources.checkpoint_label(path))}" if predicted else ""))
 page = shown[batch * PAGE:(batch + 1) * PAGE]
 if page:
-    st.html(view.gallery_html(page, predicted))
+    st.html(pictures.gallery_html(page, predicted))
 else:
     st.info("No drawing matches these filters.")
 

@@ -3,31 +3,33 @@ from pathlib import Path
 
 import streamlit as st
 
-import charts
-import presenter
-import train_view
-import ui
 from digits.config import choice_words
 from digits.models import title
 from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, read_starting, run_state
 from digits.summary import summarize
+from webapp import navigation
+from webapp import presenter
+from webapp import resources
+from webapp.text import plain
+from webapp import train as sections
+from webapp.pictures import train as pictures
 
-ui.use_app_navigation()
+navigation.use_app_navigation()
 
 PLOTLY = {"displaylogo": False}
 SLOW = 1000  # samples/s below which a run is starved of CPU (a 2-core laptop trains LeNet-5 at ~5,000–15,000)
 
 st.title("Train")
-running = train_view.active_run()
+running = sections.active_run()
 
 if not presenter.is_presenter():
     with st.expander(":material/lock: Presenter"):
         presenter.presenter_gate("Starting and stopping training", "train")
 
 if running is None:  # nothing to watch: the settings come first
-    train_view.new_run_panel(running)
+    sections.new_run_panel(running)
 
-runs = list_runs(ui.RUNS)
+runs = list_runs(resources.RUNS)
 if not runs:
     st.info("No runs yet. Choose the settings above and press **Start training**.")
     st.stop()
@@ -37,7 +39,7 @@ if running is not None:
     st.session_state["run"] = running.name
 if st.session_state.get("run") not in names:
     st.session_state["run"] = names[0]
-labels = train_view.run_labels(names, running)
+labels = sections.run_labels(names, running)
 chosen = st.selectbox("Run", names, key="run", format_func=labels.get)
 
 
@@ -59,12 +61,12 @@ def progress(run_dir: Path, state: str, s) -> None:
         bar.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
                                       f" · {duration(s.elapsed)} of training{eta} · {s.samples_per_s:,.0f} samples/s")
         with buttons:
-            train_view.run_controls(run_dir, s.paused)
+            sections.run_controls(run_dir, s.paused)
         if s.paused:
             st.info(f"Paused after iteration {s.iteration}: the model stays as it is until you resume.",
                     icon=":material/pause:")
         elif not s.iteration and s.log:  # before the first step: what the run is doing (e.g. drawing its non-digits)
-            st.caption(f":material/hourglass_top: {ui.plain(s.log[-1])}")
+            st.caption(f":material/hourglass_top: {plain(s.log[-1])}")
         elif s.iteration and s.samples_per_s < SLOW:
             st.caption(":material/hourglass_bottom: Slow: training takes only the CPU time that other programs on this "
                        "machine leave over, so that drawing stays quick for everyone. Close other heavy programs to "
@@ -72,15 +74,15 @@ def progress(run_dir: Path, state: str, s) -> None:
     elif state == "crashed":
         st.error("This run's process ended without a final event: it crashed or was killed. "
                  "Its best checkpoint so far (if any) is intact.")
-        if log := train_view.log_tail(run_dir / LOG):
+        if log := sections.log_tail(run_dir / LOG):
             st.code(log, language=None, wrap_lines=True)
     elif state == "failed":
-        st.error(ui.plain(s.message))
+        st.error(plain(s.message))
     else:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""
         st.success(f"{verb} after {s.iteration} iterations in {duration(s.elapsed)}.{test}")
-        if (table := train_view.before_after(s)) is not None:
+        if (table := sections.before_after(s)) is not None:
             st.markdown("**Before → after**: the model the run started from, and the run's best checkpoint")
             st.table(table, hide_index=True, width="content")
 
@@ -95,18 +97,18 @@ def curves(run_dir: Path, s) -> None:
     m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
     c1, c2 = st.columns(2)
     with c1:
-        st.plotly_chart(charts.loss_chart(s), key=f"loss-{run_dir.name}", config=PLOTLY)
+        st.plotly_chart(pictures.loss_chart(s), key=f"loss-{run_dir.name}", config=PLOTLY)
         st.caption("Each training batch's cross-entropy (light), its moving average (dark) on a log scale, and "
                    "the learning rate the schedule set (dotted, right axis).")
     with c2:
-        st.plotly_chart(charts.accuracy_chart(s), key=f"acc-{run_dir.name}", config=PLOTLY)
+        st.plotly_chart(pictures.accuracy_chart(s), key=f"acc-{run_dir.name}", config=PLOTLY)
         st.caption("Train: the share of each batch classified right as it is trained, smoothed — measured while the "
                    "weights still change (and on distorted images with augment), so it lags behind. Validation: "
                    "held-out images the model never trains on, measured at each evaluation.")
     c1, c2 = st.columns(2)
     if s.epoch_x:
         with c1:
-            st.plotly_chart(charts.epoch_chart(s), key=f"epoch-{run_dir.name}", config=PLOTLY)
+            st.plotly_chart(pictures.epoch_chart(s), key=f"epoch-{run_dir.name}", config=PLOTLY)
             st.caption("Each finished epoch's mean batch loss; the bar spans ± one standard deviation of its batches.")
     with c2:
         st.markdown("**Event log**")
@@ -123,15 +125,15 @@ def compare(chosen: str, labels: dict[str, str]) -> None:
     if not others:
         return
     picked = [chosen, *others]
-    summaries = {n: summarize(train_view.run_events(ui.RUNS / n)) for n in picked}
+    summaries = {n: summarize(sections.run_events(resources.RUNS / n)) for n in picked}
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.compare_chart({labels[n]: s for n, s in summaries.items()}, "loss"), config=PLOTLY)
-    c2.plotly_chart(charts.compare_chart({labels[n]: s for n, s in summaries.items()}, "accuracy"), config=PLOTLY)
-    st.dataframe(train_view.runs_table(picked, summaries), hide_index=True)
+    c1.plotly_chart(pictures.compare_chart({labels[n]: s for n, s in summaries.items()}, "loss"), config=PLOTLY)
+    c2.plotly_chart(pictures.compare_chart({labels[n]: s for n, s in summaries.items()}, "accuracy"), config=PLOTLY)
+    st.dataframe(sections.runs_table(picked, summaries), hide_index=True)
 
 
 def show(run_dir: Path, labels: dict[str, str], first_point_due: bool = False) -> None:
-    events = train_view.run_events(run_dir)
+    events = sections.run_events(run_dir)
     state = run_state(run_dir, events)
     s = summarize(events)
     if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
@@ -140,12 +142,12 @@ def show(run_dir: Path, labels: dict[str, str], first_point_due: bool = False) -
         st.info(f"Starting ({since:.0f} s): {read_starting(run_dir) or 'starting Python'}…", icon=":material/hourglass_top:")
         return
     progress(run_dir, state, s)
-    if skipped := train_view.run_reader(run_dir).skipped:
+    if skipped := sections.run_reader(run_dir).skipped:
         st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
     curves(run_dir, s)
     checkpoint = run_dir / CHECKPOINT
     if state != "running" and checkpoint.exists():
-        st.caption(f"Best checkpoint: {ui.plain(checkpoint)}")
+        st.caption(f"Best checkpoint: {plain(checkpoint)}")
         b1, b2, _ = st.columns([1, 1, 3])
         for col, page, label in ((b1, "pages/predictions.py", "Open in Predictions"), (b2, "pages/draw.py", "Open in Draw")):
             if col.button(label, key=f"open-{page}"):
@@ -161,11 +163,11 @@ def show(run_dir: Path, labels: dict[str, str], first_point_due: bool = False) -
         st.rerun()  # the run just ended: redraw the whole page once (the panel opens, the run list, states)
 
 
-run_dir = ui.RUNS / chosen
+run_dir = resources.RUNS / chosen
 live = run_state(run_dir) == "running"
 # A live run is polled once a second; until its first chart point, four times (from a warm spare process,
 # digits.spare, the point comes ~0.3 s after Start: a second's wait would be most of the time to it).
-due = live and not any(e.kind == "step" for e in train_view.run_events(run_dir))
+due = live and not any(e.kind == "step" for e in sections.run_events(run_dir))
 st.fragment(run_every=0.25 if due else 1.0 if live else None)(show)(run_dir, labels, due)
 if running is not None:  # the run comes first; the settings wait, folded, below it
-    train_view.new_run_panel(running)
+    sections.new_run_panel(running)

@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests; the helpers they use are in tests/helpers.py and tests/served.py."""
+"""Fixtures shared by the tests; the helpers they use are in tests/helpers.py and testkit/served.py."""
 
 import os
 from pathlib import Path
@@ -7,10 +7,10 @@ import pytest
 
 from digits.data import Splits
 from tests.helpers import synthetic_split
-from tests.served import CHROMIUM, ROOT, launch
+from testkit.served import CHROMIUM, ROOT, launch
 
 # Pages run in this process (AppTest) start no spare training process (digits.spare); a real server
-# (tests/served.py) does, as the app does for its users.
+# (testkit/served.py) does, as the app does for its users.
 os.environ.setdefault("DIGITS_SPARE", "0")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from digits.runs import list_runs
-from tests.served import DRAWINGS, ROOT, SHOTS, launch, open_page, stroke, wait_idle
+from testkit.served import DRAWINGS, ROOT, SHOTS, launch, open_page, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 

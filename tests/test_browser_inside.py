@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.served import DRAWINGS, ROOT, stroke, wait_idle
+from testkit.served import DRAWINGS, ROOT, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "artifacts" / "inside"

@@ -12,7 +12,7 @@ import pytest
 from digits import drawings as store, load_checkpoint
 from digits.launch import stop_run
 from digits.runs import list_runs, run_state
-from tests.served import SHOTS, launch, open_page, wait_idle
+from testkit.served import SHOTS, launch, open_page, wait_idle
 from tests.test_room import segment_room
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digits import drawings
-from tests.served import DRAWINGS, open_page, stroke, wait_idle
+from testkit.served import DRAWINGS, open_page, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP, PHONE = (1400, 900), (390, 844)

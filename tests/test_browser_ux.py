@@ -8,7 +8,7 @@ import time
 import pytest
 
 from digits.runs import list_runs
-from tests.served import SHOTS, open_page, wait_idle
+from testkit.served import SHOTS, open_page, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP, PHONE = (1400, 900), (390, 844)
@@ -164,7 +164,7 @@ def test_no_page_asks_an_outside_host_for_anything(server, browser):
 
 def test_an_x_is_not_a_digit_and_the_guess_is_greyed_on_a_desktop_and_a_phone(server, browser):
     """The shipped checkpoint's detector (digits.detector) on a drawn X: the message in view, not "draw larger"."""
-    from tests.served import stroke
+    from testkit.served import stroke
 
     url, _ = server
     for size, phone in ((DESKTOP, False), (PHONE, True)):

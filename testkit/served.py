@@ -1,5 +1,5 @@
-"""A real `streamlit run app.py` and Debian's Chromium for the end-to-end tests (tests/test_browser*.py,
-benchmarks/inside_browser.py); the fixtures that start them are in tests/conftest.py."""
+"""A real `streamlit run app.py` and Debian's Chromium, for the end-to-end tests (tests/test_browser*.py; their
+fixtures are in tests/conftest.py) and the browser benchmarks (benchmarks/*_browser.py)."""
 
 import shutil
 import socket
@@ -9,8 +9,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -42,7 +40,7 @@ def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Pop
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+        raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
     return url, proc
 
 

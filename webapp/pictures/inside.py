@@ -16,7 +16,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from charts import upscale
+from webapp.pictures.images import upscale
+
 
 # Colour stops (ColorBrewer RdBu and Purples, which stay readable for the common colour blindnesses).
 _DIVERGING = np.array([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],

@@ -10,8 +10,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-import presenter
-import ui
 from digits import MODELS, CheckpointError, TrainConfig, build_model, count_parameters, drawings
 from digits.catalog import checkpoint_info
 from digits.config import choice_words, fields as config_fields, label as config_label
@@ -23,6 +21,9 @@ from digits.models import title
 from digits.room import HELD_OUT, VALIDATION
 from digits.summary import run_title
 from digits.train import room_of
+from webapp import presenter
+from webapp import resources
+from webapp.text import plain
 
 KEY = "cfg_"  # session_state keys of the form's fields: cfg_epochs, cfg_lr, ...
 
@@ -46,7 +47,7 @@ def log_tail(path: Path, size: int = 1500) -> str:
 
 def active_run() -> Path | None:
     """The run that is training now, whoever started it (one job per server)."""
-    for run in list_runs(ui.RUNS)[:20]:
+    for run in list_runs(resources.RUNS)[:20]:
         if run_state(run) == "running":
             return run
     return None
@@ -55,7 +56,7 @@ def active_run() -> Path | None:
 def run_labels(names: list[str], live: Path | None) -> dict[str, str]:
     """Each run's words in the selectors: what it is (digits.summary.run_title), marked while it trains,
     and its folder's name added where two would read the same (a selectbox tells options by their words)."""
-    labels = {n: ("● training · " if ui.RUNS / n == live else "") + run_title(ui.RUNS / n) for n in names}
+    labels = {n: ("● training · " if resources.RUNS / n == live else "") + run_title(resources.RUNS / n) for n in names}
     seen = list(labels.values())
     return {n: f"{t} · {n}" if seen.count(t) > 1 else t for n, t in labels.items()}
 
@@ -82,7 +83,7 @@ def runs_table(names: list[str], summaries: dict) -> pd.DataFrame:
     rows = []
     for n in names:
         s, c = summaries[n], summaries[n].config
-        rows.append({"run": read_name(ui.RUNS / n) or n, "architecture": title(s.model) if s.model else "–",
+        rows.append({"run": read_name(resources.RUNS / n) or n, "architecture": title(s.model) if s.model else "–",
                      "epochs": c.get("epochs"), "batch": c.get("batch_size"),
                      "optimizer": choice_words("optimizer", c["optimizer"]) if "optimizer" in c else "–",
                      "learning rate": f"{c['lr']:g}" if "lr" in c else "–",
@@ -115,7 +116,7 @@ def _visible(defaults: TrainConfig) -> list:
 
 def _starts(model: str) -> list[str]:
     """What a run of `model` can start from: "" (random weights), or a valid checkpoint of that architecture."""
-    return [""] + [str(p) for p in ui.valid_checkpoints() if _architecture(p) == model]
+    return [""] + [str(p) for p in resources.valid_checkpoints() if _architecture(p) == model]
 
 
 def _architecture(path: Path) -> str | None:
@@ -154,7 +155,7 @@ def _config_input(where, f, default):
         options = _starts(model)
         if st.session_state.get(args["key"]) not in options:
             st.session_state[args["key"]] = ""
-        return where.selectbox(options=options, format_func=lambda p: ui.checkpoint_label(Path(p)) if p else
+        return where.selectbox(options=options, format_func=lambda p: resources.checkpoint_label(Path(p)) if p else
                                "Random weights (from scratch)", **args)
     if m["choices"] is not None:
         options = available_devices() if f.name == "device" else list(m["choices"])
@@ -163,7 +164,7 @@ def _config_input(where, f, default):
     if f.type in (bool, "bool"):
         value = where.toggle(value=default, **args)
         if f.name == "drawings" and value:
-            where.caption(ui.plain(room_words()))
+            where.caption(plain(room_words()))
         return value
     if f.type in (int, "int"):
         return where.number_input(min_value=m["low"], max_value=m["high"], value=default, step=m["step"] or 1, **args)
@@ -188,7 +189,7 @@ def config_values(defaults: TrainConfig) -> dict:
 def _room_recipe() -> None:
     """The fine-tune button's callback: the form's fields set to the "room" recipe, starting from the
     checkpoint chosen in the sidebar."""
-    path = ui.selected_checkpoint()
+    path = resources.selected_checkpoint()
     model = _architecture(path) if path else None
     if model is None:
         st.session_state["_start_said"] = ("warning", "Choose a checkpoint to fine-tune in the sidebar first.")
@@ -221,7 +222,7 @@ def _start() -> None:
     spare = waiting_spare()
     warm = spare is not None and spare.ready()  # a warm process takes the run: its first point is ~0.2 s away
     try:
-        run = start_run(config, ui.RUNS, name=st.session_state.get("run_name", ""))
+        run = start_run(config, resources.RUNS, name=st.session_state.get("run_name", ""))
     except RunActive as e:  # another session pressed Start at the same moment
         st.session_state["_start_said"] = ("warning", f"{e} It is shown above.")
     except OSError as e:  # runs/ not writable, or a full disk: nothing started, nothing lost
@@ -264,9 +265,9 @@ def new_run_panel(running: Path | None) -> None:
                      if running is not None else None)
         kind, text = st.session_state.pop("_start_said", (None, ""))
         if kind == "toast":
-            st.toast(ui.plain(text))
+            st.toast(plain(text))
         elif kind:
-            getattr(st, kind)(ui.plain(text))
+            getattr(st, kind)(plain(text))
 
 
 # ---------- a live run's controls ----------

@@ -3,7 +3,7 @@
 import tomllib
 from pathlib import Path
 
-CONFIG = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+CONFIG = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
 
 
 def test_listens_on_this_machine_only_unless_told_otherwise():

@@ -10,10 +10,10 @@ from contextlib import closing
 
 import streamlit as st
 
-import presenter
-import room_view as view
-import ui
 from digits import drawings
+from webapp import presenter
+from webapp.text import plain
+from webapp.pictures import room as pictures
 
 
 def read():
@@ -22,7 +22,7 @@ def read():
         with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
             return drawings.drawings(db), drawings.counts(db)
     except drawings.DrawingsError as e:
-        st.error(ui.plain(view.message(e)))
+        st.error(plain(pictures.message(e)))
         st.stop()
 
 
@@ -32,7 +32,7 @@ def write(action, *args) -> None:
         with closing(drawings.connect()) as db:
             st.session_state["room_done"] = ("success", action(db, *args))
     except drawings.DrawingsError as e:
-        st.session_state["room_done"] = ("error", f"Not done: {view.message(e)}")
+        st.session_state["room_done"] = ("error", f"Not done: {pictures.message(e)}")
 
 
 def edit(page: list, key: str) -> None:
@@ -42,16 +42,16 @@ def edit(page: list, key: str) -> None:
             return
         labels = {d.id: d.label for d in page}
         picked = st.multiselect("Drawings on this page", list(labels), key=key,
-                                format_func=lambda i: f"#{i} · {view.label_word(labels[i])}")
+                                format_func=lambda i: f"#{i} · {pictures.label_word(labels[i])}")
         c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-        new = c1.selectbox("Relabel as", view.LABELS, format_func=view.label_word, key="room_new_label")
+        new = c1.selectbox("Relabel as", pictures.LABELS, format_func=pictures.label_word, key="room_new_label")
         many = f"{len(picked)} drawing{'s' if len(picked) != 1 else ''}"
 
         def relabel(db):
             for i in picked:
                 drawings.relabel(db, i, new)
             st.session_state.pop(key, None)  # done: nothing picked any more
-            return f"Relabelled {many} as {view.label_word(new)}."
+            return f"Relabelled {many} as {pictures.label_word(new)}."
 
         def delete(db):
             for i in picked:

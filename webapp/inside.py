@@ -1,26 +1,27 @@
 """The Inside page's sections, one function each, in the page's order (pages/inside.py chooses the model
 and the image and calls them). Numbers come from digits.inside, digits.explain and digits.robustness;
-pictures from inside_view. The sections read the same trace, one forward pass, except "How robust", which reads
+pictures from webapp.pictures.inside. The sections read the same trace, one forward pass, except "How robust", which reads
 each version as digits.classify reads a drawing (nine shifted views), and the run's history, its snapshots.
 """
 
 import numpy as np
 import streamlit as st
 
-import charts
-import inside_view as view
-import ui
 from digits.explain import IG_STEPS, OCCLUSION_PATCH, gradient_x_input, integrated_gradients, occlusion
 from digits.inside import INPUT, explain_number, filters
 from digits.reading import VIEWS
 from digits.robustness import robustness
+from webapp import resources
+from webapp.text import plain
+from webapp.pictures import images
+from webapp.pictures import inside as pictures
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def filter_pictures(weights: str, _model) -> list:
     """[(Filters, PNG bytes)] for each convolution: they depend only on the weights (`weights` is their
     fingerprint), so a stroke does not redraw them (C5's 1,920 kernels take ~40 ms to draw and encode)."""
-    return [(f, view.png_bytes(view.kernels_picture(f.weights, None if f.weights.shape[0] <= 32 else 2)))
+    return [(f, pictures.png_bytes(pictures.kernels_picture(f.weights, None if f.weights.shape[0] <= 32 else 2)))
             for f in filters(_model)]
 
 
@@ -30,7 +31,7 @@ def section(number: int, heading: str, words: str) -> None:
 
 
 def png(picture: np.ndarray, **kw):
-    st.image(view.png_bytes(picture), **kw)  # PNG keeps the pixel blocks sharp; encoded fast (view.png_bytes)
+    st.image(pictures.png_bytes(picture), **kw)  # PNG keeps the pixel blocks sharp; encoded fast (pictures.png_bytes)
 
 
 def signed(activation, last: bool) -> bool:
@@ -43,13 +44,13 @@ def received(cols, seen, image, words: str) -> None:
     """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
     cols[1].html(f"<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>{seen.digit}</div>"
                  f"<p style='text-align:center'>{seen.probs.max():.1%} sure</p>")
-    cols[1].caption(f"{ui.plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} one-pixel shifts)")
+    cols[1].caption(f"{plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} one-pixel shifts)")
     with cols[2]:
-        png(view.grey(image, 5), caption="28×28, as the network sees it")
+        png(pictures.grey(image, 5), caption="28×28, as the network sees it")
     if seen.layers[0].layer == INPUT:  # LeNet-5's padding is a step of its forward pass
         padded = seen.layers[0].values[0]
         with cols[3]:
-            png(view.grey((padded - padded.min()) / max(float(np.ptp(padded)), 1e-6), 4),
+            png(pictures.grey((padded - padded.min()) / max(float(np.ptp(padded)), 1e-6), 4),
                 caption="32×32: LeNet-5 adds 2 px of paper on each side")
 
 
@@ -57,37 +58,37 @@ def layers(seen) -> None:
     hidden = [a for a in seen.layers if a.layer != INPUT]
     section(2, "What each layer sees", "One row per layer in forward order. Blue is below 0, white 0, red above; "
             "purple rows cannot go below 0 (ReLU). Each map is one output channel.")
-    scale = st.segmented_control("Colour scale", view.SCALES, default=view.SCALES[0], required=True, key="inside_scale",
+    scale = st.segmented_control("Colour scale", pictures.SCALES, default=pictures.SCALES[0], required=True, key="inside_scale",
                                  help="How far the colours stretch: one scale for each layer, each map its own, or one for "
                                       "the whole network (the output's logits keep their own).")
-    network_top = max(view.limit(a.values) for a in hidden[:-1]) if len(hidden) > 1 else 1.0
+    network_top = max(pictures.limit(a.values) for a in hidden[:-1]) if len(hidden) > 1 else 1.0
     for i, act in enumerate(hidden):
         last = i == len(hidden) - 1
         top = None if scale == "per map" and act.values.ndim == 3 and act.values.shape[-1] > 1 else (
-            network_top if scale == "whole network" and not last else view.limit(act.values))
+            network_top if scale == "whole network" and not last else pictures.limit(act.values))
         name, picture = st.columns([1, 4])
         name.markdown(f"**{act.layer}**  \n{act.operation}  \n{' × '.join(map(str, act.shape))}")
         with picture:
             if act.values.ndim == 3 and act.values.shape[-1] > 1:
-                png(view.maps_picture(act.values, signed(act, last), top))
+                png(pictures.maps_picture(act.values, signed(act, last), top))
             else:  # a vector, or maps of 1×1 (LeNet-5's C5): a strip of units
-                png(view.units_picture(act.values.reshape(-1), signed(act, last), top))
+                png(pictures.units_picture(act.values.reshape(-1), signed(act, last), top))
             if last:
-                st.html(charts.probability_bars(seen.probs, height=80))
-            st.html(view.legend(top if top is not None else 1.0, signed(act, last),
+                st.html(images.probability_bars(seen.probs, height=80))
+            st.html(pictures.legend(top if top is not None else 1.0, signed(act, last),
                                 "each map scaled to its own largest value" if top is None else ("logits" if last else "")))
 
 
 def learned_filters(model) -> None:
     section(3, "The learned filters", "Each convolution's kernels: a column per output map, a row per input map it reads. "
             "Red weights add what lies under them, blue ones subtract it.")
-    for f, kernels in filter_pictures(view.fingerprint(model), model):
+    for f, kernels in filter_pictures(pictures.fingerprint(model), model):
         out, inputs, k, _ = f.weights.shape
         where = st.expander(f"{f.layer}: all {out * inputs:,} kernels") if out * inputs > 200 else st.container()
         with where:
             st.markdown(f"**{f.layer}** · {out} × {inputs} kernels of {k}×{k}")
             st.image(kernels)
-            st.html(view.legend(view.limit(f.weights), True, "weight"))
+            st.html(pictures.legend(pictures.limit(f.weights), True, "weight"))
 
 
 def one_number(model, image, seen) -> None:
@@ -123,16 +124,16 @@ def why(model, image, seen) -> None:
     covered = occlusion(model, image, target)
     a1, a2 = st.columns(2)
     with a1:
-        png(view.overlay(image, attribution.values, True), caption=f"{method} for {target}")
-        st.html(view.legend(view.limit(attribution.values), True, "share of the score"))
+        png(pictures.overlay(image, attribution.values, True), caption=f"{method} for {target}")
+        st.html(pictures.legend(pictures.limit(attribution.values), True, "share of the score"))
         if attribution.gap is not None:
             st.caption(f"Completeness: the shares sum to {attribution.values.sum():.3f}; the score rose by "
                        f"{attribution.values.sum() - attribution.gap:.3f} from a blank image (the difference is the "
                        f"error of integrating in {IG_STEPS} steps).")
     with a2:
-        png(view.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {covered.probability:.1%}, falls when a "
+        png(pictures.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {covered.probability:.1%}, falls when a "
                                                          f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
-        st.html(view.legend(view.limit(covered.drop), True, "probability lost when covered"))
+        st.html(pictures.legend(pictures.limit(covered.drop), True, "probability lost when covered"))
 
 
 def robust(model, drawing, image) -> None:
@@ -148,8 +149,8 @@ def robust(model, drawing, image) -> None:
             if sweep is grid.shift:
                 left.markdown("**With the MNIST centring**")
                 right.markdown("**Without: the canvas resized to 28×28**")
-            left.html(view.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected))
-            right.html(view.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected))
+            left.html(pictures.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected))
+            right.html(pictures.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected))
 
 
 def how_it_learned(run) -> None:
@@ -165,20 +166,20 @@ def number(model, image, act, position) -> None:
     try:
         c = explain_number(model, image, act.layer, position)
     except ValueError as e:
-        st.error(ui.plain(e))
+        st.error(plain(e))
         return
     shown = float(act.values[position])
     left, right = st.columns([1, 2])
     with left:
         top, lft, bottom, rgt = c.field
-        png(view.boxed(view.grey(image, 6), c.field, 6),
+        png(pictures.boxed(pictures.grey(image, 6), c.field, 6),
             caption=f"The {bottom - top}×{rgt - lft} input pixels it depends on" + (" (part of it is padding)" if min(c.field) < 0 or max(c.field) > 28 else ""))
     with right:
         if c.weights is not None and c.inputs.ndim == 3:
             k = c.inputs.shape[-1]
             factor = max(3, 30 // k)
             for what, values in (("inputs read", c.inputs), ("kernels", c.weights), ("products", c.products)):
-                png(view.colour(view.tile(values / view.limit(values), len(values), factor), True), caption=what)
+                png(pictures.colour(pictures.tile(values / pictures.limit(values), len(values), factor), True), caption=what)
             per_map = c.products.reshape(len(c.products), -1).sum(1)
             sums = " + ".join(f"{s:.3f}" for s in per_map[:16]) + (" + …" if len(per_map) > 16 else "")
             st.markdown(f"Σ of {c.products.size} products, map by map: {sums} = **{c.products.sum():.4f}**")
@@ -188,7 +189,7 @@ def number(model, image, act, position) -> None:
                         ", ".join(f"{c.inputs[i]:.3f} × {c.weights[i]:.3f}" for i in order) +
                         f"; all {len(c.products)} summed: **{c.products.sum():.4f}**")
         else:
-            png(view.colour(view.tile(c.inputs[None] / view.limit(c.inputs), 1, 30 // c.inputs.shape[-1]), True),
+            png(pictures.colour(pictures.tile(c.inputs[None] / pictures.limit(c.inputs), 1, 30 // c.inputs.shape[-1]), True),
                 caption="the window pooled")
             st.markdown(f"{c.reduce} of the {c.inputs.size} numbers in the window: **{c.pre_activation:.4f}**")
         steps = [f"{c.pre_activation - c.bias:.4f} + bias {c.bias:.4f} = {c.pre_activation:.4f}"] if c.reduce == "sum + bias" else []
@@ -202,17 +203,17 @@ def number(model, image, act, position) -> None:
 def learned(snapshots, index) -> None:
     rows, accuracy = [], []
     for s in snapshots:
-        if (loaded := ui.load_model(s.path, stop=False)) is None:  # a snapshot that went bad: leave its row out
+        if (loaded := resources.load_model(s.path, stop=False)) is None:  # a snapshot that went bad: leave its row out
             continue
         model, meta = loaded
         first = filters(model)[0].weights
-        rows.append(first[:, 0] / view.limit(first))
+        rows.append(first[:, 0] / pictures.limit(first))
         accuracy.append(meta["metrics"].get("val_acc"))
     if not rows:
         return
     maps = np.concatenate(rows)
     k = maps.shape[-1]
-    png(view.colour(view.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True), width=min(720, 60 * len(rows[0])),
+    png(pictures.colour(pictures.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True), width=min(720, 60 * len(rows[0])),
         caption="Rows: snapshots, first to last (each row scaled to its own largest weight)")
     words = ", ".join(f"{s.iteration:,}: {a:.1%}" if a is not None else f"{s.iteration:,}: untrained"
                       for s, a in zip(snapshots, accuracy))

@@ -47,7 +47,7 @@ def drawing_key(image: np.ndarray) -> str:
 
 def model_name(path: Path, checkpoints: Path) -> str:
     """A checkpoint as the store names the model that answered: its file name for one in the checkpoints
-    folder, "run <folder>" for a run's best model (the words of ui.checkpoint_label)."""
+    folder, "run <folder>" for a run's best model (the words of resources.checkpoint_label)."""
     return path.name if path.parent == checkpoints else f"run {path.parent.name}"
 
 

@@ -1,0 +1,47 @@
+"""The Model page. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+
+
+
+from tests.app.apptest import open_page
+from webapp import resources
+
+
+def test_model_page_shows_the_layer_table(app):
+    at = open_page(app, "model")
+    table = at.dataframe[0].value
+    assert table["parameters"].sum() == 57_790
+    assert at.metric[0].value == "57,790"
+    # Every step, pooling and activations included, so the shapes follow one from another.
+    assert list(table["operation"][:3]) == ["conv 6 @ 3×3", "ReLU", "max pool 2×2"]
+    assert list(table["output"][:3]) == ["6 × 26 × 26", "6 × 26 × 26", "6 × 13 × 13"]
+    provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
+    assert provenance["Test accuracy"] == "10.00%" and provenance["File"] == "cnn.pt"
+
+
+def test_model_page_shows_calibration_with_and_without_the_temperature(app):
+    import json
+
+    from digits.calibration import ece, logits_of, reading_ece
+    from digits.checkpoint import amend_checkpoint
+
+    test = resources.test_split()  # the fixture's 200 synthetic test images
+    at = open_page(app, "model")
+    (chart,) = at.get("plotly_chart")
+    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]] == ["perfectly calibrated", "the network's own softmax (T = 1)"]
+    logits = logits_of(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], test)
+    words = " ".join(m.value for m in at.markdown)
+    assert f"**{ece(logits.softmax(1), test.labels):.2%}**" in words and "has no temperature" in words
+    shown = "Read as the Draw page reads a drawing (each image and its 8 one-pixel shifts, averaged): "
+    assert shown + f"**{reading_ece(resources.load_model(resources.CHECKPOINTS / 'cnn.pt')[0], test):.2%}**" in words
+
+    amend_checkpoint(resources.CHECKPOINTS / "cnn.pt", {"temperature": 2.0}, {"calibration_command": "python -m digits calibrate x"})
+    at = open_page(at, "model")
+    (chart,) = at.get("plotly_chart")
+    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]][-1] == "with its temperature (T = 2.00)"
+    words = " ".join(m.value for m in at.markdown)
+    before, after = ece(logits.softmax(1), test.labels), ece((logits / 2).softmax(1), test.labels)
+    assert f"**{before:.2%}** with the network's own probabilities and **{after:.2%}** with its temperature of 2.00" in words
+    assert "python -m digits calibrate x" in [c.value for c in at.code]
+    provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
+    assert provenance["Calibration temperature"] == "2.000"
+
