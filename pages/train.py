@@ -12,6 +12,7 @@ from webapp import presenter
 from webapp import resources
 from webapp.text import plain
 from webapp import train as sections
+from webapp import train_form
 from webapp.pictures import train as pictures
 
 navigation.use_app_navigation()
@@ -27,7 +28,7 @@ if not presenter.is_presenter():
         presenter.presenter_gate("Starting and stopping training", "train")
 
 if running is None:  # nothing to watch: the settings come first
-    sections.new_run_panel(running)
+    train_form.new_run_panel(running)
 
 runs = list_runs(resources.RUNS)
 if not runs:
@@ -170,4 +171,4 @@ live = run_state(run_dir) == "running"
 due = live and not any(e.kind == "step" for e in sections.run_events(run_dir))
 st.fragment(run_every=0.25 if due else 1.0 if live else None)(show)(run_dir, labels, due)
 if running is not None:  # the run comes first; the settings wait, folded, below it
-    sections.new_run_panel(running)
+    train_form.new_run_panel(running)
