@@ -14,6 +14,7 @@ from webapp import navigation
 from webapp import resources
 from webapp.text import plain
 from webapp.pictures import images
+from webapp.pictures.numbers import percent
 from webapp.pictures import room as room_pictures
 
 navigation.use_app_navigation()
@@ -85,7 +86,7 @@ def answers(paths: list[Path], image):
                      f"<p style='text-align:center;margin:4px 0 0;color:#8a8a8a'>{guessed} ({p.confidence:.0%})</p>")
         else:
             big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
-                     f"<p style='text-align:center;margin:4px 0 0'>{p.confidence:.1%} sure</p>")
+                     f"<p style='text-align:center;margin:4px 0 0'>{percent(p.confidence)} sure</p>")
         small.image(images.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
     if results[0] is not None:  # right under the answer: on a phone the bars below would push it off the screen
         feedback(paths[0], image, results[0][0])
@@ -95,7 +96,7 @@ def answers(paths: list[Path], image):
                 col.warning(unsure_advice(r[0], image))
     for col, r in zip(row(), results):
         if r is not None:
-            col.html(images.probability_bars(r[0].probs))
+            col.html(images.probability_bars(r[0].probs, greyed=r[0].flagged))
     for col, r in zip(row(), results):
         if r is not None:
             col.caption(f"{r[1]['model']} on {resources.device_label()} · {r[2]:.1f} ms · {HOW_READ}")

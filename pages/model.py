@@ -94,7 +94,8 @@ def as_read(path: str, mtime: float) -> float:
 c = calibration(str(path), path.stat().st_mtime)
 st.plotly_chart(pictures.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
 st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
-           "confidence means what it says; below it, it was sure more often than right.")
+           f"confidence means what it says; below it, it was sure more often than right. Groups of fewer than "
+           f"{pictures.SPARSE} images are open circles with their count: with so few, right 0 or 100% of the time says little.")
 if c.temperature != 1.0:
     st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** with the "
                 f"network's own probabilities and **{c.ece_after:.2%}** with its temperature of {c.temperature:.2f} "

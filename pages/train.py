@@ -102,7 +102,10 @@ def curves(run_dir: Path, s) -> None:
         st.caption("Each training batch's cross-entropy (light), its moving average (dark) on a log scale, and "
                    "the learning rate the schedule set (dotted, right axis).")
     with c2:
-        st.plotly_chart(pictures.accuracy_chart(s), key=f"acc-{run_dir.name}", config=PLOTLY)
+        zoom = st.session_state.get("acc_zoom", False)
+        st.plotly_chart(pictures.accuracy_chart(s, zoom), key=f"acc-{run_dir.name}", config=PLOTLY)
+        st.toggle("Zoom in on the last points", key="acc_zoom", help="The accuracy axis from just under the lowest "
+                  "point shown to 100%, instead of 0–100% (the whole climb)")
         st.caption("Train: the share of each batch classified right as it is trained, smoothed — measured while the "
                    "weights still change (and on distorted images with augment), so it lags behind. Validation: "
                    "held-out images the model never trains on, measured at each evaluation.")

@@ -14,6 +14,7 @@ from digits.robustness import robustness
 from webapp import resources
 from webapp.text import plain
 from webapp.pictures import images
+from webapp.pictures.numbers import percent
 from webapp.pictures import inside as pictures
 
 
@@ -43,7 +44,7 @@ def signed(activation, last: bool) -> bool:
 def received(cols, seen, image, words: str) -> None:
     """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
     cols[1].html(f"<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>{seen.digit}</div>"
-                 f"<p style='text-align:center'>{seen.probs.max():.1%} sure</p>")
+                 f"<p style='text-align:center'>{percent(seen.probs.max())} sure</p>")
     cols[1].caption(f"{plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} one-pixel shifts)")
     with cols[2]:
         png(pictures.grey(image, 5), caption="28×28, as the network sees it")
@@ -131,7 +132,7 @@ def why(model, image, seen) -> None:
                        f"{attribution.values.sum() - attribution.gap:.3f} from a blank image (the difference is the "
                        f"error of integrating in {IG_STEPS} steps).")
     with a2:
-        png(pictures.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {covered.probability:.1%}, falls when a "
+        png(pictures.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {percent(covered.probability)}, falls when a "
                                                          f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
         st.html(pictures.legend(pictures.limit(covered.drop), True, "probability lost when covered"))
 

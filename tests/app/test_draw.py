@@ -29,8 +29,9 @@ def test_draw_page_classifies_an_injected_drawing(app):
     shown = [h for h in html if "class='digit" in h]  # a firm answer, or a guess greyed (the fixture's model is untrained)
     assert shown and f">{expected.digit}</div>" in shown[0]
     assert ("class='digit guess'" in shown[0]) == (expected.unsure or expected.not_digit)
-    bars = [h for h in html if "class='probs'" in h]
+    bars = [h for h in html if "class='probs" in h]
     assert bars and bars[0].count("border-radius") == 10  # one bar per digit
+    assert ("class='probs greyed'" in bars[0]) == expected.flagged  # a guess it does not give is grey there too
 
 
 def test_one_tap_keeps_the_drawing_once_with_its_label_and_a_second_tap_relabels_it(app, tmp_path):

@@ -6,8 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 # Legends sit under the plot (never over a line), titles above it.
+# Plotly's toolbar stands upright at the right edge, never over a title that reaches across a half-width chart.
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=330, uirevision="keep",
-              legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), hovermode="x unified")
+              legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), hovermode="x unified",
+              modebar=dict(orientation="v"))
 LEGEND_ROW = 22  # px a legend row below a plot takes
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")  # categorical (d3's), one a run
 

@@ -6,10 +6,13 @@ import plotly.graph_objects as go
 
 from webapp.pictures.layout import LAYOUT, legend_below
 
+SPARSE = 30  # images in a confidence bin below which its accuracy is shown as a point with its count, not joined
+
 
 def reliability_chart(c) -> go.Figure:
     """A digits.calibration.Calibration's reliability diagram: per confidence bin, the mean confidence (across)
-    against the accuracy (up), marker area ∝ images; the diagonal is "confidence means what it says"."""
+    against the accuracy (up), marker area ∝ images; bins of fewer than SPARSE images are open points with
+    their count; the diagonal is "confidence means what it says"."""
     fig = go.Figure()
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated", hoverinfo="skip",
                     line=dict(color="#969696", dash="dash", width=1))
@@ -17,13 +20,23 @@ def reliability_chart(c) -> go.Figure:
     if c.temperature != 1.0:
         series.append((f"with its temperature (T = {c.temperature:.2f})", c.after, "#1f77b4"))
     most = max(b.count for _, bins, _ in series for b in bins)
+    hover = ("sure %{customdata[0]:.0%}–%{customdata[1]:.0%}: %{customdata[2]:,} images, "
+             "mean confidence %{x:.1%}, right %{y:.1%}<extra></extra>")
     for name, bins, colour in series:
-        fig.add_scatter(x=[b.confidence for b in bins], y=[b.accuracy for b in bins], name=name, mode="lines+markers",
-                        line=dict(color=colour, width=1.5),
-                        marker=dict(color=colour, size=[6 + 18 * (b.count / most) ** 0.5 for b in bins]),
-                        customdata=[[b.low, b.high, b.count] for b in bins],
-                        hovertemplate="sure %{customdata[0]:.0%}–%{customdata[1]:.0%}: %{customdata[2]:,} images, "
-                                      "mean confidence %{x:.1%}, right %{y:.1%}<extra></extra>")
+        # A bin of a few images says little: its accuracy is 0% or 100% by chance. Only bins of SPARSE images or
+        # more are joined by the line; the others are open points labelled with their count.
+        dense = [b for b in bins if b.count >= SPARSE]
+        sparse = [b for b in bins if b.count < SPARSE]
+        fig.add_scatter(x=[b.confidence for b in dense], y=[b.accuracy for b in dense], name=name, mode="lines+markers",
+                        line=dict(color=colour, width=1.5), legendgroup=name,
+                        marker=dict(color=colour, size=[6 + 18 * (b.count / most) ** 0.5 for b in dense]),
+                        customdata=[[b.low, b.high, b.count] for b in dense], hovertemplate=hover)
+        if sparse:
+            fig.add_scatter(x=[b.confidence for b in sparse], y=[b.accuracy for b in sparse], mode="markers+text",
+                            marker=dict(color=colour, size=7, symbol="circle-open"), legendgroup=name, showlegend=False,
+                            text=[f"{b.count}" for b in sparse], textposition="top center",
+                            textfont=dict(size=10, color=colour), customdata=[[b.low, b.high, b.count] for b in sparse],
+                            hovertemplate=hover)
     fig.update_layout(**{**LAYOUT, "hovermode": "closest"}, title=f"Reliability on {c.measured_on:,} test images",
                       xaxis=dict(title="confidence: the top probability", range=[0, 1.02], tickformat=".0%", dtick=0.1),
                       yaxis=dict(title="accuracy: share read right", range=[0, 1.02], tickformat=".0%", dtick=0.1))

@@ -18,7 +18,8 @@ def loss_chart(s) -> go.Figure:
     if s.lr:
         fig.add_scatter(x=s.loss_x, y=s.lr, name="learning rate (right)", mode="lines", yaxis="y2",
                         line=dict(width=1.5, color="#636363", dash="dot"))
-    fig.update_layout(title="Training loss per iteration", xaxis_title="iteration", yaxis=log_ticks(s.loss_y),
+    fig.update_layout(title="Training loss per iteration", xaxis_title="iteration",
+                      yaxis=dict(**log_ticks(s.loss_y), title="loss (cross-entropy, log scale)"),
                       yaxis2=dict(overlaying="y", side="right", rangemode="tozero", tickformat=".2~g", showgrid=False, tickmode="auto", nticks=5,
                                   title="learning rate", automargin=True),
                       **LAYOUT)
@@ -33,8 +34,10 @@ def accuracy_range(*series) -> list[float]:
     return [max(0.0, np.floor((min(values) - 0.005) * 50) / 50), 1.0]
 
 
-def accuracy_chart(s) -> go.Figure:
-    """Training accuracy as it trains (smoothed over batches) and validation accuracy at each evaluation."""
+def accuracy_chart(s, zoom: bool = False) -> go.Figure:
+    """Training accuracy as it trains (smoothed over batches) and validation accuracy at each evaluation, on
+    0–100% so the whole climb stays in view, during the run and after it; `zoom`: from a little under the lowest
+    validation point to 100%, to tell the last points apart."""
     fig = go.Figure()
     shown = list(s.val_acc)
     if s.acc_smooth:
@@ -57,7 +60,9 @@ def accuracy_chart(s) -> go.Figure:
     fig.update_layout(title="Accuracy", xaxis_title="iteration", **LAYOUT)
     if s.room_held_out:
         legend_below(fig, 3)  # three names do not fit on one row of a half-width chart
-    fig.update_layout(yaxis=dict(tickformat=".0%" if accuracy_range(shown)[0] < 0.8 else ".1%", range=accuracy_range(shown)),
+    low = accuracy_range(shown)[0] if zoom else 0.0
+    fig.update_layout(uirevision=f"zoom {zoom}")  # a new range when the toggle changes, kept while the run grows
+    fig.update_layout(yaxis=dict(tickformat=".0%" if low < 0.8 else ".1%", range=[low, 1.005], title="accuracy"),
                       xaxis=dict(range=None if s.loss_x else [0, max(s.total_iterations, 1)]))  # the run's length, until data
     return fig
 
@@ -70,7 +75,7 @@ def epoch_chart(s) -> go.Figure:
                     error_y=dict(type="data", array=std, arrayminus=np.minimum(std, mean), color="#6baed6", thickness=1.5))
     fig.update_layout(title="Loss per epoch: mean ± std of its batches", xaxis_title="epoch", **LAYOUT)
     fig.update_layout(xaxis=dict(dtick=1, range=[0.5, max(s.epoch_x, default=1) + 0.5]),
-                      yaxis=dict(rangemode="tozero"), showlegend=False)
+                      yaxis=dict(rangemode="tozero", title="loss (cross-entropy)"), showlegend=False)
     return fig
 
 
@@ -85,10 +90,13 @@ def compare_chart(summaries: dict, what: str) -> go.Figure:
         else:
             fig.add_scatter(x=s.eval_x, y=s.val_acc, name=name, mode="lines+markers", line=dict(color=colour))
     if what == "loss":
-        fig.update_layout(title="Training loss (smoothed)", yaxis=log_ticks([v for s in summaries.values() for v in s.loss_smooth]))
+        fig.update_layout(title="Training loss (smoothed)",
+                          yaxis=dict(**log_ticks([v for s in summaries.values() for v in s.loss_smooth]),
+                                     title="loss (cross-entropy, log scale)"))
     else:
         fig.update_layout(title="Validation accuracy",
-                          yaxis=dict(tickformat=".1%", range=accuracy_range(*(s.val_acc for s in summaries.values()))))
+                          yaxis=dict(tickformat=".1%", range=accuracy_range(*(s.val_acc for s in summaries.values())),
+                                     title="validation accuracy"))
     fig.update_layout(xaxis_title="iteration", **{k: v for k, v in LAYOUT.items() if k != "hovermode"}, hovermode="closest")
     legend_below(fig, len(summaries))
     return fig

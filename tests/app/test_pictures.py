@@ -1,0 +1,50 @@
+"""The pictures' rules that a learner reads from: probabilities never shown as certain, a guess the page
+does not give greyed, the accuracy chart keeping its whole climb, sparse calibration bins not joined."""
+
+import numpy as np
+import pytest
+
+from digits.calibration import Bin, Calibration
+from digits.summary import RunSummary
+from webapp.pictures import images
+from webapp.pictures.model import SPARSE, reliability_chart
+from webapp.pictures.numbers import percent
+from webapp.pictures.train import accuracy_chart
+
+
+@pytest.mark.parametrize("p, decimals, words", [
+    (1.0, 1, "> 99.9%"), (0.99996, 1, "> 99.9%"), (0.9994, 1, "99.9%"), (0.5, 1, "50.0%"), (0.0, 1, "0.0%"),
+    (0.0004, 1, "< 0.1%"), (0.996, 0, "> 99%"), (0.994, 0, "99%"), (0.004, 0, "< 1%"), (0.006, 0, "1%"),
+])
+def test_a_probability_never_reads_as_certain(p, decimals, words):
+    assert percent(p, decimals) == words
+
+
+def test_the_bars_of_a_flagged_answer_are_grey_and_none_says_100_percent():
+    probs = np.array([0.0, 0, 0, 0, 0, 0, 0, 1.0, 0, 0])
+    answer, guess = images.probability_bars(probs), images.probability_bars(probs, greyed=True)
+    assert "#31a354" in answer and "#31a354" not in guess and "#bdbdbd" in guess
+    assert ">100%<" not in answer and ">> 99%<" in answer
+
+
+def run(val_acc):
+    s = RunSummary()
+    s.eval_x, s.val_acc = list(range(50, 50 * len(val_acc) + 1, 50)), val_acc
+    s.train_acc = val_acc
+    return s
+
+
+def test_the_accuracy_axis_keeps_the_climb_from_10_percent_after_the_run_and_zooms_on_request():
+    s = run([0.11, 0.9, 0.97, 0.985, 0.99])
+    assert accuracy_chart(s).layout.yaxis.range[0] == 0.0  # the early points stay in view
+    assert accuracy_chart(s).layout.yaxis.title.text == "accuracy"
+    late = run([0.97, 0.98, 0.985, 0.99])
+    assert accuracy_chart(late, zoom=True).layout.yaxis.range[0] > 0.9
+
+
+def test_sparse_calibration_bins_are_points_with_their_count_not_part_of_the_line():
+    bins = [Bin(0.3, 0.4, 0.35, 1.0, 2), Bin(0.9, 1.0, 0.98, 0.97, 500), Bin(0.8, 0.9, 0.85, 0.84, SPARSE)]
+    c = Calibration(1.0, 502, 0.01, 0.01, 0.1, 0.1, bins, bins)
+    line, points = [t for t in reliability_chart(c).data if t.name != "perfectly calibrated"]
+    assert list(line.x) == [0.98, 0.85] and line.mode == "lines+markers"
+    assert list(points.x) == [0.35] and list(points.text) == ["2"] and "lines" not in points.mode
