@@ -5,7 +5,7 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 
 from digits import MODELS, build_model, classify
 from digits.inside import trace
-from digits.models import title
+from digits.models import LeNet5, title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
 from webapp import inside as sections
@@ -102,8 +102,8 @@ def choose_image():
 def body() -> None:
     model, model_words, run = choose_model()
     sections.section(1, "What the network receives", "The MNIST recipe: the ink cropped, scaled into a 20-px box and "
-                     "centred by its centre of mass in 28×28, then standardised (mean 0.1307, std 0.3081). "
-                     "LeNet-5 pads it to 32×32.")
+                     "centred by its centre of mass in 28×28, then standardised (mean 0.1307, std 0.3081)."
+                     + (" LeNet-5 pads it to 32×32." if isinstance(model, LeNet5) else ""))
     cols = st.columns([5, 3, 3, 3])
     with cols[0]:
         drawing, image, image_words = choose_image()

@@ -9,7 +9,7 @@ import streamlit as st
 
 from digits.explain import IG_STEPS, OCCLUSION_PATCH, gradient_x_input, integrated_gradients, occlusion
 from digits.inside import INPUT, explain_number, filters
-from digits.reading import VIEWS
+from digits.reading import LOW_CONFIDENCE, VIEWS
 from digits.robustness import robustness
 from webapp import resources
 from webapp.text import plain
@@ -102,14 +102,27 @@ def one_number(model, image, seen) -> None:
     if act.values.ndim == 3:
         channels, rows, columns = act.shape
         chosen = c2.number_input("Map", 0, channels - 1, key=f"inside_map-{act.layer}")
-        # Start where the map responds most: the middle of a drawing is often blank paper.
-        row, column = np.unravel_index(np.abs(act.values[chosen]).argmax(), (rows, columns))
+        row, column = np.unravel_index(telling_unit(act.values[chosen], act.operation), (rows, columns))
         position = (chosen, c3.number_input("Row", 0, rows - 1, value=int(row), key=f"inside_row-{act.layer}"),
                     c4.number_input("Column", 0, columns - 1, value=int(column), key=f"inside_col-{act.layer}"))
     else:
-        unit = int(np.abs(act.values.reshape(-1)).argmax())
+        unit = telling_unit(act.values, act.operation)
         position = (c2.number_input("Unit", 0, act.shape[0] - 1, value=unit, key=f"inside_unit-{act.layer}"),)
     number(model, image, act, position)
+
+
+def telling_unit(values: np.ndarray, operation: str) -> int:
+    """The flat index of a unit worth working through: one that responds (the middle of a drawing is often
+    blank paper) but is not saturated (tanh(-8.3) = -1.0000 teaches nothing), the strongest at or under the 75th
+    percentile of the responding units' sizes."""
+    size = np.abs(values.reshape(-1))
+    fine = size > 1e-6
+    if "tanh" in operation:
+        fine &= size < 0.9
+    if not fine.any():
+        return int(size.argmax())
+    cut = np.quantile(size[fine], 0.75)
+    return int(np.where(fine & (size <= cut), size, -1).argmax())
 
 
 def why(model, image, seen) -> None:
@@ -128,9 +141,10 @@ def why(model, image, seen) -> None:
         png(pictures.overlay(image, attribution.values, True), caption=f"{method} for {target}")
         st.html(pictures.legend(pictures.limit(attribution.values), True, "share of the score"))
         if attribution.gap is not None:
-            st.caption(f"Completeness: the shares sum to {attribution.values.sum():.3f}; the score rose by "
-                       f"{attribution.values.sum() - attribution.gap:.3f} from a blank image (the difference is the "
-                       f"error of integrating in {IG_STEPS} steps).")
+            st.caption(f"The pixels' shares add up to {attribution.values.sum():.3f}; the digit's score is "
+                       f"{attribution.values.sum() - attribution.gap:.3f} higher for this image than for blank paper. "
+                       "The two would be equal exactly; they differ a little because the method adds up the change "
+                       f"in {IG_STEPS} small steps from blank paper to the image.")
     with a2:
         png(pictures.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {percent(covered.probability)}, falls when a "
                                                          f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
@@ -139,8 +153,9 @@ def why(model, image, seen) -> None:
 
 def robust(model, drawing, image) -> None:
     section(6, "How robust", "The same drawing moved, turned and resized. Each cell: the version the network read, "
-            "its answer and confidence (read as the Draw page reads, nine one-pixel shifts averaged); a red frame where "
-            "the answer changes. Left: with the MNIST centring step; right: the whole canvas simply resized to 28×28.")
+            "its answer and confidence (read as the Draw page reads, nine one-pixel shifts averaged). Left: with the "
+            "MNIST centring step; right: the whole canvas simply resized to 28×28.")
+    st.html(pictures.ROBUST_LEGEND.format(low=LOW_CONFIDENCE))
     grid = robustness(model, drawing if drawing is not None else np.kron((image * 255).astype(np.uint8), np.ones((10, 10), np.uint8)))
     if grid is not None:
         expected = int(grid.rotation.centred.digit[0, list(grid.rotation.columns).index(0)])
@@ -150,8 +165,8 @@ def robust(model, drawing, image) -> None:
             if sweep is grid.shift:
                 left.markdown("**With the MNIST centring**")
                 right.markdown("**Without: the canvas resized to 28×28**")
-            left.html(pictures.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected))
-            right.html(pictures.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected))
+            left.html(pictures.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected, LOW_CONFIDENCE))
+            right.html(pictures.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected, LOW_CONFIDENCE))
 
 
 def how_it_learned(run) -> None:
@@ -182,8 +197,12 @@ def number(model, image, act, position) -> None:
             for what, values in (("inputs read", c.inputs), ("kernels", c.weights), ("products", c.products)):
                 png(pictures.colour(pictures.tile(values / pictures.limit(values), len(values), factor), True), caption=what)
             per_map = c.products.reshape(len(c.products), -1).sum(1)
-            sums = " + ".join(f"{s:.3f}" for s in per_map[:16]) + (" + …" if len(per_map) > 16 else "")
-            st.markdown(f"Σ of {c.products.size} products, map by map: {sums} = **{c.products.sum():.4f}**")
+            if len(per_map) == 1:
+                st.markdown(f"The {c.products.size} products added up: **{c.products.sum():.4f}**")
+            else:
+                sums = " + ".join(f"{s:.3f}" for s in per_map[:16]) + (" + …" if len(per_map) > 16 else "")
+                st.markdown(f"The {c.products.size} products added up, one input map at a time: {sums} = "
+                            f"**{c.products.sum():.4f}**")
         elif c.weights is not None:
             order = np.argsort(-np.abs(c.products))[:8]
             st.markdown(f"{len(c.products)} inputs × their weights; the largest products: " +
@@ -215,7 +234,7 @@ def learned(snapshots, index) -> None:
     maps = np.concatenate(rows)
     k = maps.shape[-1]
     png(pictures.colour(pictures.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True), width=min(720, 60 * len(rows[0])),
-        caption="Rows: snapshots, first to last (each row scaled to its own largest weight)")
-    words = ", ".join(f"{s.iteration:,}: {a:.1%}" if a is not None else f"{s.iteration:,}: untrained"
-                      for s, a in zip(snapshots, accuracy))
-    st.caption(f"Validation accuracy by iteration — {words}. Showing snapshot {index + 1} of {len(snapshots)}.")
+        caption="One row per snapshot, top to bottom as listed below (each row scaled to its own largest weight)")
+    words = "; ".join(f"row {i}: iteration {s.iteration:,}, " + (f"validation {a:.1%}" if a is not None else "untrained")
+                      for i, (s, a) in enumerate(zip(snapshots, accuracy), 1))
+    st.caption(f"{words}. Showing snapshot {index + 1} of {len(snapshots)}.")

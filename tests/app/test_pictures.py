@@ -48,3 +48,16 @@ def test_sparse_calibration_bins_are_points_with_their_count_not_part_of_the_lin
     line, points = [t for t in reliability_chart(c).data if t.name != "perfectly calibrated"]
     assert list(line.x) == [0.98, 0.85] and line.mode == "lines+markers"
     assert list(points.x) == [0.35] and list(points.text) == ["2"] and "lines" not in points.mode
+
+
+def test_the_robustness_grid_colours_mean_one_thing_each():
+    from types import SimpleNamespace
+
+    from webapp.pictures.inside import CHANGED, SAME, UNSURE, sweep_table
+
+    readings = SimpleNamespace(digit=np.array([[2, 2, 7]]), confidence=np.array([[0.999, 0.56, 0.9]]),
+                               inputs=np.zeros((1, 3, 28, 28), np.float32))
+    cells = sweep_table(readings, (0,), (-1, 0, 1), "", "px right", expected=2, low=0.6).split("<td")[1:]
+    assert f"color:{SAME}'>2<" in cells[0] and f"solid {CHANGED}" not in cells[0] and "> 99%" in cells[0]
+    assert f"color:{UNSURE}'>2<" in cells[1]  # right, but under the Draw page's "not sure"
+    assert f"color:{CHANGED}'>7<" in cells[2] and f"solid {CHANGED}" in cells[2]

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from webapp.pictures.images import upscale
+from webapp.pictures.numbers import percent
 
 
 # Colour stops (ColorBrewer RdBu and Purples, which stay readable for the common colour blindnesses).
@@ -138,13 +139,19 @@ def fingerprint(model) -> str:
     return h.hexdigest()
 
 
-# The digits' colours in the robustness grid: Tableau 10, so that neighbouring digits differ.
-DIGIT_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+# The robustness grid's colours: one meaning each, said in its legend (ROBUST_LEGEND).
+SAME, CHANGED, UNSURE = "#222222", "#d62728", "#9e9e9e"
+ROBUST_LEGEND = ("<span style='font-size:12px;color:#555'>Black: the same answer as the unchanged drawing · "
+                 f"<span style='color:{CHANGED};font-weight:700'>red, framed</span>: a different answer · "
+                 f"<span style='color:{UNSURE};font-weight:700'>grey</span>: not sure (under {{low:.0%}}, as the Draw page "
+                 "says)</span>")
 
 
-def sweep_table(readings, rows: tuple, columns: tuple, row_words: str, column_words: str, expected: int | None) -> str:
+def sweep_table(readings, rows: tuple, columns: tuple, row_words: str, column_words: str, expected: int | None,
+                low: float = 0.6) -> str:
     """One sweep of the robustness grid as an HTML table: each cell the version the network read (small),
-    its digit and its confidence; a cell whose digit differs from `expected` gets a red frame."""
+    its digit and its confidence; a digit that differs from `expected` is red in a red frame, one read with a
+    confidence under `low` (the Draw page's "not sure") is grey, the others black."""
     head = "".join(f"<th style='font-weight:400;color:#666'>{c:g}</th>" for c in columns)
     body = []
     for i, r in enumerate(rows):
@@ -155,11 +162,12 @@ def sweep_table(readings, rows: tuple, columns: tuple, row_words: str, column_wo
                 cells.append("<td style='color:#999;text-align:center'>no ink</td>")
                 continue
             wrong = expected is not None and digit != expected
+            colour = CHANGED if wrong else UNSURE if conf < low else SAME
             cells.append(
-                f"<td style='text-align:center;padding:3px;border:2px solid {'#d62728' if wrong else 'transparent'}'>"
+                f"<td style='text-align:center;padding:3px;border:2px solid {CHANGED if wrong else 'transparent'}'>"
                 f"<img src='{png_data(grey(readings.inputs[i, j], 2))}' width='42' height='42' style='display:block;margin:auto'>"
-                f"<span style='font-weight:700;font-size:18px;color:{DIGIT_COLOURS[digit]}'>{digit}</span>"
-                f"<span style='font-size:11px;color:#555'> {conf:.0%}</span></td>")
+                f"<span style='font-weight:700;font-size:18px;color:{colour}'>{digit}</span>"
+                f"<span style='font-size:11px;color:{colour if colour != SAME else '#555'}'> {percent(conf, 0)}</span></td>")
         label = f"<th style='font-weight:400;color:#666;text-align:right'>{r:g}</th>" if len(rows) > 1 else ""
         body.append(f"<tr>{label}{''.join(cells)}</tr>")
     corner = f"<th style='font-weight:400;color:#666;font-size:11px'>{row_words} ↓ {column_words} →</th>" if len(rows) > 1 else ""
