@@ -33,6 +33,11 @@ with start:
         st.caption(words)
     st.markdown("**More:** the model's answers on the 10,000 test images and its mistakes (Predictions), "
                 "two loss functions written by hand (Losses), the layer table of a network (Model).")
+    st.subheader("Teaching a room")
+    st.page_link("pages/room.py", label="The room's drawings", icon=":material/groups:")
+    st.caption("Everyone draws and taps whether the answer was right; the Room page shows where the models fail on the "
+               "room's own handwriting, and *Fine-tune on the room's drawings* on Train retrains on it. How to serve "
+               "the app to a room (its address, the presenter key, how many people): docs/workshop.md in the project.")
     st.caption(f"Running on {resources.device_label()}. The checkpoint chosen in the sidebar is the model every page uses.")
 
 if join is not None:

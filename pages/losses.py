@@ -11,7 +11,7 @@ from digits.reading import drawing_logits
 from webapp import navigation
 from webapp import resources
 from webapp.text import plain
-from webapp.pictures import images
+from webapp.pictures import images, room as room_pictures
 
 navigation.use_app_navigation()
 
@@ -45,7 +45,11 @@ source = c1.radio("Images", ["test", "drawing"], horizontal=True, key="loss_sour
                   disabled=drawing is None, help=None if drawing is not None else "Draw a digit on the Draw page first")
 read = drawing_logits(net, drawing) if source == "drawing" and drawing is not None else None
 if read is not None:
-    label = c2.number_input("What you meant (its label)", 0, 9, 0, key="loss_label")
+    guess = int(read[1].argmax())
+    if st.session_state.get("_loss_label_for") != (seen := room_pictures.drawing_key(drawing)):  # a new drawing:
+        st.session_state["_loss_label_for"], st.session_state["loss_label"] = seen, guess  # start from the guess
+    label = c2.number_input("What you meant (its label)", 0, 9, key="loss_label",
+                            help=f"Starts at the network's own answer, {guess}: choose another to see the loss of a mistake")
     c3.image(images.upscale((read[0] * 255).astype("uint8"), 3), caption="what the network saw", width=84)
     logits32, labels = read[1], torch.tensor([label])
     where = f"your drawing, labelled **{label}**,"
@@ -64,11 +68,17 @@ for column, (dtype, digits) in columns.items():
     logits = logits32.to(dtype)
     hand, torch_ce, svm = cross_entropy(logits, labels).item(), F.cross_entropy(logits, labels).item(), multiclass_svm(logits, labels).item()
     eps = torch.finfo(dtype).eps
+    step = eps * max(abs(hand), 1e-30)  # one rounding step at this value
+    allowed = len(labels) + 10  # a sum of n terms in another order can drift by about n rounding steps
+    apart = abs(hand - torch_ce) / step
     values[column] = [significant(hand, digits), significant(torch_ce, digits), f"{abs(hand - torch_ce):.1e}",
-                      f"{eps * max(abs(hand), 1e-30):.1e}", significant(svm, digits)]
+                      f"{step:.1e}", f"yes: {apart:.0f} rounding steps apart (up to {allowed} expected)" if apart <= allowed
+                      else f"no: {apart:.0f} rounding steps apart, more than the {allowed} rounding explains",
+                      significant(svm, digits)]
 table = pd.DataFrame(values, index=["Cross-entropy, written by hand (digits.losses)",
                                     "Cross-entropy, torch.nn.functional.cross_entropy",
                                     "|hand − PyTorch|", "One rounding step at this value (value × machine ε)",
+                                    "Do they agree, up to rounding?",
                                     "Multiclass SVM (hinge), written by hand"])
 st.table(table)
 st.markdown(

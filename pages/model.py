@@ -66,8 +66,8 @@ for f in fields():
 st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True, width="stretch",
              height="content")
 if meta.get("command"):
-    st.caption("The command that trained it:")
-    st.code(meta["command"], language="bash", wrap_lines=True)
+    st.caption("The command that trained it (paths in this project's folders):")
+    st.code(pictures.portable_command(meta["command"]), language="bash", wrap_lines=True)
 if meta.get("calibration_command"):
     st.caption("The command that calibrated it:")
     st.code(meta["calibration_command"], language="bash", wrap_lines=True)

@@ -39,6 +39,8 @@ def test_home_says_where_to_start_and_shows_the_rooms_address_when_the_room_can_
     from streamlit import config
 
     assert [l.proto.label for l in app.get("page_link")][:2] == ["1 · Draw a digit", "2 · Train your own"]
+    assert "The room's drawings" in [l.proto.label for l in app.get("page_link")]  # and where a room's work shows
+    assert any("docs/workshop.md" in c.value for c in app.caption)
     assert not app.get("image")  # listening on this machine only: no room to invite
     before = config.get_option("server.address"), config.get_option("server.allowedHosts")
     try:

@@ -13,8 +13,9 @@ def test_losses_page_matches_torch_to_rounding_and_starts_untrained_near_ln_10(a
     at = open_page(app, "losses")
     table = at.table[0].value
     for column, digits in (("float32 (training's precision)", 7), ("float64", 16)):
-        hand, torch_value, difference, step, _ = table[column].tolist()
+        hand, torch_value, difference, step, verdict, _ = table[column].tolist()
         assert float(difference) <= 8 * float(step)  # a few rounding steps at most
+        assert verdict.startswith("yes: ") and "rounding steps apart" in verdict  # said in words
         assert len(hand.replace("0.", "").lstrip("0").replace(".", "")) <= digits  # no more digits than the type holds
     at.radio(key="loss_weights").set_value("untrained").run()
     at.number_input(key="loss_batch").set_value(2).run()
@@ -31,6 +32,8 @@ def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
     at.session_state["drawing"] = image  # what the Draw page keeps
     at.run()
     at.radio(key="loss_source").set_value("drawing").run()
+    guess = int(drawing_logits(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], image)[1].argmax())
+    assert at.number_input(key="loss_label").value == guess  # it starts from what the network read
     at.number_input(key="loss_label").set_value(3).run()
     assert not at.exception
     logits = drawing_logits(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], image)[1].double()

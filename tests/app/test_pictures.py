@@ -61,3 +61,12 @@ def test_the_robustness_grid_colours_mean_one_thing_each():
     assert f"color:{SAME}'>2<" in cells[0] and f"solid {CHANGED}" not in cells[0] and "> 99%" in cells[0]
     assert f"color:{UNSURE}'>2<" in cells[1]  # right, but under the Draw page's "not sure"
     assert f"color:{CHANGED}'>7<" in cells[2] and f"solid {CHANGED}" in cells[2]
+
+
+def test_a_recorded_command_runs_where_the_reader_is():
+    from webapp.pictures.model import portable_command
+
+    made = "python -m digits train --model lenet5 --epochs 40 --augment --checkpoint /tmp/scratch4/lenet5.pt"
+    assert portable_command(made).endswith("--augment --checkpoint checkpoints/lenet5.pt")
+    assert portable_command("python -m digits train --run-dir runs/mine") == "python -m digits train --run-dir runs/mine"
+    assert portable_command("python -m digits 'unclosed") == "python -m digits 'unclosed"

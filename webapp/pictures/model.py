@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from pathlib import PurePath
+
 import plotly.graph_objects as go
 
 from webapp.pictures.layout import LAYOUT, legend_below
@@ -42,3 +45,21 @@ def reliability_chart(c) -> go.Figure:
                       yaxis=dict(title="accuracy: share read right", range=[0, 1.02], tickformat=".0%", dtick=0.1))
     legend_below(fig, len(series) + 1)
     return fig
+
+
+# Where the CLI's path arguments live in this project: a command shown with these folders runs from its root.
+PATH_FLAGS = {"--checkpoint": "checkpoints", "--run-dir": "runs", "--snapshots": "runs"}
+
+
+def portable_command(command: str) -> str:
+    """A recorded command with the paths of the machine that ran it (an absolute --checkpoint /tmp/x/lenet5.pt)
+    put in this project's folders (checkpoints/lenet5.pt), so that it runs where the reader is. A command that
+    does not parse as shell words is returned as it was."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return command
+    for i, (flag, value) in enumerate(zip(words, words[1:])):
+        if flag in PATH_FLAGS and PurePath(value).is_absolute():
+            words[i + 1] = f"{PATH_FLAGS[flag]}/{PurePath(value).name}"
+    return shlex.join(words)
