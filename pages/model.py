@@ -5,12 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from digits import MODELS, count_parameters
-from digits.calibration import Calibration, measure_model, reading_ece
 from digits.config import choice_words, fields, label
 from digits.inside import operations
 from digits.reading import VIEWS
 from webapp import navigation
 from webapp import resources
+from webapp import model as sections
 from webapp.pictures import model as pictures
 
 navigation.use_app_navigation()
@@ -79,19 +79,15 @@ st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
 test = resources.mnist_or_stop()
 
 
-@st.cache_data(show_spinner="Comparing confidence with accuracy on the test images…", max_entries=8)
-def calibration(path: str, mtime: float) -> Calibration:
-    """Reliability and ECE on the test set with and without the checkpoint's temperature, from one pass."""
-    return measure_model(resources.load_model(Path(path))[0], test)
+@st.cache_data(show_spinner="Measuring on the 10,000 test images how often the model is right at each confidence, "
+                            "once with one pass and once as the Draw page reads a drawing (nine views): about 10 s, "
+                            "once per checkpoint…", max_entries=8)
+def figures(path: str, mtime: float):
+    """(Calibration, ECE as the Draw page reads), kept on disk per checkpoint file (webapp/model.py)."""
+    return sections.figures(Path(path), test)
 
 
-@st.cache_data(show_spinner="Reading the test images as the Draw page reads a drawing…", max_entries=8)
-def as_read(path: str, mtime: float) -> float:
-    """The ECE of the probabilities the Draw page shows (nine shifted views), on the same test images."""
-    return reading_ece(resources.load_model(Path(path))[0], test)
-
-
-c = calibration(str(path), path.stat().st_mtime)
+c, read_ece = figures(str(path), path.stat().st_mtime)
 st.plotly_chart(pictures.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
 st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
            f"confidence means what it says; below it, it was sure more often than right. Groups of fewer than "
@@ -109,7 +105,7 @@ else:
                 "probabilities are the network's own. `python -m digits calibrate CHECKPOINT --write` fits one on the "
                 "validation images.")
 st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(VIEWS) - 1} one-pixel shifts, averaged"
-            f"{', with the temperature' if c.temperature != 1.0 else ''}): **{as_read(str(path), path.stat().st_mtime):.2%}**.")
+            f"{', with the temperature' if c.temperature != 1.0 else ''}): **{read_ece:.2%}**.")
 if max(c.ece_before, c.ece_after) < 0.01:
     st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means what "
                 "it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is unsure.")

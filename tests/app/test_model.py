@@ -18,6 +18,13 @@ def test_model_page_shows_the_layer_table(app):
     assert provenance["Test accuracy"] == "10.00%" and provenance["File"] == "cnn.pt"
 
 
+def legend(chart) -> list[str]:
+    """The names a reliability chart lists in its legend (a series' sparse bins are points without one)."""
+    import json
+
+    return [d["name"] for d in json.loads(chart.proto.spec)["data"] if d.get("showlegend", True)]
+
+
 def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     import json
 
@@ -27,7 +34,7 @@ def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     test = resources.test_split()  # the fixture's 200 synthetic test images
     at = open_page(app, "model")
     (chart,) = at.get("plotly_chart")
-    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]] == ["perfectly calibrated", "the network's own softmax (T = 1)"]
+    assert legend(chart) == ["perfectly calibrated", "the network's own softmax (T = 1)"]
     logits = logits_of(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], test)
     words = " ".join(m.value for m in at.markdown)
     assert f"**{ece(logits.softmax(1), test.labels):.2%}**" in words and "has no temperature" in words
@@ -37,7 +44,7 @@ def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     amend_checkpoint(resources.CHECKPOINTS / "cnn.pt", {"temperature": 2.0}, {"calibration_command": "python -m digits calibrate x"})
     at = open_page(at, "model")
     (chart,) = at.get("plotly_chart")
-    assert [d["name"] for d in json.loads(chart.proto.spec)["data"]][-1] == "with its temperature (T = 2.00)"
+    assert legend(chart)[-1] == "with its temperature (T = 2.00)"
     words = " ".join(m.value for m in at.markdown)
     before, after = ece(logits.softmax(1), test.labels), ece((logits / 2).softmax(1), test.labels)
     assert f"**{before:.2%}** with the network's own probabilities and **{after:.2%}** with its temperature of 2.00" in words
@@ -45,3 +52,31 @@ def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
     assert provenance["Calibration temperature"] == "2.000"
 
+
+
+def test_the_figures_are_measured_once_per_checkpoint_file_and_kept_on_disk(app, monkeypatch):
+    import streamlit as st
+
+    from webapp import model as sections
+
+    at = open_page(app, "model")  # measured and kept
+    words = " ".join(m.value for m in at.markdown)
+    (kept,) = (resources.CHECKPOINTS / ".figures").glob("*.json")
+    assert kept.stem == sections.fingerprint(resources.CHECKPOINTS / "cnn.pt")
+
+    def never(*args):
+        raise AssertionError("measured again")
+
+    measured = sections.measure_model, sections.reading_ece
+    monkeypatch.setattr(sections, "measure_model", never)
+    monkeypatch.setattr(sections, "reading_ece", never)
+    st.cache_data.clear()  # a new server: only the disk remembers
+    at = open_page(at, "model")
+    assert " ".join(m.value for m in at.markdown) == words
+
+    kept.write_text('{"version": 1, "sha256": "' + kept.stem + '", "calibration": {"temperature": "<b>x</b>"}}')
+    monkeypatch.setattr(sections, "measure_model", measured[0])  # (undo() would also undo the app fixture's folders)
+    monkeypatch.setattr(sections, "reading_ece", measured[1])
+    st.cache_data.clear()
+    at = open_page(at, "model")  # a file that is not ours is measured over, never trusted
+    assert " ".join(m.value for m in at.markdown) == words

@@ -1,0 +1,63 @@
+"""The Model page's figures on the MNIST test set: the reliability diagram and the calibration error of what the
+Draw page shows. Measuring them takes ~10 s of a core (the nine views of 10,000 images), so each checkpoint's are
+measured once and kept on disk, keyed by the SHA-256 of the checkpoint file: a new file version gets new figures,
+every session and every restart reuses them, and the shipped checkpoints' come with the project."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from pathlib import Path
+
+from digits.calibration import Bin, Calibration, measure_model, reading_ece
+from webapp import resources
+
+VERSION = 1  # of what is kept: a change to how the figures are measured bumps it, and old files are not read
+
+
+def figures_folder() -> Path:
+    return resources.CHECKPOINTS / ".figures"
+
+
+def fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _from_json(data: dict) -> tuple[Calibration, float]:
+    """The kept figures, checked field by field (a file on disk is outside input): ValueError when anything is off."""
+    c = dict(data["calibration"])
+    for side in ("before", "after"):
+        c[side] = [Bin(**{f.name: float(b[f.name]) if f.name != "count" else int(b[f.name])
+                          for f in dataclasses.fields(Bin)}) for b in c[side]]
+    numbers = {f.name: float(c[f.name]) for f in dataclasses.fields(Calibration) if f.name not in ("before", "after")}
+    numbers["measured_on"] = int(numbers["measured_on"])
+    calibration = Calibration(**numbers, before=c["before"], after=c["after"])
+    ece = float(data["reading_ece"])
+    if not all(math.isfinite(v) for v in (*numbers.values(), ece)):
+        raise ValueError("a figure is not a number")
+    return calibration, ece
+
+
+def figures(path: Path, test) -> tuple[Calibration, float]:
+    """(reliability and ECE with and without the checkpoint's temperature, ECE as the Draw page reads) for the
+    checkpoint at `path` on `test`: from disk when this file version's were kept, else measured and kept (a folder
+    that cannot be written only means measuring again next time)."""
+    key = fingerprint(path)
+    kept = figures_folder() / f"{key}.json"
+    try:
+        data = json.loads(kept.read_text())
+        if data.get("version") == VERSION and data.get("sha256") == key and data.get("measured_on") == len(test):
+            return _from_json(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # not kept yet, or a file that is not ours: measure
+    model = resources.load_model(path)[0]
+    calibration, ece = measure_model(model, test), reading_ece(model, test)
+    try:
+        figures_folder().mkdir(exist_ok=True)
+        kept.write_text(json.dumps({"version": VERSION, "sha256": key, "measured_on": len(test),
+                                    "calibration": dataclasses.asdict(calibration), "reading_ece": ece}))
+    except OSError:
+        pass
+    return calibration, ece
