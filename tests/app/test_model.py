@@ -80,3 +80,17 @@ def test_the_figures_are_measured_once_per_checkpoint_file_and_kept_on_disk(app,
     st.cache_data.clear()
     at = open_page(at, "model")  # a file that is not ours is measured over, never trusted
     assert " ".join(m.value for m in at.markdown) == words
+
+
+def test_the_shipped_checkpoints_come_with_their_figures():
+    """Their first Model page view computes nothing: a retrained shipped checkpoint needs its figures kept again
+    (open its Model page once, or call webapp.model.figures, and commit checkpoints/.figures/<sha256>.json)."""
+    import json
+
+    from webapp import model as sections
+
+    for name in ("lenet5.pt", "cnn.pt"):
+        path = resources.ROOT / "checkpoints" / name
+        kept = json.loads((resources.ROOT / "checkpoints" / ".figures" / f"{sections.fingerprint(path)}.json").read_text())
+        calibration, ece = sections._from_json(kept)
+        assert kept["measured_on"] == 10_000 and calibration.measured_on == 10_000 and 0 < ece < 0.01
