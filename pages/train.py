@@ -79,6 +79,11 @@ def progress(run_dir: Path, state: str, s) -> None:
             st.code(log, language=None, wrap_lines=True)
     elif state == "failed":
         st.error(plain(s.message))
+    elif state == "stopped" and s.best_val_acc is None:  # before its first validation: nothing kept, said plainly
+        st.warning(f"Stopped after {s.iteration} iterations in {duration(s.elapsed)}, before the first validation: no "
+                   "checkpoint was kept. A run keeps its best model only once a validation has measured it; let the "
+                   "next run reach its first evaluation (see *Evaluate every*) before stopping it.",
+                   icon=":material/warning:")
     else:
         verb = "Finished" if state == "finished" else "Stopped on request"
         test = f" Test accuracy of the best checkpoint: **{s.test_acc:.2%}**." if s.test_acc is not None else ""

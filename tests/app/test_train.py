@@ -142,6 +142,26 @@ def test_a_live_run_before_its_first_step_says_what_it_is_doing(app):
         writer.close()
 
 
+def test_a_run_stopped_before_its_first_validation_warns_that_no_checkpoint_was_kept(app):
+    """Not a green "Stopped on request": nothing was kept, and the page says why, where the result shows."""
+    from digits import events as ev
+    from digits.runs import RunWriter
+
+    config = TrainConfig().to_dict()
+    writer = RunWriter(resources.RUNS / "20260101-000000-lenet5", config)
+    try:
+        writer.write(ev.Started(0.1, "lenet5", 61_706, "cpu", "CPU (1 thread)", 50_000, 10_000, 10_000, 391, 391, config))
+        for i in range(1, 172):
+            writer.write(ev.Step(0.09 * i, 1, i, 1.0, 0.005, 5000.0, 0.5))
+        writer.write(ev.Stopped(16.0, 171, None, 0, None, None))
+    finally:
+        writer.close()
+    at = open_page(app, "train")
+    assert not at.success
+    (warning,) = [w.value for w in at.warning if "no checkpoint was kept" in w.value]
+    assert warning.startswith("Stopped after 171 iterations in 16 s, before the first validation")
+
+
 @pytest.mark.slow
 def test_the_train_page_finds_a_run_whose_launcher_is_gone(app):
     """As after a server restart: the process that started the run has exited, the run goes on."""
