@@ -166,8 +166,16 @@ def run_title(run_dir: Path | str) -> str:
     last = last_event(run_dir)
     if last is not None and getattr(last, "test_acc", None) is not None:
         words.append(f"test {last.test_acc:.2%}")
-    if name := read_name(run_dir):
-        words.append(name)
+    return " · ".join([*words, run_name(run_dir)])
+
+
+def run_name(run_dir: Path | str) -> str:
+    """What a person calls a run: the name given at its start and when it started ("run A · 11-23 09:40:12"),
+    else "run 11-23 09:40:12" ("run <its folder>" for a folder not named by its start). The short form checkpoint
+    lists use; run_title adds what the run is."""
+    run_dir = Path(run_dir)
     when = _RUN_ID.match(run_dir.name)
-    words.append("{}-{} {}:{}:{}".format(*when.groups()) if when else run_dir.name)
-    return " · ".join(words)
+    stamp = "{}-{} {}:{}:{}".format(*when.groups()) if when else run_dir.name
+    if name := read_name(run_dir):
+        return f"{name} · {stamp}"
+    return f"run {stamp}"

@@ -8,6 +8,7 @@ from digits.inside import trace
 from digits.models import LeNet5, title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
+from digits.summary import run_name, run_title
 from webapp import inside as sections
 from webapp import navigation
 from webapp import resources
@@ -51,7 +52,7 @@ def choose_model():
         if not runs:
             right.info("No run has snapshots yet: a run started on the Train page keeps the weights at every evaluation.")
         else:
-            run = right.selectbox("Run", list(runs), key="inside_run")
+            run = right.selectbox("Run", list(runs), key="inside_run", format_func=lambda n: run_title(resources.RUNS / n))
             snapshots = runs[run]
             index = right.select_slider(
                 "Snapshot", range(len(snapshots)), value=len(snapshots) - 1, key=f"inside_snapshot-{run}",
@@ -59,7 +60,7 @@ def choose_model():
                 help="The weights at each evaluation of the run, from the untrained network (iteration 0) to the last.")
             model, meta = resources.load_model(snapshots[index].path)
             acc = meta["metrics"].get("val_acc")
-            words = f"{title(meta['model'])}, run {run}, iteration {snapshots[index].iteration:,}"
+            words = f"{title(meta['model'])}, {run_name(resources.RUNS / run)}, iteration {snapshots[index].iteration:,}"
             return model, words + (f" (validation {acc:.2%})" if acc is not None else " (untrained)"), (snapshots, index)
     path = resources.selected_checkpoint()
     if path is None:

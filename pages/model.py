@@ -7,6 +7,7 @@ import streamlit as st
 from digits import MODELS, count_parameters
 from digits.config import choice_words, fields, label
 from digits.inside import operations
+from digits.summary import run_name
 from digits.reading import VIEWS
 from webapp import navigation
 from webapp import resources
@@ -49,6 +50,8 @@ metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accurac
                 "detector_negatives_flagged": "Not-a-digit detector: drawn non-digits it flags"}
 metrics = meta.get("metrics", {})
 shown = {"File": path.name, "Created": meta.get("created", "–")}
+if path.parent != resources.CHECKPOINTS:  # a run's best model: the run by its name, its folder as a detail
+    shown["Run"] = f"{run_name(path.parent)} (folder {path.parent.name})"
 for key, words in metric_words.items():
     if key in metrics:
         v = metrics[key]

@@ -18,6 +18,7 @@ from digits.device import cpu_threads, device_name
 from digits.mnist import MNISTUnavailable
 from digits.models import title
 from digits.runs import CHECKPOINT, list_runs
+from digits.summary import run_name
 from digits.uploads import import_checkpoint
 from webapp import presenter
 from webapp.text import plain
@@ -60,8 +61,9 @@ def _checkpoints():
 
 
 def checkpoint_label(path: Path) -> str:
-    """A checkpoint's name in selectboxes and captions: model · where from · test accuracy."""
-    where = path.name if path.parent == CHECKPOINTS else f"run {path.parent.name}"
+    """A checkpoint's name in selectboxes and captions: model · where from (a file's name, or the run's name and
+    start, digits.summary.run_name) · test accuracy."""
+    where = path.name if path.parent == CHECKPOINTS else run_name(path.parent)
     try:
         info = checkpoint_info(path)
     except CheckpointError:
