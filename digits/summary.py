@@ -16,6 +16,8 @@ from .runs import CONFIG, last_event, read_json, read_name
 
 MAX_POINTS = 1500  # loss points drawn per run: enough for the shape, cheap to redraw every second
 PACE_WINDOW = 30.0  # seconds of the run's latest steps that set its pace (ETA): recent, and steady
+PACE_STEPS, PACE_SECONDS = 20, 1.0  # no pace (so no ETA) before this many steps over at least this long: at step 1
+                                    # a pace from the start would count start-up time (a 10-minute ETA for an 18 s run)
 RATE_STEPS = 200    # latest steps whose median samples/s is shown (a validation drags one reading down)
 
 
@@ -39,6 +41,9 @@ class RunSummary:
     message: str = ""                  # why it failed
     paused: bool = False               # the loop is waiting between two batches (digits.launch.pause_run)
     pace: float = 0.0                  # iterations per second over the last PACE_WINDOW seconds
+    val_size: int = 0                  # images in each validation, and in the test pass at the end
+    test_size: int = 0
+    val_seconds: float | None = None   # median measured time of one validation (None before the first)
     room_train: int = 0                # the room's drawings trained on, and held out (digits.room)
     room_held_out: int = 0
     room_acc: list = field(default_factory=list)     # held-out room accuracy at each of eval_x (None: not measured)
@@ -64,10 +69,26 @@ class RunSummary:
 
     @property
     def eta(self) -> float | None:
-        """Seconds left at the recent pace, validations included (None before there is a pace)."""
+        """Seconds left: the iterations left at the recent pace (validations included), then the finish
+        (finish_seconds). None before there is a pace, while paused, and once the run ended."""
         if not self.pace or not self.total_iterations or self.final:
             return None
-        return (self.total_iterations - self.iteration) / self.pace
+        return max(0, self.total_iterations - self.iteration) / self.pace + self.finish_seconds
+
+    @property
+    def finish_seconds(self) -> float:
+        """The work after the last step: a validation and the test pass (test_size / val_size of one), timed by
+        the run's own validations; before the first, a forward pass estimated at a third of a training step."""
+        if not self.val_size:
+            return 0.0
+        one = self.val_seconds if self.val_seconds is not None else (
+            self.val_size / (3 * self.samples_per_s) if self.samples_per_s else 0.0)
+        return one * (1 + self.test_size / self.val_size)
+
+    @property
+    def finishing(self) -> bool:
+        """Every step done, the final validation and test under way."""
+        return not self.final and bool(self.total_iterations) and self.iteration >= self.total_iterations
 
 
 def ema(values: list[float], weight: float = 0.95) -> list[float]:
@@ -82,7 +103,7 @@ def ema(values: list[float], weight: float = 0.95) -> list[float]:
 def summarize(events: list[Event]) -> RunSummary:
     """What the Train page shows of a run, from its typed events (digits.runs.EventReader)."""
     s = RunSummary()
-    losses, steps, accs, lrs, rates, times = [], [], [], [], [], []
+    losses, steps, accs, lrs, rates, times, validations = [], [], [], [], [], [], []
     for e in events:
         s.elapsed = max(s.elapsed, e.elapsed)
         if e.kind == "step":
@@ -98,11 +119,14 @@ def summarize(events: list[Event]) -> RunSummary:
             s.model, s.device, s.device_name, s.parameters = e.model, e.device, e.device_name, e.parameters
             s.total_iterations, s.epochs, s.config = e.total_iterations, e.config.get("epochs", 0), e.config
             s.room_train, s.room_held_out = e.room_train, e.room_held_out
+            s.val_size, s.test_size = e.val_size, e.test_size
         elif e.kind == "baseline":
             s.before = {k: v for k, v in (("val", e.val_acc), ("test", e.test_acc), ("room", e.room_acc)) if v is not None}
         elif e.kind in ("paused", "resumed"):
             s.paused = e.kind == "paused"
         elif e.kind == "evaluation":
+            if times and steps[-1] == e.iteration:  # its steps are read back just before it: the gap is its time
+                validations.append(e.elapsed - times[-1])
             s.eval_x.append(e.iteration)
             s.train_acc.append(e.train_acc)
             s.val_acc.append(e.val_acc)
@@ -131,17 +155,19 @@ def summarize(events: list[Event]) -> RunSummary:
             s.acc_smooth = ema(accs)[::stride]
         s.samples_per_s = float(np.median(rates[-RATE_STEPS:]))
         s.pace = _pace(steps, times)
+    if validations:
+        s.val_seconds = float(np.median(validations))
     if s.paused or s.final:
         s.pace = 0.0
     return s
 
 
 def _pace(iterations: list[int], times: list[float]) -> float:
-    """Iterations per second over the last PACE_WINDOW seconds of steps (all of them early on)."""
-    first = int(np.searchsorted(times, times[-1] - PACE_WINDOW))
-    first = min(first, len(times) - 2)
-    if first < 0 or times[-1] - times[first] < 1.0:  # too little time yet: the pace since the start
-        return iterations[-1] / times[-1] if times[-1] > 0 else 0.0
+    """Iterations per second over the last PACE_WINDOW seconds of steps (all of them early on), timed from the
+    first step (start-up is not training); 0 before PACE_STEPS steps over PACE_SECONDS: too little to tell."""
+    if len(times) < PACE_STEPS or times[-1] - times[0] < PACE_SECONDS:
+        return 0.0
+    first = min(int(np.searchsorted(times, times[-1] - PACE_WINDOW)), len(times) - 2)
     return (iterations[-1] - iterations[first]) / (times[-1] - times[first])
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from digits.config import choice_words
 from digits.models import title
-from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, read_starting, run_state
+from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, pause_requested, read_starting, run_state
 from digits.summary import summarize
 from webapp import navigation
 from webapp import presenter
@@ -58,12 +58,18 @@ def progress(run_dir: Path, state: str, s) -> None:
     """Where the run is: a progress bar with its pace, Pause/Resume and Stop; or how it ended."""
     if state == "running":
         bar, buttons = st.columns([2, 1], vertical_alignment="bottom")
-        eta = " · paused" if s.paused else f" · {duration(s.eta)} to go" if s.eta is not None else ""
+        resuming = s.paused and not pause_requested(run_dir)  # Resume pressed, the run not back yet
+        eta = (" · resuming…" if resuming else " · paused" if s.paused
+               else f" · finishing: the last validation and the test set (about {duration(s.finish_seconds)})"
+               if s.finishing else f" · {duration(s.eta)} to go" if s.eta is not None else " · estimating the time left…")
         bar.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
                                       f" · {duration(s.elapsed)} of training{eta} · {s.samples_per_s:,.0f} samples/s")
         with buttons:
             sections.run_controls(run_dir, s.paused)
-        if s.paused:
+        if resuming:
+            st.info(f"Resuming after iteration {s.iteration}: the run picks up at its next batch…",
+                    icon=":material/play_arrow:")
+        elif s.paused:
             st.info(f"Paused after iteration {s.iteration}: the model stays as it is until you resume.",
                     icon=":material/pause:")
         elif not s.iteration and s.log:  # before the first step: what the run is doing (e.g. drawing its non-digits)

@@ -91,7 +91,9 @@ def run_controls(run_dir: Path, paused: bool) -> None:
     if not presenter.is_presenter():
         return
     a, b = st.columns(2)
-    if paused:
+    if paused and not pause_requested(run_dir):  # resumed: the run is back at its next batch
+        a.button(":material/hourglass_top: Resuming…", width="stretch", disabled=True, key="resuming")
+    elif paused:
         if a.button(":material/play_arrow: Resume", width="stretch", key="resume"):
             resume_run(run_dir)
             st.rerun(scope="fragment")
