@@ -41,7 +41,7 @@ if running is not None:
 if st.session_state.get("run") not in names:
     st.session_state["run"] = names[0]
 labels = sections.run_labels(names, running)
-chosen = st.selectbox("Run", names, key="run", format_func=labels.get)
+chosen = sections.run_select(names, labels)
 
 
 def duration(seconds: float) -> str:

@@ -3,6 +3,7 @@ controls of a live run. The New-run panel is webapp/train_form.py."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +52,19 @@ def run_labels(names: list[str], live: Path | None) -> dict[str, str]:
     labels = {n: ("● training · " if resources.RUNS / n == live else "") + run_title(resources.RUNS / n) for n in names}
     seen = list(labels.values())
     return {n: f"{t} · {n}" if seen.count(t) > 1 else t for n, t in labels.items()}
+
+
+def run_select(names: list[str], labels: dict[str, str]) -> str:
+    """The Run selector; the chosen run's folder name lives in session_state["run"]. The widget is keyed by the
+    chosen run's words: Streamlit's selectbox keeps showing the words its chosen option had when it was made
+    (a run that ended would still read "● training" there until a reload), so new words make a new widget."""
+    current = st.session_state["run"]
+    key = f"run_select-{zlib.crc32(labels[current].encode()):08x}"
+
+    def picked():
+        st.session_state["run"] = st.session_state[key]
+
+    return st.selectbox("Run", names, index=names.index(current), key=key, format_func=labels.get, on_change=picked)
 
 
 def before_after(s) -> pd.DataFrame | None:

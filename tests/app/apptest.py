@@ -71,3 +71,9 @@ def gallery(at) -> tuple[list[int], list[int]]:
     return ([int(i) for i in re.findall(r"alt='drawing (\d+)'", body)],
             [int(i) for i in re.findall(r"class='tile wrong'.*?alt='drawing (\d+)'", body)])
 
+
+
+def run_selector(at):
+    """The Train page's Run selector (its key follows the chosen run's words: webapp.train.run_select)."""
+    (select,) = [s for s in at.selectbox if s.label == "Run"]
+    return select

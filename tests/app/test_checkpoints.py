@@ -2,7 +2,7 @@
 
 
 
-from tests.app.apptest import _unescaped_links, open_page, shown
+from tests.app.apptest import _unescaped_links, open_page, shown, run_selector
 from tests.helpers import draw_digit
 from webapp import resources
 
@@ -31,10 +31,10 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
         assert "test-acc-text.pt: metrics.test_acc must be a number" in reasons and str(resources.CHECKPOINTS) not in reasons
     at = open_page(app, "train")
     for name in runs:
-        at.selectbox(key="run").set_value(name).run()
+        run_selector(at).set_value(name).run()
         assert not at.exception, name
         assert not _unescaped_links(at), name
-    at.selectbox(key="run").set_value("20261101-000005-markdown-message").run()
+    run_selector(at).set_value("20261101-000005-markdown-message").run()
     assert any(LEAK in shown(e.value) for e in at.error)  # the message is shown, as text
     # The Inside page steps through a run folder's snapshots: only plain files count, bad ones are a message.
     at = open_page(at, "inside")

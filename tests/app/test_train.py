@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from digits import TrainConfig
-from tests.app.apptest import open_page, shown, start_button
+from tests.app.apptest import open_page, shown, start_button, run_selector
 from webapp import resources
 from webapp.pictures import train as train_pictures
 
@@ -180,7 +180,7 @@ def test_the_train_page_finds_a_run_whose_launcher_is_gone(app):
     while time.time() < deadline and not any(e.kind == "evaluation" for e in read_events(run)):
         time.sleep(0.5)
     at = open_page(app, "train")
-    assert at.selectbox(key="run").value == run.name
+    assert run_selector(at).value == run.name
     assert at.get("progress") and "iteration" in at.get("progress")[0].proto.text
     stop_run(run)
 

@@ -1,0 +1,108 @@
+"""What a first-time teacher and learner trip over (issue #34), in a real Chromium against a real server:
+a run's state and name told truly everywhere, an honest ETA, a stop before any checkpoint said plainly, no
+"100.0% sure", and an accuracy chart that keeps the climb after the run ends.
+Slow: `pytest -m slow tests/test_browser_tour.py`. Screenshots land in artifacts/screenshots/ (git-ignored)."""
+
+import re
+import time
+
+import pytest
+
+from testkit.served import DRAWINGS, SHOTS, open_page, stroke, wait_idle
+
+pytestmark = pytest.mark.slow
+DESKTOP = (1400, 900)
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+    yield context.new_page()
+    context.close()
+
+
+def start(page, url, name, epochs="1", evaluate="0"):
+    open_page(page, url, "train", "Train")
+    field = page.get_by_label("Epochs", exact=True)
+    try:
+        field.wait_for(state="visible", timeout=5_000)  # the panel is open while nothing trains…
+    except Exception:
+        page.get_by_text("New run").click()  # …except just after a run ended: then one click opens it
+        field.wait_for(state="visible", timeout=10_000)
+    page.get_by_label("Epochs", exact=True).fill(epochs)
+    page.get_by_label("Evaluate every (0 = auto)", exact=True).fill(evaluate)
+    page.get_by_label("Name (optional)", exact=True).fill(name)
+    page.get_by_role("button", name="Start training").click()
+
+
+def run_select(page) -> str:
+    return page.get_by_role("combobox", name="Run").input_value()
+
+
+def progress_text(page) -> str:
+    return page.locator("[data-testid='stProgress']").inner_text()
+
+
+def accuracy_range(page) -> list[float]:
+    """The y range the accuracy chart shows, as plotly drew it."""
+    return page.evaluate("""() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+        const chart = plots.find(p => p._fullLayout && p._fullLayout.title && p._fullLayout.title.text.replace(/<[^>]*>/g, '') === 'Accuracy');
+        return chart ? chart._fullLayout.yaxis.range : plots.map(p => p._fullLayout && p._fullLayout.title.text); }""")
+
+
+def test_a_finished_run_says_so_everywhere_and_keeps_its_name_and_its_climb(server, page):
+    url, _ = server
+    start(page, url, "run A one epoch")
+    early = None
+    deadline = time.time() + 120
+    while time.time() < deadline:  # the first steps: no time left is claimed before there is a pace
+        text = progress_text(page) if page.locator("[data-testid='stProgress']").count() else ""
+        if m := re.search(r"iteration (\d+)/", text):
+            early = early or (int(m.group(1)), text)
+            if int(m.group(1)) >= 5:
+                break
+        time.sleep(0.1)
+    assert early is not None, "no progress bar"
+    if early[0] < 20:
+        assert "to go" not in early[1], early
+    page.get_by_text("Finished after").first.wait_for(timeout=240_000)
+    wait_idle(page)
+    time.sleep(2)  # the page's once-a-second poll after the end
+    assert "● training" not in run_select(page)
+    assert "run A one epoch" in run_select(page)
+    shown = accuracy_range(page)
+    assert len(shown) == 2 and isinstance(shown[0], (int, float)), shown  # [low, high], else the charts' titles
+    low, high = shown
+    assert low <= 0.0 + 1e-9 and high >= 1.0  # the climb from ~10% stays in view after the run
+    page.screenshot(path=str(SHOTS / "tour-finished.png"))
+
+    page.get_by_role("button", name="Open in Draw").click()
+    page.get_by_role("heading", name="Draw a digit").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert "run A one epoch" in page.get_by_role("combobox", name="Checkpoint").input_value()  # the sidebar
+    canvas = page.locator("canvas.upper-canvas").first
+    time.sleep(1.0)
+    for points in DRAWINGS["1"]:
+        stroke(page, canvas, points)
+    page.locator(".digit").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    body = page.locator("section.main").inner_text() if page.locator("section.main").count() else page.inner_text("body")
+    assert "run A one epoch" in body  # the Draw page names the model by the run's name
+    assert "100.0%" not in page.inner_text("body") and "100%" not in page.locator(".probs").first.inner_text()
+    page.screenshot(path=str(SHOTS / "tour-draw-named.png"))
+
+
+def test_a_run_stopped_before_its_first_validation_warns_and_its_label_ends(server, page):
+    url, _ = server
+    start(page, url, "stopped early", epochs="3", evaluate="100000")
+    page.locator("[data-testid='stProgress']").wait_for(timeout=120_000)
+    deadline = time.time() + 60
+    while time.time() < deadline and not re.search(r"iteration [1-9]\d*/", progress_text(page)):
+        time.sleep(0.2)
+    page.get_by_role("button", name="Stop training").click()
+    page.get_by_text("no checkpoint was kept").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    time.sleep(2)
+    assert page.locator("[data-testid='stAlertContentSuccess']").count() == 0  # not a green success
+    assert "● training" not in run_select(page) and "stopped early" in run_select(page)
+    page.screenshot(path=str(SHOTS / "tour-stopped-early.png"))
