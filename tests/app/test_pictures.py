@@ -70,3 +70,15 @@ def test_a_recorded_command_runs_where_the_reader_is():
     assert portable_command(made).endswith("--augment --checkpoint checkpoints/lenet5.pt")
     assert portable_command("python -m digits train --run-dir runs/mine") == "python -m digits train --run-dir runs/mine"
     assert portable_command("python -m digits 'unclosed") == "python -m digits 'unclosed"
+
+
+def test_a_drawing_labelled_not_a_digit_shows_the_checkpoints_guess_not_a_reading():
+    from digits.drawings import NOT_A_DIGIT, Drawing
+    from webapp.pictures.room import gallery_html
+
+    def drawing(i, label):
+        return Drawing(i, 0.0, "s", label, np.zeros((28, 28), np.uint8), "lenet5.pt", None, None)
+
+    shown = gallery_html([drawing(1, NOT_A_DIGIT), drawing(2, 3)], {1: 4, 2: 7})
+    assert "would guess 4" in shown and "read as 4" not in shown
+    assert "✗ read as 7" in shown

@@ -103,7 +103,9 @@ def gallery_html(rows: list[Drawing], predicted: dict[int, int]) -> str:
         pred = predicted.get(d.id)
         wrong = d.label != NOT_A_DIGIT and pred is not None and pred != d.label
         colour = "#dc2626" if wrong else "#2ea043" if d.label != NOT_A_DIGIT else "#969696"
-        answer = f"{'✗' if wrong else '✓' if d.label != NOT_A_DIGIT else '·'} read as {pred}" if pred is not None else ""
+        # A drawing labelled "not a digit" has no right answer: the checkpoint's top digit is only its guess.
+        answer = ("" if pred is None else f"· would guess {pred}" if d.label == NOT_A_DIGIT
+                  else f"{'✗' if wrong else '✓'} read as {pred}")
         title = f"#{d.id} · label {label_word(d.label)} · answered by {d.model or 'no model (imported)'}"
         tiles.append(
             f"<figure class='tile{' wrong' if wrong else ''}' title='{html.escape(title, quote=True)}' "
