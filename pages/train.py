@@ -101,12 +101,14 @@ def progress(run_dir: Path, state: str, s) -> None:
 
 def curves(run_dir: Path, s) -> None:
     """The run's numbers and its four views: loss and learning rate, accuracy, epochs, the event log."""
-    m = st.columns(5)
-    m[0].metric("Architecture", title(s.model))
-    m[1].metric("Device", choice_words("device", s.device) if s.device else "–", help=s.device_name or None)
-    m[2].metric("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–")
-    m[3].metric("Loss (smoothed)", f"{s.loss_smooth[-1]:.3g}" if s.loss_smooth else "–")
-    m[4].metric("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–")
+    # One wrapping row of figures, not five columns: on a phone columns stack one a row and push the charts
+    # below the fold.
+    st.html(pictures.figures_row([
+        ("Architecture", title(s.model), ""),
+        ("Device", choice_words("device", s.device) if s.device else "–", s.device_name),
+        ("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–", ""),
+        ("Loss (smoothed)", f"{s.loss_smooth[-1]:.3g}" if s.loss_smooth else "–", ""),
+        ("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–", "")]))
     c1, c2 = st.columns(2)
     with c1:
         st.plotly_chart(pictures.loss_chart(s), key=f"loss-{run_dir.name}", config=PLOTLY)

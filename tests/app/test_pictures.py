@@ -82,3 +82,11 @@ def test_a_drawing_labelled_not_a_digit_shows_the_checkpoints_guess_not_a_readin
     shown = gallery_html([drawing(1, NOT_A_DIGIT), drawing(2, 3)], {1: 4, 2: 7})
     assert "would guess 4" in shown and "read as 4" not in shown
     assert "✗ read as 7" in shown
+
+
+def test_a_runs_figures_are_one_wrapping_row_with_every_text_escaped():
+    from webapp.pictures.train import figures_row
+
+    row = figures_row([("Device", "CPU", "<img src=x onerror=alert(1)>"), ("Test accuracy", "98.46%", "")])
+    assert "flex-wrap:wrap" in row and row.count("class='figure'") == 2
+    assert "<img" not in row and "&lt;img" in row

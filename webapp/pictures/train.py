@@ -100,3 +100,14 @@ def compare_chart(summaries: dict, what: str) -> go.Figure:
     fig.update_layout(xaxis_title="iteration", **{k: v for k, v in LAYOUT.items() if k != "hovermode"}, hovermode="closest")
     legend_below(fig, len(summaries))
     return fig
+
+
+def figures_row(items: list[tuple[str, str, str]]) -> str:
+    """A run's headline figures, (label, value, tooltip) each, as one HTML row that wraps: five across on a
+    laptop, two or three a line on a phone. Every text is escaped (a device name comes from a run's file)."""
+    cells = "".join(
+        f"<div class='figure' title='{html.escape(tip, quote=True)}' style='min-width:110px;flex:1'>"
+        f"<div style='font-size:13px;color:#666'>{html.escape(label)}</div>"
+        f"<div style='font-size:26px;line-height:1.2'>{html.escape(value)}</div></div>"
+        for label, value, tip in items)
+    return f"<div class='figures' style='display:flex;flex-wrap:wrap;gap:8px 16px'>{cells}</div>"
