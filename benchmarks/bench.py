@@ -171,6 +171,7 @@ def first_things(runs_dir: str, device, spare: bool) -> tuple[float, float, dict
     point (a Step event), and to each start-up step starting.txt said. With `spare`, a warm process
     (digits.spare) is made ready first, as the Train page does while the settings are chosen."""
     from digits import launch
+    from digits.control import stop_run
     from digits.process import lock_held
     from digits.runs import EventReader, read_starting
 
@@ -190,7 +191,7 @@ def first_things(runs_dir: str, device, spare: bool) -> tuple[float, float, dict
         if any(e.kind == "step" for e in reader.events):
             step = time.perf_counter() - t
         time.sleep(0.01)
-    launch.stop_run(run)
+    stop_run(run)
     while lock_held(Path(runs_dir) / launch.ACTIVE):  # one run at a time: the next waits for this one to end
         time.sleep(0.05)
     return first or math.inf, step or math.inf, steps  # inf: nothing within 120 s, the machine is too busy

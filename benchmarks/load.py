@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 import load_browser
 import load_protocol  # the two kinds of clients: a real browser, Streamlit's protocol
 from load_cpu import CpuMeter
-from digits.launch import start_run, stop_run
+from digits.control import stop_run
+from digits.launch import start_run
 from digits.runs import run_state
 
 

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 
-from digits.launch import ACTIVE, stop_run
+from digits.control import stop_run
+from digits.launch import ACTIVE
 from digits.process import lock_held
 from digits.runs import list_runs
 from testkit.served import CHROMIUM, launch, open_page, wait_idle

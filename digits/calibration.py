@@ -25,6 +25,7 @@ from torch import nn
 from .checkpoint import METRICS
 from .data import Split, Splits
 from .evaluate import logits_of  # (N, 10) logits of a whole split: batched, eval mode, no gradients
+from .reading import answers_of
 
 BINS = 15                      # equal-width confidence bins (Guo et al. 2017 use 15)
 TEMPERATURE_RANGE = METRICS["temperature"][1:]  # (lowest, highest): T is searched where a checkpoint may keep it
@@ -128,8 +129,6 @@ def reading_ece(model: nn.Module, split: Split) -> float:
     """ECE of the probabilities digits.classify shows for the split's images (each read with its one-pixel shifts,
     averaged, with the model's temperature): the calibration of what the Draw page says, beside measure_model's
     one forward pass."""
-    from .reading import answers_of
-
     return ece(answers_of(model, split.images).probs, split.labels)
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .config import TrainConfig
+from .detector import DETECTOR_FIELDS, feature_size, from_tensors
 from .models import MODELS, build_model
 
 FORMAT = "digits-checkpoint-v1"
@@ -162,8 +164,6 @@ def _metrics(path: Path, value) -> dict:
 
 
 def _config(path: Path, value) -> dict:
-    from .train import TrainConfig  # train imports this module
-
     if not isinstance(value, dict):
         raise CheckpointError(f"{path}: config must be a mapping, not {_short(value)}")
     known = {k: v for k, v in value.items() if k in TrainConfig.field_names()}
@@ -187,8 +187,6 @@ def _weights(path: Path, value) -> dict[str, torch.Tensor]:
 
 def _detector(path: Path, value) -> dict[str, torch.Tensor]:
     """The detector's tensors, checked for what can be checked without the model: names, kinds, size, finite."""
-    from .detector import DETECTOR_FIELDS
-
     if not isinstance(value, dict) or set(value) != set(DETECTOR_FIELDS) or \
             not all(isinstance(v, torch.Tensor) and v.is_floating_point() for v in value.values()):
         raise CheckpointError(f"{path}: detector must map {', '.join(DETECTOR_FIELDS)} to float tensors")
@@ -233,8 +231,6 @@ def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module,
     The model carries the checkpoint's calibration as `model.temperature` (1.0 when it has none) and its
     not-a-digit detector as `model.detector` (digits.detector.Detector; None when it has none, or when
     `detector` is False: what fitting a new one asks for, since the old one may no longer fit the features)."""
-    from .detector import feature_size, from_tensors
-
     data = read_checkpoint(path)
     try:
         model = build_model(data["model"])

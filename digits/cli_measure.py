@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import shlex
 
-from .checkpoint import load_checkpoint
+import numpy as np
+
+from . import calibration, detector_fit, evaluate as evaluation
+from .checkpoint import TEXT_FIELDS, amend_checkpoint, load_checkpoint
 from .data import load_splits
+from .handdrawn import drawn_digits
+from .heldout import not_digits, unseen_digits
+from .measure import drawn_accuracy, read
+from .reading import VIEWS, answers_of
 
 
 def splits_of(meta: dict):
@@ -16,13 +23,9 @@ def splits_of(meta: dict):
 
 
 def evaluate(args) -> int:
-    from .calibration import BINS, ece
-    from .evaluate import evaluate as evaluate_split  # the library's, not this verb
-    from .reading import VIEWS, answers_of
-
     model, meta = load_checkpoint(args.checkpoint)
     test = splits_of(meta).test
-    m = evaluate_split(model, test)
+    m = evaluation.evaluate(model, test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
@@ -30,21 +33,18 @@ def evaluate(args) -> int:
     print(f"read as digits.classify reads a drawing (the input and its {len(VIEWS) - 1} one-pixel shifts, averaged): "
           f"accuracy {(a.digit == test.labels).double().mean():.2%}, flagged {a.flagged.double().mean():.2%} "
           f"(unsure {a.unsure.double().mean():.2%}, not a digit {a.not_digit.double().mean():.2%}), "
-          f"ECE ({BINS} bins) {ece(a.probs, test.labels):.2%}")
+          f"ECE ({calibration.BINS} bins) {calibration.ece(a.probs, test.labels):.2%}")
     return 0
 
 
 def calibrate(args) -> int:
-    from .calibration import BINS, calibrate as calibrate_model  # the library's, not this verb
-    from .checkpoint import TEXT_FIELDS, amend_checkpoint
-
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
         splits = splits_of(meta)
-        c = calibrate_model(model, splits)
+        c = calibration.calibrate(model, splits)
         was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
         print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
-              f"on {c.measured_on:,} test images, ECE ({BINS} bins) {c.ece_before:.2%} → {c.ece_after:.2%}, "
+              f"on {c.measured_on:,} test images, ECE ({calibration.BINS} bins) {c.ece_before:.2%} → {c.ece_after:.2%}, "
               f"NLL {c.nll_before:.4f} → {c.nll_after:.4f}")
         if args.write:
             command = f"python -m digits calibrate {shlex.quote(str(path))} --write"  # what remakes this file's temperature
@@ -55,14 +55,10 @@ def calibrate(args) -> int:
 
 
 def detector(args) -> int:
-    from .checkpoint import TEXT_FIELDS, amend_checkpoint
-    from .detector import fit
-    from .reading import answers_of
-
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
         splits = splits_of(meta)
-        fitted = fit(model, splits.train.images, splits.val.images)
+        fitted = detector_fit.fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector
         answers = answers_of(model, splits.test.images)  # MNIST test images are what to_mnist makes
         alone, unsure = answers.not_digit, answers.unsure
@@ -82,8 +78,6 @@ def detector(args) -> int:
 
 
 def drawn(args) -> int:
-    from .handdrawn import drawn_accuracy, drawn_digits
-
     drawings = drawn_digits(args.per_digit, args.seed)
     print(f"{len(drawings)} drawings ({args.per_digit} of each digit, seed {args.seed})")
     for path in args.checkpoints:
@@ -95,11 +89,6 @@ def drawn(args) -> int:
 
 
 def heldout(args) -> int:
-    import numpy as np
-
-    from .handdrawn import drawn_digits
-    from .heldout import not_digits, read, unseen_digits
-
     sets = {"unseen hands and pens": unseen_digits(args.per_digit, args.seed),
             "low-resolution scans": unseen_digits(args.per_digit, args.seed, lowres=True),
             "not digits": not_digits(args.per_digit, args.seed),

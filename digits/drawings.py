@@ -6,9 +6,8 @@ write one short transaction that also checks the limits (`BEGIN IMMEDIATE`, so t
 both pass a check and then both insert). Writes are bounded: the PNG's size, a rate per browser
 session, and a total count, each refused with a one-line `DrawingsError`.
 
-Exports and imports are `.npz` files: `images` uint8 (N, 28, 28) and `labels` int (N,), -1 for "not a
-digit". An imported file comes from outside: read without pickles, every array checked before use. The
-canvases as drawn leave as a zip of PNGs, the rest of each row as a CSV.
+Exports and imports are `.npz` files, the canvases as drawn leave as a zip of PNGs, the rest of each row as a
+CSV; the formats, and the checks of what comes from outside, are digits.drawing_formats'.
 """
 
 from __future__ import annotations
@@ -20,20 +19,18 @@ import os
 import sqlite3
 import time
 import zipfile
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from .drawing_formats import CSV_COLUMNS, NOT_A_DIGIT, DrawingsError, csv_cell, label_of, pixels_of, png_name, read_npz
 from .mnist import default_root
 
-NOT_A_DIGIT = -1            # the label of a drawing people said is not a digit
 MAX_PNG_BYTES = 512 * 1024  # a 280×280 canvas is ~5–20 KB as PNG
 MAX_DRAWINGS = 20_000       # a day of a large workshop is a few thousand
 RATE = (30, 60.0)           # at most 30 drawings a browser session per 60 s: a person, not a script
-MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS drawings (
@@ -49,10 +46,6 @@ CREATE TABLE IF NOT EXISTS drawings (
 );
 CREATE INDEX IF NOT EXISTS by_session ON drawings (session, created);
 """
-
-
-class DrawingsError(ValueError):
-    """A drawing or a file that cannot be stored or read; the message is one line for a person."""
 
 
 @dataclass(frozen=True)
@@ -111,29 +104,11 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     return db
 
 
-def _pixels(image) -> bytes:
-    a = np.asarray(image)
-    if a.shape != (28, 28):
-        raise DrawingsError(f"a drawing is a 28×28 image, got shape {a.shape}")
-    if a.dtype != np.uint8:
-        a = np.asarray(a, np.float64)
-        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-            raise DrawingsError("a drawing's pixels must be uint8, or numbers from 0 to 1")
-        a = (a * 255).round().astype(np.uint8)
-    return a.tobytes()
-
-
-def _label(label) -> int:
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not NOT_A_DIGIT <= int(label) <= 9:
-        raise DrawingsError(f"a label is a digit 0–9 or {NOT_A_DIGIT} (not a digit), got {label!r}")
-    return int(label)
-
-
 @_guarded
 def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes | None = None, model: str | None = None,
         predicted: int | None = None, confidence: float | None = None, now: float | None = None) -> int:
     """Store one labelled drawing; its id. DrawingsError when it is invalid or a limit is reached."""
-    row = (_pixels(pixels), _label(label), str(session)[:64])
+    row = (pixels_of(pixels), label_of(label), str(session)[:64])
     if png is not None and len(png) > MAX_PNG_BYTES:
         raise DrawingsError(f"the drawing's image is {len(png) // 1024} KB; at most {MAX_PNG_BYTES // 1024} KB are kept")
     if predicted is not None and not 0 <= int(predicted) <= 9:
@@ -162,7 +137,7 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
 
 @_guarded
 def relabel(db: sqlite3.Connection, drawing_id: int, label: int) -> None:
-    db.execute("UPDATE drawings SET label = ? WHERE id = ?", (_label(label), int(drawing_id)))
+    db.execute("UPDATE drawings SET label = ? WHERE id = ?", (label_of(label), int(drawing_id)))
 
 
 @_guarded
@@ -202,10 +177,6 @@ def png(db: sqlite3.Connection, drawing_id: int) -> bytes | None:
     return None if row is None else row[0]
 
 
-def png_name(drawing_id: int, label: int) -> str:
-    return f"{int(drawing_id):05d}-{'not-a-digit' if label == NOT_A_DIGIT else f'label-{int(label)}'}.png"
-
-
 @_guarded
 def export_pngs(db: sqlite3.Connection) -> bytes:
     """A zip of every stored canvas, one PNG a drawing named by its id and label (see png_name). Drawings
@@ -215,24 +186,6 @@ def export_pngs(db: sqlite3.Connection) -> bytes:
         for i, label, data in db.execute("SELECT id, label, png FROM drawings WHERE png IS NOT NULL ORDER BY id"):
             z.writestr(png_name(i, label), data)
     return out.getvalue()
-
-
-CSV_COLUMNS = ("id", "created", "session", "label", "model", "predicted", "confidence")
-
-
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet shows as text: a leading = + - @ would make it a formula (OWASP, CSV
-    injection), and a model's name comes from a file name someone chose."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 @_guarded
@@ -245,35 +198,9 @@ def export_csv(db: sqlite3.Connection) -> str:
     for i, created, session, label, model, predicted, confidence in db.execute(
             "SELECT id, created, session, label, model, predicted, confidence FROM drawings ORDER BY id"):
         when = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")
-        w.writerow([i, when, _cell(session), label, _cell(model), _cell(predicted),
+        w.writerow([i, when, csv_cell(session), label, csv_cell(model), csv_cell(predicted),
                     "" if confidence is None else f"{confidence:.4f}"])
     return out.getvalue()
-
-
-def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """(images, labels) from the bytes of a .npz made anywhere, checked: no pickles, the shapes, the types,
-    the values, and a bounded size once expanded. DrawingsError with the reason otherwise."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise DrawingsError(f"the file is {len(data) >> 20} MB; at most {MAX_IMPORT_BYTES >> 20} MB")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_IMPORT_BYTES or len(z.infolist()) > 16:
-                raise DrawingsError("the file expands to too much data")
-        with closing(np.load(io.BytesIO(data), allow_pickle=False)) as npz:
-            if "images" not in npz.files or "labels" not in npz.files:
-                raise DrawingsError("a drawings file holds two arrays, 'images' and 'labels'")
-            images, labels = npz["images"], npz["labels"]
-    except DrawingsError:
-        raise
-    except Exception as e:  # not a zip, a pickled object array, a corrupt entry…
-        raise DrawingsError(f"not a readable .npz file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise DrawingsError(f"'images' must be uint8 of shape (N, 28, 28), got {images.dtype} {images.shape}")
-    if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
-        raise DrawingsError(f"'labels' must be {len(images)} whole numbers, got {labels.dtype} {labels.shape}")
-    if len(labels) and (labels.min() < NOT_A_DIGIT or labels.max() > 9):
-        raise DrawingsError(f"labels must be digits 0–9 or {NOT_A_DIGIT} (not a digit)")
-    return images, labels.astype(np.int64)
 
 
 @_guarded

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+from .config import TrainConfig  # the only dict an event holds is the run's config
+
 
 @dataclass(frozen=True)
 class Event:
@@ -145,7 +147,6 @@ def _valid(type_name: str, value):
     if base == "str" and isinstance(value, str) and len(value) <= MAX_TEXT:
         return value
     if base == "dict" and isinstance(value, dict):
-        from .config import TrainConfig  # the only dict an event holds is the run's config
         return TrainConfig.from_dict(value).to_dict()
     raise ValueError(f"expected {type_name}")
 

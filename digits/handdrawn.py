@@ -117,15 +117,3 @@ def drawn_digits(per_digit: int = 30, seed: int = 0, hand: str = "written") -> l
     """per_digit drawings of each digit, styles in turn; the same seed gives the same set."""
     rng = np.random.default_rng(seed)
     return [draw(d, rng, STYLES[i % len(STYLES)], hand=hand) for d in range(10) for i in range(per_digit)]
-
-
-def drawn_accuracy(model, drawings: list[Drawing]) -> tuple[float, np.ndarray]:
-    """(overall accuracy, accuracy per digit) of digits.classify on the drawings."""
-    from .reading import classify
-
-    hits = np.zeros(10)
-    totals = np.zeros(10)
-    for d in drawings:
-        totals[d.digit] += 1
-        hits[d.digit] += classify(model, d.image).digit == d.digit
-    return hits.sum() / totals.sum(), hits / np.maximum(totals, 1)

@@ -9,8 +9,6 @@ fat marker) and a low-resolution scan (drawn small, blotched, enlarged in blocks
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -108,26 +106,3 @@ def not_digits(per_kind: int = 10, seed: int = 0) -> list[Drawing]:
             style = STYLES[i % len(STYLES)]
             out.append(Drawing(_render(strokes, rng, style, pen, False), -1, f"{kind}/{style}"))
     return out
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How a model reads a set of drawings through digits.classify."""
-    accuracy: float          # digits read right (nan for a set of non-digits); a flagged digit read right counts
-    per_digit: np.ndarray    # (10,) accuracy of each digit
-    flagged: float           # share flagged (Prediction.flagged): no digit, unsure, or not a digit by the detector
-    flagged_by_kind: dict[str, float]  # the same per kind: the part of each drawing's `style` before "/"
-
-
-def read(model, drawings: list[Drawing]) -> Reading:
-    from .reading import classify
-
-    answers = [classify(model, d.image) for d in drawings]
-    truth = np.array([d.digit for d in drawings])
-    got = np.array([-2 if p.digit is None else p.digit for p in answers])
-    per_digit = np.array([(got[truth == k] == k).mean() if (truth == k).any() else np.nan for k in range(10)])
-    digits = truth >= 0
-    flagged = np.array([p.flagged for p in answers])
-    kinds = np.array([d.style.split("/")[0] for d in drawings])
-    return Reading(float((got[digits] == truth[digits]).mean()) if digits.any() else float("nan"), per_digit,
-                   float(flagged.mean()), {k: float(flagged[kinds == k].mean()) for k in dict.fromkeys(kinds)})

@@ -1,8 +1,9 @@
-"""Training as a process of its own: start one run at a time, lower its priority, stop it.
+"""Training as a process of its own: start one run at a time (pause, resume and stop are digits.control's).
 
 `start_run` launches `python -m digits train --config RUN/config.json --run-dir RUN --nice 19` in its
 own session, so a run outlives the app that started it (and lowers its own priority once its first chart
-point is out: start-up at normal priority shows the first point seconds sooner on a busy machine); `pause_run`, `resume_run` and `stop_run` steer it. One run at a time is an atomic lock, not a check:
+point is out, digits.process.lower_priority: start-up at normal priority shows the first point seconds sooner on a
+busy machine). One run at a time is an atomic lock, not a check:
 the launcher takes `runs/.training.lock` and the run's own `lock` before the process exists and hands
 both to it; they are released by the kernel when the training process ends. `ready_spare` keeps a
 process that has already imported PyTorch and read MNIST (digits.spare); `start_run` hands the run to it
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -22,10 +22,9 @@ from pathlib import Path
 
 from .config import TrainConfig
 from .events import FINAL_KINDS
-from .process import hold_lock, lock_held, process_record, verified_pid
-from .runs import CONFIG, INHERITED_LOCK, EventReader, LOCK, LOG, PAUSE, PROCESS, read_json, write_json, write_name, write_starting
-from .spare import Spare
-from .spare import enabled as spare_enabled
+from .process import hold_lock, lock_held, process_record
+from .runs import CONFIG, INHERITED_LOCK, LOCK, LOG, PROCESS, EventReader, write_json, write_name, write_starting
+from .spare import Spare, enabled as spare_enabled
 
 ACTIVE = ".training.lock"  # in the runs folder: held by the one training process the app started
 
@@ -128,69 +127,3 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
         os.close(active)
         if isinstance(own, int):
             os.close(own)
-
-
-def lower_priority(pid: int, nice: int = 19) -> None:
-    """Make a process take only the CPU time that others leave over (best effort; never raises).
-
-    On Linux with autogroup scheduling (the default on most distributions) every session gets its
-    own CPU group, shared fairly with the others, and a process's nice value only ranks it inside
-    its group: a training run started in a new session at nice 19 still took a third of this
-    2-core machine from twenty drawing pages. So the group's nice is raised as well, and the
-    process is put in SCHED_IDLE where the platform has it.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, pid, nice)
-    except (OSError, AttributeError):
-        pass
-    try:
-        with open(f"/proc/{pid}/autogroup", "w") as f:
-            f.write(str(nice))
-    except OSError:
-        pass  # not Linux, or autogroup scheduling is off: the nice value above is what counts
-    if hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass
-
-
-def recorded_process(run_dir: Path | str) -> int | None:
-    """The pid in the run's process.json, if that process is still the one recorded (digits.process)."""
-    return verified_pid(read_json(Path(run_dir) / PROCESS))
-
-
-def stop_run(run_dir: Path | str) -> bool:
-    """Ask a running training process to stop (SIGTERM: it finishes the batch and keeps the best checkpoint).
-
-    Only a live run's own process is signalled: the run's lock must be held and process.json must name
-    that very process (pid, boot and start time); otherwise nothing is sent and the answer is False."""
-    run_dir = Path(run_dir)
-    if not lock_held(run_dir / LOCK):
-        return False
-    pid = recorded_process(run_dir)
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-        return True
-    except OSError:
-        return False
-
-
-def pause_run(run_dir: Path | str) -> bool:
-    """Ask a live run to wait between two batches until resumed (its process keeps the model in memory).
-    False, and nothing written, if the run is not live."""
-    run_dir = Path(run_dir)
-    if not lock_held(run_dir / LOCK):
-        return False
-    (run_dir / PAUSE).touch()
-    return True
-
-
-def resume_run(run_dir: Path | str) -> None:
-    """Let a paused run go on (removes its pause request; nothing happens to a run that is not paused)."""
-    try:
-        (Path(run_dir) / PAUSE).unlink()
-    except FileNotFoundError:
-        pass

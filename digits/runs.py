@@ -1,7 +1,7 @@
 """A run folder on disk: config.json, events.jsonl (one event a line, flushed), process.json, lock, best.pt,
 snapshots/ (the weights at its evaluations, a bounded series: digits.snapshots), starting.txt (what the
 process is doing before its first event: importing PyTorch, loading MNIST), and two small files the app
-writes: name.txt (a name the user gave the run) and pause (present while a pause is asked for).
+writes: name.txt (a name the user gave the run) and pause (present while a pause is asked for: digits.control).
 
 Another process (the app) follows a run live by reading events.jsonl as it grows. Everything in a run
 folder is read as data from outside: lines that are not events are skipped and counted, lines are
@@ -22,7 +22,7 @@ from .process import hold_lock, lock_held, process_record
 
 EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
 SNAPSHOTS = "snapshots"  # a folder
-NAME, PAUSE, STARTING = "name.txt", "pause", "starting.txt"
+NAME, STARTING = "name.txt", "starting.txt"
 MAX_NAME = 60                  # characters of a run's given name
 INHERITED_LOCK = "DIGITS_RUN_LOCKED"  # set by the launcher: the training process inherited the run's lock
 MAX_LINE = 64 * 1024           # bytes; an event is ~150 B, a started event ~1 KB
@@ -125,11 +125,6 @@ def write_starting(run_dir: Path | str, words: str) -> None:
 def read_starting(run_dir: Path | str) -> str:
     """The start-up step a run's process last said it is in ("" if none yet)."""
     return read_plain(Path(run_dir) / STARTING, 200, 0).decode("utf-8", "replace").strip()
-
-
-def pause_requested(run_dir: Path | str) -> bool:
-    """Whether the app asks this run to pause (the training loop checks it between batches)."""
-    return os.path.lexists(Path(run_dir) / PAUSE)
 
 
 # ---------- reading ----------

@@ -25,6 +25,14 @@ import sys
 import threading
 from pathlib import Path
 
+import torch
+import torch.nn.functional as F
+
+from .cli import main  # the same entry a cold process runs (and through it the training loop: imported warm)
+from .data import load_splits
+from .models import build_model
+from .runs import INHERITED_LOCK
+
 READY = b"r"          # the spare says it is warm
 MAX_MESSAGE = 65_536  # a run's command line, as JSON
 DISABLE = "DIGITS_SPARE"  # "0": no spare; every run starts cold (the test suite's default for in-process pages)
@@ -105,13 +113,7 @@ def warm_up() -> None:
     """What a cold run spends its first seconds on, done before there is a run: the imports (torch, the
     training loop, the progress bar), MNIST from its tensor cache, and a first optimizer step (a torch
     optimizer's first use imports torch._dynamo) on a throwaway LeNet-5."""
-    import torch
-    import torch.nn.functional as F
-    import tqdm  # noqa: F401  (the CLI's progress bar)
-
-    from . import cli  # noqa: F401  (and through it the training loop)
-    from .data import load_splits
-    from .models import build_model
+    import tqdm  # noqa: F401  (the CLI's progress bar: the CLI imports it only when a run starts printing)
 
     try:
         load_splits()
@@ -141,9 +143,6 @@ def serve(fd: int) -> int:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    from .cli import main
-    from .runs import INHERITED_LOCK
-
     os.environ[INHERITED_LOCK] = "1"
     return main(json.loads(message)["argv"])
 

@@ -1,11 +1,21 @@
-"""Helpers the tests share: small learnable fake data, a drawn shape, a pickle that would run code."""
+"""Helpers the tests share: small learnable fake data, a drawn shape, a pickle that would run code, the CLI as a
+subprocess, a random not-a-digit detector, a room of calculator-style digits."""
 
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from digits import classify
 from digits.data import Split
+from digits.detector import Detector
+from digits.handdrawn import drawn_digits
+from digits.room import Room
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def synthetic_split(n: int, seed: int) -> Split:
@@ -51,3 +61,22 @@ def draw_digit(kind: str = "ring", size: int = 280, box=(60, 60, 220, 220), widt
         x0, y0, x1, y1 = box
         d.line([((x0 + x1) // 2, y0), ((x0 + x1) // 2, y1)], fill=255, width=width)
     return as_canvas(np.asarray(ink), style)
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "digits", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def a_detector(size: int, threshold: float, seed: int = 0) -> Detector:
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)
+    return Detector(r(size), r(size).abs() + 0.5, r(32, size), r(32), r(32), r(()), threshold)
+
+
+def segment_room(per_digit: int, model) -> Room:
+    """A room where everyone draws calculator-style digits (digits.handdrawn's "segments" hand), stored as the
+    Draw page stores them: the 28×28 the network saw."""
+    drawn = drawn_digits(per_digit, seed=7, hand="segments")
+    pixels = np.stack([(classify(model, d.image).input * 255).round().astype(np.uint8) for d in drawn])
+    return Room.of((pixels, np.array([d.digit for d in drawn])))

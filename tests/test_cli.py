@@ -1,6 +1,4 @@
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,14 +7,9 @@ from PIL import Image
 
 from digits import build_model, save_checkpoint
 from digits.config import RECIPES
-from tests.helpers import draw_digit
+from tests.helpers import cli, draw_digit
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "digits", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_bad_training_settings_are_refused_before_any_work():

@@ -8,16 +8,10 @@ import torch
 
 from digits import build_model, classify, load_checkpoint, reading, save_checkpoint, to_mnist
 from digits.checkpoint import CheckpointError, amend_checkpoint
-from digits.detector import DETECTOR_FIELDS, Detector, feature_size, features
+from digits.detector import DETECTOR_FIELDS, feature_size, features
 from digits.negatives import KINDS, digits_drawn, negatives
 from digits.reading import LOW_CONFIDENCE, Prediction
-from tests.helpers import draw_digit
-
-
-def a_detector(size: int, threshold: float, seed: int = 0) -> Detector:
-    g = torch.Generator().manual_seed(seed)
-    r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)
-    return Detector(r(size), r(size).abs() + 0.5, r(32, size), r(32), r(32), r(()), threshold)
+from tests.helpers import a_detector, draw_digit
 
 
 @pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2), ("cnn", 6 + 12 + 140 + 80 + 40 + 2)])
@@ -106,7 +100,7 @@ def test_the_negatives_are_the_same_for_a_seed_and_every_one_has_ink():
 
 def test_digits_on_a_canvas_are_read_back_as_classify_reads_them():
     """The detector's digit side: 28×28 images put on a canvas and read back through to_mnist."""
-    from digits.detector import _on_canvas
+    from digits.detector_fit import _on_canvas
 
     images = torch.zeros(6, 28, 28, dtype=torch.uint8)
     images[:5, 6:22, 12:16] = 255          # five strokes: a 1
@@ -127,7 +121,7 @@ def test_mnist_digits_read_off_a_canvas_are_still_read_right():
     from pathlib import Path
 
     from digits.data import load_splits, standardize
-    from digits.detector import _on_canvas
+    from digits.detector_fit import _on_canvas
 
     model, _ = load_checkpoint(Path(__file__).resolve().parents[1] / "checkpoints" / "cnn.pt")
     val = load_splits().val

@@ -4,7 +4,8 @@
 import numpy as np
 
 from digits import build_model, classify
-from digits.heldout import HANDS, NOT_DIGITS, PENS, not_digits, read, unseen_digits
+from digits.heldout import HANDS, NOT_DIGITS, PENS, not_digits, unseen_digits
+from digits.measure import read
 
 
 def test_the_sets_are_the_same_for_a_seed_and_differ_between_seeds():

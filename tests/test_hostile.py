@@ -14,8 +14,8 @@ import pytest
 from digits import CheckpointError, load_checkpoint
 from digits import uploads
 from digits.catalog import list_checkpoints
-from digits.launch import RunActive, start_run, stop_run
-from digits.launch import recorded_process
+from digits.control import recorded_process, stop_run
+from digits.launch import RunActive, start_run
 from digits.process import hold_lock
 from digits.runs import LOCK, EventReader, read_events, run_state
 from digits.uploads import import_checkpoint

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from digits import TrainConfig, classify, drawings as store, fit, load_checkpoint, save_checkpoint, build_model
+from digits import TrainConfig, build_model, drawings as store, fit, load_checkpoint, save_checkpoint
 from digits.data import Split, load_splits
 from digits.events import describe
-from digits.handdrawn import drawn_digits
 from digits.room import HELD_OUT, VALIDATION, Room, as_split, fingerprint, part, repeats, with_room
+from tests.helpers import cli, segment_room
 
 
 def random_room(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -107,21 +107,11 @@ def test_a_run_with_the_room_but_no_drawings_is_refused_in_one_line(tiny_splits,
 
 
 def test_the_cli_says_so_before_loading_mnist(tmp_path, monkeypatch):
-    from tests.test_cli import cli
-
     monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "room.sqlite"))
     monkeypatch.setenv("DIGITS_DATA", str(tmp_path / "no-mnist-here"))  # it never gets as far as MNIST
     done = cli("train", "--recipe", "room", "--start-from", "checkpoints/lenet5.pt", "--checkpoint", tmp_path / "x.pt")
     assert done.returncode == 2 and "no digit drawings" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.pt").exists()
-
-
-def segment_room(per_digit: int, model) -> Room:
-    """A room where everyone draws calculator-style digits (digits.handdrawn's "segments" hand), stored as the
-    Draw page stores them: the 28×28 the network saw."""
-    drawn = drawn_digits(per_digit, seed=7, hand="segments")
-    pixels = np.stack([(classify(model, d.image).input * 255).round().astype(np.uint8) for d in drawn])
-    return Room.of((pixels, np.array([d.digit for d in drawn])))
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ import pytest
 
 from digits.events import Step
 from digits.events import Finished
-from digits.launch import lower_priority, start_run
+from digits.launch import start_run
+from digits.process import lower_priority
 from digits.runs import EVENTS, PROCESS, RunWriter, read_events, run_state
 
 
@@ -91,8 +92,8 @@ def test_a_runs_name_is_one_bounded_line_of_text(tmp_path):
 
 
 def test_pause_and_resume_only_reach_a_live_run(tmp_path):
-    from digits.launch import pause_run, resume_run
-    from digits.runs import LOCK, pause_requested
+    from digits.control import pause_requested, pause_run, resume_run
+    from digits.runs import LOCK
     from digits.process import hold_lock
 
     assert not pause_run(tmp_path) and not pause_requested(tmp_path)  # no process holds the run: nothing written

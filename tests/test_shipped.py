@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from digits import catalog, load_checkpoint
-from digits.handdrawn import drawn_accuracy, drawn_digits
+from digits.handdrawn import drawn_digits
+from digits.measure import drawn_accuracy
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [ROOT / "checkpoints" / name for name in catalog.SHIPPED]
@@ -67,7 +68,8 @@ SCANS_ACCURACY = 0.97                                      # the goal: measured 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_checkpoint_flags_non_digits_and_few_real_digits(path):
     from digits.data import load_test
-    from digits.heldout import not_digits, read, unseen_digits
+    from digits.heldout import not_digits, unseen_digits
+    from digits.measure import read
     from digits.reading import answers_of
 
     model, _ = load_checkpoint(path)

@@ -1,0 +1,96 @@
+"""The command line's parser: one sub-command a verb, the train verb's flags built from TrainConfig's fields and
+their metadata (digits.config), so that a new setting is a flag without touching this file."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from .config import RECIPES, TrainConfig
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit code 2, not the usage block
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def _count(low: int, high: int):
+    """An argparse type: a whole number from low to high."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+    return parse
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, from its metadata; defaults None so that --config can fill them."""
+    for f in dataclasses.fields(TrainConfig):
+        flag, m = "--" + f.name.replace("_", "-"), f.metadata
+        m = {**m, "help": m["help"].replace("%", "%%")}  # argparse formats help with %: "15%" broke --help
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                help=f"{m['help']} (default: {f.default})")
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type), str)
+        choices = list(m["choices"]) if m["choices"] is not None else None
+        parser.add_argument(flag, type=kind, default=None, choices=choices, help=f"{m['help']} (default: {f.default})")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m digits", description="Train and use MNIST digit classifiers.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    d = sub.add_parser("data", help="fetch and verify MNIST")
+    d.add_argument("--root", help="data folder (default: $DIGITS_DATA or ./data)")
+
+    t = sub.add_parser("train", help="train a model")
+    _add_config_flags(t)
+    t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
+    t.add_argument("--recipe", choices=RECIPES, help="a named set of settings (digits.config.RECIPES): "
+                   "fast = LeNet-5 to 99%% test accuracy in seconds (README, Speed); room = fine-tune --start-from on the "
+                   "room's drawings; flags given override it")
+    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
+    t.add_argument("--checkpoint", type=Path, help="where to save the best model "
+                   "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
+    t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--nice", type=_count(0, 19), default=0, help="once the first steps are out, lower this process's "
+                   "priority to this nice value and to the CPU others leave over (the app's Start: 19; default: 0, as is)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
+    e.add_argument("checkpoint", type=Path)
+
+    c = sub.add_parser("calibrate", help="fit a temperature on the validation split so that confidence matches accuracy; "
+                       "expected calibration error on the test set before and after (digits.calibration)")
+    c.add_argument("checkpoints", type=Path, nargs="+")
+    c.add_argument("--write", action="store_true", help="store the temperature and the ECEs in each checkpoint")
+
+    n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training digits "
+                       "(as they are and as read off a canvas) and worn drawn digits against random drawn non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
+    n.add_argument("checkpoints", type=Path, nargs="+")
+    n.add_argument("--write", action="store_true", help="store the detector, its threshold and figures in each checkpoint")
+
+    h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
+    h.add_argument("checkpoints", type=Path, nargs="+")
+    h.add_argument("--per-digit", type=_count(1, 10_000), default=30, help="drawings of each digit (default: 30)")
+    h.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
+
+    o = sub.add_parser("heldout", help="reading of unseen hands, low-resolution scans and things that are not digits "
+                       "(digits.heldout: for measuring only)")
+    o.add_argument("checkpoints", type=Path, nargs="+")
+    o.add_argument("--per-digit", type=_count(1, 1000), default=20, help="drawings of each digit per hand and pen (default: 20)")
+    o.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
+
+    r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")
+    r.add_argument("image", type=Path)
+    r.add_argument("--checkpoint", type=Path, required=True)
+
+    w = sub.add_parser("drawings", help="the room's collected drawings ($DIGITS_DRAWINGS, else data/drawings.sqlite)")
+    w.add_argument("action", choices=["stats", "export", "import"])
+    w.add_argument("file", type=Path, nargs="?", help="the .npz to write (export) or read (import)")
+    return p
