@@ -10,12 +10,10 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 from digits import classify, drawings
 from digits.preprocess import ink_extent
 from digits.reading import VIEWS
-from webapp import navigation
-from webapp import resources
-from webapp.text import plain
-from webapp.pictures import images
+from webapp import navigation, resources
+from webapp.pictures import images, room as room_pictures
 from webapp.pictures.numbers import percent
-from webapp.pictures import room as room_pictures
+from webapp.text import plain
 
 navigation.use_app_navigation()
 
@@ -47,7 +45,8 @@ def read(path: Path, image):
 
 def unsure_advice(p, image) -> str:
     if ink_extent(image) < SMALL:
-        return f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing the digit larger, filling most of the box."
+        return (f"Not sure: the best guess has only {p.confidence:.0%}. Try drawing the digit larger, filling most "
+                "of the box.")
     return (f"Not sure: the best guess has only {p.confidence:.0%}. If this is a digit, make its shape clearer; if it "
             "is not one, the network still has to choose one of 0–9, the only things it knows.")
 
@@ -85,7 +84,8 @@ def answers(paths: list[Path], image):
                      f"color:#9e9e9e;opacity:.5'>{p.digit}</div>"
                      f"<p style='text-align:center;margin:4px 0 0;color:#8a8a8a'>{guessed} ({p.confidence:.0%})</p>")
         else:
-            big.html(f"<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>{p.digit}</div>"
+            big.html("<div class='digit' style='font-size:120px;font-weight:700;line-height:1;text-align:center'>"
+                     f"{p.digit}</div>"
                      f"<p style='text-align:center;margin:4px 0 0'>{percent(p.confidence)} sure</p>")
         small.image(images.upscale((p.input * 255).astype(np.uint8), 4), caption="What the network saw (28×28)")
     if results[0] is not None:  # right under the answer: on a phone the bars below would push it off the screen
@@ -103,7 +103,8 @@ def answers(paths: list[Path], image):
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "
-        "the model's answer, the time and an anonymous id for this browser session. It stays on this server; the presenter can download the room's collection.")
+        "the model's answer, the time and an anonymous id for this browser session. It stays on this server; "
+        "the presenter can download the room's collection.")
 
 
 def keep(path: Path, image, p, label: int) -> str:
@@ -115,13 +116,15 @@ def keep(path: Path, image, p, label: int) -> str:
         if key not in kept:
             session = st.session_state.setdefault("room_session", uuid.uuid4().hex)
             i = drawings.add(db, p.input, label, session, png=room_pictures.canvas_png(image),
-                             model=room_pictures.model_name(path, resources.CHECKPOINTS), predicted=p.digit, confidence=p.confidence)
+                             model=room_pictures.model_name(path, resources.CHECKPOINTS), predicted=p.digit,
+                             confidence=p.confidence)
             kept[key] = (i, label)
         elif kept[key][1] != label:
             drawings.relabel(db, kept[key][0], label)
             kept[key] = (kept[key][0], label)
         total = sum(drawings.counts(db).values())
-    return f"Kept as {room_pictures.label_word(label)} — thank you; {total:,} drawing{'s' if total != 1 else ''} in the room's collection."
+    return (f"Kept as {room_pictures.label_word(label)} — thank you; {total:,} drawing{'s' if total != 1 else ''} "
+            "in the room's collection.")
 
 
 def feedback(path: Path, image, p) -> None:
@@ -130,8 +133,10 @@ def feedback(path: Path, image, p) -> None:
     said = drawings.NOT_A_DIGIT if p.not_digit else p.digit
     options = ["right", *(d for d in [*range(10), drawings.NOT_A_DIGIT] if d != said)]
     answer = st.pills("Is it right? One tap keeps your drawing for the room", options,
-                      key=f"answer-{room_pictures.drawing_key(image)}", wrap=True,  # on a phone: rows, not a strip to swipe
-                      format_func=lambda o: ("✓ Right, it is not a digit" if p.not_digit else f"✓ Right, it is a {p.digit}")
+                      key=f"answer-{room_pictures.drawing_key(image)}",
+                      wrap=True,  # on a phone: rows, not a strip to swipe
+                      format_func=lambda o: ("✓ Right, it is not a digit" if p.not_digit
+                                             else f"✓ Right, it is a {p.digit}")
                       if o == "right" else room_pictures.label_word(o).capitalize())
     if answer is not None:
         try:
@@ -156,8 +161,9 @@ def board(path: Path) -> None:
     with left:
         st.space("small")  # room for the canvas's own toolbar, which sits above its top edge
         canvas_id = st.session_state.setdefault("canvas_id", 0)
-        canvas = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF", background_color="#000000",
-                           width=280, height=280, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{canvas_id}")
+        canvas = st_canvas(stroke_width=st.session_state.get("brush", 18), stroke_color="#FFFFFF",
+                           background_color="#000000", width=280, height=280, drawing_mode="freedraw",
+                           return_image_data=True, key=f"canvas-{canvas_id}")
         # A new key gives a fresh canvas; set in the callback, so Clear costs one run, not two.
         st.button(":material/ink_eraser: Clear", width=280, on_click=_clear)
     image = canvas.image_data

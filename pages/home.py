@@ -1,12 +1,9 @@
 import html
 
 import streamlit as st
-from webapp import address
-from webapp import navigation
-from webapp import presenter
-from webapp import resources
-from webapp.pictures import home as pictures
 
+from webapp import address, navigation, presenter, resources
+from webapp.pictures import home as pictures
 
 navigation.use_app_navigation()
 
@@ -38,7 +35,8 @@ with start:
     st.caption("Everyone draws and taps whether the answer was right; the Room page shows where the models fail on the "
                "room's own handwriting, and *Fine-tune on the room's drawings* on Train retrains on it. How to serve "
                "the app to a room (its address, the presenter key, how many people): docs/workshop.md in the project.")
-    st.caption(f"Running on {resources.device_label()}. The checkpoint chosen in the sidebar is the model every page uses.")
+    st.caption(f"Running on {resources.device_label()}. The checkpoint chosen in the sidebar is the model every "
+               "page uses.")
 
 if join is not None:
     with join:

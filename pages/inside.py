@@ -9,9 +9,7 @@ from digits.models import LeNet5, title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
 from digits.summary import run_name, run_title
-from webapp import inside as sections
-from webapp import navigation
-from webapp import resources
+from webapp import inside as sections, navigation, resources
 from webapp.text import plain
 
 navigation.use_app_navigation()
@@ -37,22 +35,26 @@ def runs_with_snapshots() -> dict[str, list]:
 
 
 def choose_model():
-    """(model, words naming it, the run's snapshots and the chosen one's index, or None) from the controls at the top."""
+    """(model, words naming it, the run's snapshots and the chosen one's index, or None) from the controls at the
+    top."""
     sources = {"checkpoint": "Checkpoint", "run": "A run's snapshots", "untrained": "Untrained"}
     left, right = st.columns([3, 2])
     source = left.segmented_control("Model", list(sources), format_func=sources.get, default="checkpoint",
                                     required=True, key="inside_source",
-                                    help="The checkpoint chosen in the sidebar; the snapshots a training run kept at each "
-                                         "evaluation, untrained to trained; or a network before any training.")
+                                    help="The checkpoint chosen in the sidebar; the snapshots a training run kept "
+                                         "at each evaluation, untrained to trained; or a network before any "
+                                         "training.")
     if source == "untrained":
         name = right.selectbox("Architecture", list(MODELS), format_func=title, key="inside_untrained")
         return untrained(name), f"{title(name)}, untrained", None
     if source == "run":
         runs = runs_with_snapshots()  # here, not above: a stroke with another source lists no folders
         if not runs:
-            right.info("No run has snapshots yet: a run started on the Train page keeps the weights at every evaluation.")
+            right.info("No run has snapshots yet: a run started on the Train page keeps the weights at every "
+                       "evaluation.")
         else:
-            run = right.selectbox("Run", list(runs), key="inside_run", format_func=lambda n: run_title(resources.RUNS / n))
+            run = right.selectbox("Run", list(runs), key="inside_run",
+                                  format_func=lambda n: run_title(resources.RUNS / n))
             snapshots = runs[run]
             index = right.select_slider(
                 "Snapshot", range(len(snapshots)), value=len(snapshots) - 1, key=f"inside_snapshot-{run}",
@@ -60,8 +62,10 @@ def choose_model():
                 help="The weights at each evaluation of the run, from the untrained network (iteration 0) to the last.")
             model, meta = resources.load_model(snapshots[index].path)
             acc = meta["metrics"].get("val_acc")
-            words = f"{title(meta['model'])}, {run_name(resources.RUNS / run)}, iteration {snapshots[index].iteration:,}"
-            return model, words + (f" (validation {acc:.2%})" if acc is not None else " (untrained)"), (snapshots, index)
+            words = (f"{title(meta['model'])}, {run_name(resources.RUNS / run)}, "
+                     f"iteration {snapshots[index].iteration:,}")
+            return (model, words + (f" (validation {acc:.2%})" if acc is not None else " (untrained)"),
+                    (snapshots, index))
     path = resources.selected_checkpoint()
     if path is None:
         st.info("No checkpoint yet: train one on the Train page, or look at an untrained network.")
@@ -86,7 +90,8 @@ def choose_image():
         return None, test.images[i].numpy().astype(np.float32) / 255, f"test image {i}, labelled {int(test.labels[i])}"
     with where:
         canvas = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000", width=220, height=220,
-                           drawing_mode="freedraw", return_image_data=True, key=f"inside-canvas-{st.session_state.get('canvas_id', 0)}")
+                           drawing_mode="freedraw", return_image_data=True,
+                           key=f"inside-canvas-{st.session_state.get('canvas_id', 0)}")
     mine = canvas.image_data
     if mine is not None and mine[..., :3].any():
         st.session_state["drawing"] = mine  # the Draw page's drawing, now this one

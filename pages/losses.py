@@ -8,10 +8,9 @@ from digits.data import Split
 from digits.evaluate import logits_of
 from digits.models import title
 from digits.reading import drawing_logits
-from webapp import navigation
-from webapp import resources
-from webapp.text import plain
+from webapp import navigation, resources
 from webapp.pictures import images, room as room_pictures
+from webapp.text import plain
 
 navigation.use_app_navigation()
 
@@ -49,14 +48,16 @@ if read is not None:
     if st.session_state.get("_loss_label_for") != (seen := room_pictures.drawing_key(drawing)):  # a new drawing:
         st.session_state["_loss_label_for"], st.session_state["loss_label"] = seen, guess  # start from the guess
     label = c2.number_input("What you meant (its label)", 0, 9, key="loss_label",
-                            help=f"Starts at the network's own answer, {guess}: choose another to see the loss of a mistake")
+                            help=f"Starts at the network's own answer, {guess}: choose another to see the loss "
+                                 "of a mistake")
     c3.image(images.upscale((read[0] * 255).astype("uint8"), 3), caption="what the network saw", width=84)
     logits32, labels = read[1], torch.tensor([label])
     where = f"your drawing, labelled **{label}**,"
 else:
     size = c2.select_slider("Test images in the batch", SIZES, value=64, key="loss_size")
     batches = len(test) // size
-    number = c3.number_input("Batch", 1, batches, 1, key="loss_batch", help=f"Which of the {batches:,} batches of {size:,} test images")
+    number = c3.number_input("Batch", 1, batches, 1, key="loss_batch",
+                             help=f"Which of the {batches:,} batches of {size:,} test images")
     pick = slice((number - 1) * size, number * size)
     logits32 = logits_of(net, Split(test.images[pick], test.labels[pick])).cpu()  # float32, as in training
     labels = test.labels[pick]
@@ -66,13 +67,15 @@ rows, columns = [], {"float32 (training's precision)": (torch.float32, 7), "floa
 values = {}
 for column, (dtype, digits) in columns.items():
     logits = logits32.to(dtype)
-    hand, torch_ce, svm = cross_entropy(logits, labels).item(), F.cross_entropy(logits, labels).item(), multiclass_svm(logits, labels).item()
+    hand, torch_ce, svm = (cross_entropy(logits, labels).item(), F.cross_entropy(logits, labels).item(),
+                           multiclass_svm(logits, labels).item())
     eps = torch.finfo(dtype).eps
     step = eps * max(abs(hand), 1e-30)  # one rounding step at this value
     allowed = len(labels) + 10  # a sum of n terms in another order can drift by about n rounding steps
     apart = abs(hand - torch_ce) / step
     values[column] = [significant(hand, digits), significant(torch_ce, digits), f"{abs(hand - torch_ce):.1e}",
-                      f"{step:.1e}", f"yes: {apart:.0f} rounding steps apart (up to {allowed} expected)" if apart <= allowed
+                      f"{step:.1e}",
+                      f"yes: {apart:.0f} rounding steps apart (up to {allowed} expected)" if apart <= allowed
                       else f"no: {apart:.0f} rounding steps apart, more than the {allowed} rounding explains",
                       significant(svm, digits)]
 table = pd.DataFrame(values, index=["Cross-entropy, written by hand (digits.losses)",

@@ -7,11 +7,9 @@ import streamlit as st
 from digits import MODELS, count_parameters
 from digits.config import choice_words, fields, label
 from digits.inside import operations
-from digits.summary import run_name
 from digits.reading import VIEWS
-from webapp import navigation
-from webapp import resources
-from webapp import model as sections
+from digits.summary import run_name
+from webapp import model as sections, navigation, resources
 from webapp.pictures import model as pictures
 
 navigation.use_app_navigation()
@@ -26,11 +24,13 @@ params = count_parameters(model)
 c = st.columns(3)
 c[0].metric("Parameters", f"{params:,}")
 c[1].metric("Size (float32)", f"{params * 4 / 1024:.0f} KB")
-c[2].metric("Test accuracy", f"{meta['metrics']['test_acc']:.2%}" if meta.get("metrics", {}).get("test_acc") is not None else "–")
+c[2].metric("Test accuracy",
+            f"{meta['metrics']['test_acc']:.2%}" if meta.get("metrics", {}).get("test_acc") is not None else "–")
 
 st.markdown("**Every step of the forward pass**, for one 28×28 image: padding, pooling, activations and flattening "
             "included, so each shape follows from the one before. The Inside page shows what each step computes.")
-rows = [{"layer": op.layer, "operation": op.operation, "output": " × ".join(map(str, op.shape)), "parameters": op.params}
+rows = [{"layer": op.layer, "operation": op.operation, "output": " × ".join(map(str, op.shape)),
+         "parameters": op.params}
         for op in operations(model)]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content",  # every step in view
              column_config={"parameters": st.column_config.NumberColumn(format="localized")})
@@ -45,7 +45,8 @@ metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accurac
                 "room_acc": "Room's held-out drawings", "room_train": "Room's drawings trained on",
                 "room_held_out": "Room's drawings held out", "before_test_acc": "Test accuracy before the run",
                 "before_room_acc": "Room's held-out drawings before the run", "temperature": "Calibration temperature",
-                "uncalibrated_test_ece": "Test calibration error (ECE), T = 1", "test_ece": "Test calibration error (ECE), calibrated",
+                "uncalibrated_test_ece": "Test calibration error (ECE), T = 1",
+                "test_ece": "Test calibration error (ECE), calibrated",
                 "detector_val_flagged": "Not-a-digit detector: validation digits it flags",
                 "detector_negatives_flagged": "Not-a-digit detector: drawn non-digits it flags"}
 metrics = meta.get("metrics", {})
@@ -55,7 +56,8 @@ if path.parent != resources.CHECKPOINTS:  # a run's best model: the run by its n
 for key, words in metric_words.items():
     if key in metrics:
         v = metrics[key]
-        shown[words] = (f"{v:.2%}" if key.endswith(("acc", "ece")) else f"{v:.1%}" if key.endswith("flagged") else f"{v:.0f} s" if key == "train_seconds"
+        shown[words] = (f"{v:.2%}" if key.endswith(("acc", "ece")) else f"{v:.1%}" if key.endswith("flagged")
+                        else f"{v:.0f} s" if key == "train_seconds"
                         else f"{v:.3f}" if key == "temperature"
                         else f"{v:,}" if isinstance(v, int) else str(v))
 if meta.get("room_sha256"):
@@ -66,8 +68,8 @@ for f in fields():
         v = config[f.name]
         shown[label(f)] = choice_words(f.name, v) if f.metadata["choices"] else str(v)
 # Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.
-st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True, width="stretch",
-             height="content")
+st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True,
+             width="stretch", height="content")
 if meta.get("command"):
     st.caption("The command that trained it (paths in this project's folders):")
     st.code(pictures.portable_command(meta["command"]), language="bash", wrap_lines=True)
@@ -91,17 +93,19 @@ def figures(path: str, mtime: float):
 
 
 c, read_ece = figures(str(path), path.stat().st_mtime)
-st.plotly_chart(pictures.reliability_chart(c), key="reliability", config={"displaylogo": False, "displayModeBar": False})
-st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line its "
-           f"confidence means what it says; below it, it was sure more often than right. Groups of fewer than "
-           f"{pictures.SPARSE} images are open circles with their count: with so few, right 0 or 100% of the time says little.")
+st.plotly_chart(pictures.reliability_chart(c), key="reliability",
+                config={"displaylogo": False, "displayModeBar": False})
+st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line "
+           f"its confidence means what it says; below it, it was sure more often than right. Groups of fewer than "
+           f"{pictures.SPARSE} images are open circles with their count: with so few, right 0 or 100% of the time "
+           "says little.")
 if c.temperature != 1.0:
-    st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** with the "
-                f"network's own probabilities and **{c.ece_after:.2%}** with its temperature of {c.temperature:.2f} "
-                f"(expected calibration error, 15 bins; 0 is perfect). The temperature was fitted on the validation images, "
-                f"never on these test images. It divides the network's scores before they become probabilities: "
-                f"{'above 1 it makes the model less sure' if c.temperature > 1 else 'below 1 it makes the model surer'} "
-                f"of every answer, and the digit it answers never changes.")
+    effect = "above 1 it makes the model less sure" if c.temperature > 1 else "below 1 it makes the model surer"
+    st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** "
+                f"with the network's own probabilities and **{c.ece_after:.2%}** with its temperature of "
+                f"{c.temperature:.2f} (expected calibration error, 15 bins; 0 is perfect). The temperature was fitted "
+                f"on the validation images, never on these test images. It divides the network's scores before they "
+                f"become probabilities: {effect} of every answer, and the digit it answers never changes.")
 else:
     st.markdown(f"On average the model's confidence is off from how often it is right by **{c.ece_before:.2%}** "
                 "(expected calibration error, 15 bins; 0 is perfect). This checkpoint has no temperature: its "
@@ -110,5 +114,6 @@ else:
 st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(VIEWS) - 1} one-pixel shifts, averaged"
             f"{', with the temperature' if c.temperature != 1.0 else ''}): **{read_ece:.2%}**.")
 if max(c.ece_before, c.ece_after) < 0.01:
-    st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means what "
-                "it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is unsure.")
+    st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means "
+                "what it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is "
+                "unsure.")

@@ -5,11 +5,9 @@ import streamlit as st
 
 from digits.evaluate import Predictions, predict
 from digits.models import title
-from webapp import navigation
-from webapp import resources
-from webapp.pictures import images
+from webapp import navigation, resources
+from webapp.pictures import images, predictions as pictures
 from webapp.pictures.numbers import percent
-from webapp.pictures import predictions as pictures
 
 navigation.use_app_navigation()
 
@@ -41,7 +39,8 @@ def tiles(indices, key: str) -> None:
     if not len(indices):
         st.info("No test image here.")
         return
-    captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({percent(probs[i].max(), 0)})" for i in indices]
+    captions = [f"{'✓' if correct[i] else '✗'} true {labels[i]} · pred {predicted[i]} ({percent(probs[i].max(), 0)})"
+                for i in indices]
     st.image([images.framed(test.images[i].numpy(), correct[i]) for i in indices], caption=captions, width=120)
     pick, picture, bars = st.columns([2, 1, 3], vertical_alignment="center")
     i = pick.selectbox("Look closer at", indices, key=f"closer-{key}",
@@ -53,7 +52,8 @@ def tiles(indices, key: str) -> None:
 
 
 answers = predictions(str(path), path.stat().st_mtime)
-probs, predicted, labels, correct, metrics = answers.probs, answers.predicted, answers.labels, answers.correct, answers.metrics
+probs, predicted, labels, correct, metrics = (answers.probs, answers.predicted, answers.labels, answers.correct,
+                                              answers.metrics)
 per_class = metrics.per_class
 
 c = st.columns(4)

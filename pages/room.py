@@ -9,12 +9,9 @@ from digits import drawings
 from digits.evaluate import metrics_of
 from digits.reading import answers_of
 from digits.room import part
-from webapp import navigation
-from webapp import resources
-from webapp import room as sections
+from webapp import navigation, resources, room as sections
+from webapp.pictures import predictions as predictions_pictures, room as pictures
 from webapp.text import plain
-from webapp.pictures import predictions as predictions_pictures
-from webapp.pictures import room as pictures
 
 navigation.use_app_navigation()
 
@@ -66,9 +63,11 @@ labels = np.array([d.label for d in rows])
 sessions = len({d.session for d in rows})
 m, chart = st.columns([1, 4], vertical_alignment="center")
 m.metric("Drawings", f"{len(rows):,}")
-m.caption(f"{int((labels >= 0).sum()):,} digit{'s' if (labels >= 0).sum() != 1 else ''}, {counts[drawings.NOT_A_DIGIT]:,} not a digit, "
+m.caption(f"{int((labels >= 0).sum()):,} digit{'s' if (labels >= 0).sum() != 1 else ''}, "
+          f"{counts[drawings.NOT_A_DIGIT]:,} not a digit, "
           f"from {sessions:,} browser session{'s' if sessions != 1 else ''}")
-chart.plotly_chart(pictures.counts_chart(counts), key="room_counts", config={"displaylogo": False, "displayModeBar": False})
+chart.plotly_chart(pictures.counts_chart(counts), key="room_counts",
+                   config={"displaylogo": False, "displayModeBar": False})
 
 # ---------- how each checkpoint reads the room ----------
 images = np.stack([d.pixels for d in rows])
@@ -88,7 +87,8 @@ for path in checkpoints:
     room = room_metrics(answers(path), learned) if n else None
     table.append({"Checkpoint": resources.checkpoint_label(path),
                   "Room's digits": None if room is None else room.accuracy * 100,
-                  "Right": f"{int(room.confusion.trace()):,} of {n:,}" + (" held out" if learned else "") if room else "–",
+                  "Right": (f"{int(room.confusion.trace()):,} of {n:,}" + (" held out" if learned else "")
+                            if room else "–"),
                   "MNIST test": (loaded[1].get("metrics") or {}).get("test_acc", np.nan) * 100})
 if table:
     left, right = st.columns([3, 2])
@@ -111,10 +111,12 @@ if table:
     learned = trained_on_room(resources.load_model(path)[1])
     if (is_digit & held_out).any() if learned else is_digit.any():
         fig = predictions_pictures.confusion_chart(room_metrics(all_logits, learned).confusion)
-        fig.update_layout(title="The room's digits" + (", held out" if learned else "") + ": label → the checkpoint's answer",
+        fig.update_layout(title="The room's digits" + (", held out" if learned else "")
+                          + ": label → the checkpoint's answer",
                           clickmode="none",
                           xaxis_title="read as", yaxis_title="label")
-        fig.update_traces(hovertemplate="labelled %{y} → read as %{x}: %{customdata} drawings<extra></extra>", selector=dict(mode="markers"))
+        fig.update_traces(hovertemplate="labelled %{y} → read as %{x}: %{customdata} drawings<extra></extra>",
+                          selector=dict(mode="markers"))
         right.plotly_chart(fig, key="room_confusion", config={"displaylogo": False, "displayModeBar": False})
 else:
     predicted = {}
@@ -128,7 +130,8 @@ label = f2.selectbox("Label", ["any", *pictures.LABELS], key="room_label",
 models = sorted({d.model or "" for d in rows})
 model = f3.selectbox("Answered at the time by", ["any", *models], key="room_model",
                      format_func=lambda x: "any" if x == "any" else x or "no model (imported)")
-filters = pictures.Filters(wrong_only and bool(predicted), None if label == "any" else label, None if model == "any" else model)
+filters = pictures.Filters(wrong_only and bool(predicted), None if label == "any" else label,
+                           None if model == "any" else model)
 shown = pictures.chosen(rows, predicted, filters)
 
 if st.session_state.get("_room_filters") != filters:

@@ -4,16 +4,13 @@ from pathlib import Path
 import streamlit as st
 
 from digits.config import choice_words
+from digits.control import pause_requested
 from digits.models import title
-from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, pause_requested, read_starting, run_state
+from digits.runs import CHECKPOINT, LOCK, LOG, list_runs, read_starting, run_state
 from digits.summary import summarize
-from webapp import navigation
-from webapp import presenter
-from webapp import resources
-from webapp.text import plain
-from webapp import train as sections
-from webapp import train_form
+from webapp import navigation, presenter, resources, train as sections, train_form
 from webapp.pictures import train as pictures
+from webapp.text import plain
 
 navigation.use_app_navigation()
 
@@ -61,7 +58,8 @@ def progress(run_dir: Path, state: str, s) -> None:
         resuming = s.paused and not pause_requested(run_dir)  # Resume pressed, the run not back yet
         eta = (" · resuming…" if resuming else " · paused" if s.paused
                else f" · finishing: the last validation and the test set (about {duration(s.finish_seconds)})"
-               if s.finishing else f" · {duration(s.eta)} to go" if s.eta is not None else " · estimating the time left…")
+               if s.finishing else f" · {duration(s.eta)} to go" if s.eta is not None
+               else " · estimating the time left…")
         bar.progress(s.fraction, text=f"Epoch {s.epoch}/{s.epochs} · iteration {s.iteration}/{s.total_iterations}"
                                       f" · {duration(s.elapsed)} of training{eta} · {s.samples_per_s:,.0f} samples/s")
         with buttons:
@@ -156,17 +154,20 @@ def show(run_dir: Path, labels: dict[str, str], first_point_due: bool = False) -
     if state == "running" and not events and time.time() - run_dir.stat().st_mtime < 120:
         lock = run_dir / LOCK  # made just before the process is started, and never written to
         since = max(0.0, time.time() - (lock.stat().st_mtime if lock.exists() else run_dir.stat().st_mtime))
-        st.info(f"Starting ({since:.0f} s): {read_starting(run_dir) or 'starting Python'}…", icon=":material/hourglass_top:")
+        st.info(f"Starting ({since:.0f} s): {read_starting(run_dir) or 'starting Python'}…",
+                icon=":material/hourglass_top:")
         return
     progress(run_dir, state, s)
     if skipped := sections.run_reader(run_dir).skipped:
-        st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and {'were' if skipped > 1 else 'was'} skipped.")
+        st.caption(f"{skipped} line{'s' if skipped > 1 else ''} of this run's event log could not be read and "
+                   f"{'were' if skipped > 1 else 'was'} skipped.")
     curves(run_dir, s)
     checkpoint = run_dir / CHECKPOINT
     if state != "running" and checkpoint.exists():
         st.caption(f"Best checkpoint: {plain(checkpoint)}")
         b1, b2, _ = st.columns([1, 1, 3])
-        for col, page, label in ((b1, "pages/predictions.py", "Open in Predictions"), (b2, "pages/draw.py", "Open in Draw")):
+        for col, page, label in ((b1, "pages/predictions.py", "Open in Predictions"),
+                                 (b2, "pages/draw.py", "Open in Draw")):
             if col.button(label, key=f"open-{page}"):
                 st.session_state["open_checkpoint"] = str(checkpoint)
                 st.switch_page(page)

@@ -24,7 +24,8 @@ def free_port() -> int:
 def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Popen]:
     """The app on a free port. Its drawings store is `drawings`, else a new file in a temporary folder:
     never the room's data/drawings.sqlite, whatever the environment says."""
-    env = {**env, "DIGITS_SPARE": "1", "DIGITS_DRAWINGS": str(drawings or Path(tempfile.mkdtemp(prefix="digits-drawings-")) / "drawings.sqlite")}
+    env = {**env, "DIGITS_SPARE": "1",
+           "DIGITS_DRAWINGS": str(drawings or Path(tempfile.mkdtemp(prefix="digits-drawings-")) / "drawings.sqlite")}
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from digits.data import Splits
-from tests.helpers import synthetic_split
 from testkit.served import CHROMIUM, ROOT, launch
+from tests.helpers import synthetic_split
 
 # Pages run in this process (AppTest) start no spare training process (digits.spare); a real server
 # (testkit/served.py) does, as the app does for its users.
@@ -29,7 +29,7 @@ def drawings_file(tmp_path_factory) -> Path:
 def server(tmp_path_factory, drawings_file):
     """A real `streamlit run app.py` with a runs folder and a drawings store of its own, for one test module:
     (url, runs folder)."""
-    from digits.launch import stop_run
+    from digits.control import stop_run
     from digits.runs import list_runs, run_state
 
     runs = tmp_path_factory.mktemp("runs")

@@ -81,7 +81,9 @@ def test_train_live_and_stop(server, page):
     page.get_by_text("Updated the best model!").first.wait_for(timeout=60_000)
     time.sleep(2.5)
     later = progress_text(page)
-    iteration = lambda text: int(re.search(r"iteration (\d+)/", text).group(1))
+    def iteration(text):
+        return int(re.search(r"iteration (\d+)/", text).group(1))
+
     assert iteration(later) > iteration(first), (first, later)  # the page follows the run live
     assert page.locator(".js-plotly-plot").count() >= 2
     page.screenshot(path=str(SHOTS / "train-live.png"), full_page=True)
@@ -167,7 +169,7 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     """Ctrl+C on `streamlit run` while a run it started trains; a new server; the Train page."""
     import signal
 
-    from digits.launch import stop_run
+    from digits.control import stop_run
     from digits.runs import run_state
 
     env = {**os.environ, "DIGITS_RUNS": str(tmp_path / "runs")}
@@ -188,7 +190,9 @@ def test_a_server_restart_mid_run_leaves_the_run_going_and_the_page_finds_it(tmp
     url, second = launch(env)
     try:
         open_page(page, url, "train", "Train")
-        iteration = lambda: int(re.search(r"iteration (\d+)/", progress_text(page)).group(1))
+        def iteration():
+            return int(re.search(r"iteration (\d+)/", progress_text(page)).group(1))
+
         first_seen, deadline = iteration(), time.time() + 30
         # Found again, and followed live: the run (at SCHED_IDLE) may get no CPU for a few seconds while the
         # new server and the browser start on a busy machine, so the page is watched for up to 30 s.
@@ -240,7 +244,8 @@ def test_the_hostile_corpus_uploaded_through_the_page_never_takes_the_server_dow
         for name, heading in (("", "digits"), ("train", "Train"), ("predictions", "Predictions on the test set"),
                               ("draw", "Draw a digit"), ("losses", "Losses"), ("model", "Model")):
             open_page(page, url, name, heading)
-            page.locator("[data-testid='stSidebar']").get_by_text("MNIST:").wait_for()  # the sidebar, with the list of unusable files, is drawn
+            # the sidebar, with the list of unusable files, is drawn
+            page.locator("[data-testid='stSidebar']").get_by_text("MNIST:").wait_for()
             assert page.locator("[data-testid='stException']").count() == 0, name
             healthy()
         page.get_by_text("unusable checkpoint files").click()
@@ -255,5 +260,6 @@ def test_the_hostile_corpus_uploaded_through_the_page_never_takes_the_server_dow
     leak = LEAK.split("/leak")[0]
     assert not [u for u in requested if u.startswith(leak) or "/leak" in u]
     stored = sorted(p.stem for p in folder.glob("*.pt") if not p.stem.startswith("disk-"))
-    assert stored == sorted(["cnn", "deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created",
-                             "huge-calibration-command"])  # load, with the over-long text dropped
+    # load, with the over-long text dropped
+    assert stored == sorted(["cnn", "deep-extra", "doubling-config", "markdown-error", "markdown-command",
+                             "huge-created", "huge-calibration-command"])

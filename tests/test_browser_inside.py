@@ -79,8 +79,8 @@ def test_the_snapshot_slider_steps_through_a_run_trained_here(server, browser):
     url, runs = server
     run = runs / "20261123-000000-inside"
     done = subprocess.run([sys.executable, "-m", "digits", "train", "--run-dir", str(run), "--epochs", "1",
-                           "--eval-every", "100", "--val-size", "2000", "--quiet"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+                           "--eval-every", "100", "--val-size", "2000", "--quiet"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     last = -(-(60_000 - 2000) // 128)  # 454 iterations in the epoch
     kept = sorted(p.name for p in (run / "snapshots").iterdir())

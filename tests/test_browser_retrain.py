@@ -10,10 +10,10 @@ from contextlib import closing
 import pytest
 
 from digits import drawings as store, load_checkpoint
-from digits.launch import stop_run
+from digits.control import stop_run
 from digits.runs import list_runs, run_state
 from testkit.served import SHOTS, launch, open_page, wait_idle
-from tests.test_room import segment_room
+from tests.helpers import segment_room
 
 pytestmark = pytest.mark.slow
 

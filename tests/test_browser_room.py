@@ -20,12 +20,14 @@ SHOTS = Path(tempfile.gettempdir()) / "digits-room-screenshots"
 
 
 def in_view(box, size) -> bool:
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1] and box["x"] + box["width"] <= size[0]
+    return (box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1]
+            and box["x"] + box["width"] <= size[0])
 
 
 def pill(page, text: str):
     """One of the answers under the Draw page's answer, by its exact text."""
-    return page.locator("[data-testid='stButtonGroup'] button").filter(has_text=re.compile(rf"^\s*{re.escape(text)}\s*$"))
+    return page.locator("[data-testid='stButtonGroup'] button").filter(
+        has_text=re.compile(rf"^\s*{re.escape(text)}\s*$"))
 
 
 def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, drawings_file):
@@ -60,7 +62,8 @@ def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, dr
         for _, page, _, phone, digit in people:  # one tap each, one right after the other
             (pill(page, answers[digit]).tap if phone else pill(page, answers[digit]).click)()
         for _, page, _, phone, digit in people:
-            page.get_by_text(re.compile(rf"Kept as {'3' if digit == '7' else 'not a digit'} — thank you")).wait_for(timeout=30_000)
+            page.get_by_text(re.compile(rf"Kept as {'3' if digit == '7' else 'not a digit'} — thank you")).wait_for(
+                timeout=30_000)
             wait_idle(page)
             page.screenshot(path=str(SHOTS / f"draw-kept-{'phone' if phone else 'desktop'}.png"))
 

@@ -46,7 +46,8 @@ def progress_text(page) -> str:
 def accuracy_range(page) -> list[float]:
     """The y range the accuracy chart shows, as plotly drew it."""
     return page.evaluate("""() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
-        const chart = plots.find(p => p._fullLayout && p._fullLayout.title && p._fullLayout.title.text.replace(/<[^>]*>/g, '') === 'Accuracy');
+        const chart = plots.find(p => p._fullLayout && p._fullLayout.title
+            && p._fullLayout.title.text.replace(/<[^>]*>/g, '') === 'Accuracy');
         return chart ? chart._fullLayout.yaxis.range : plots.map(p => p._fullLayout && p._fullLayout.title.text); }""")
 
 
@@ -86,7 +87,8 @@ def test_a_finished_run_says_so_everywhere_and_keeps_its_name_and_its_climb(serv
         stroke(page, canvas, points)
     page.locator(".digit").first.wait_for(timeout=30_000)
     wait_idle(page)
-    body = page.locator("section.main").inner_text() if page.locator("section.main").count() else page.inner_text("body")
+    body = (page.locator("section.main").inner_text() if page.locator("section.main").count()
+            else page.inner_text("body"))
     assert "run A one epoch" in body  # the Draw page names the model by the run's name
     assert "100.0%" not in page.inner_text("body") and "100%" not in page.locator(".probs").first.inner_text()
     page.screenshot(path=str(SHOTS / "tour-draw-named.png"))

@@ -24,7 +24,8 @@ def iteration(page) -> int:
 
 
 def in_view(box, size) -> bool:
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1] and box["x"] + box["width"] <= size[0]
+    return (box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size[1]
+            and box["x"] + box["width"] <= size[0])
 
 
 def test_enter_in_a_field_of_the_new_run_panel_starts_nothing(server, browser):
@@ -95,13 +96,15 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
 def touch_stroke(context, page, canvas, points, steps=10):
     """A finger drawing: touch events through the DevTools protocol (Playwright's touchscreen only taps)."""
     box = canvas.bounding_box()
-    at = lambda x, y: [{"x": box["x"] + x, "y": box["y"] + y}]
+    def at(x, y):
+        return [{"x": box["x"] + x, "y": box["y"] + y}]
+
     cdp = context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": at(*points[0])})
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         for i in range(1, steps + 1):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
-                                                  "touchPoints": at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)})
+            cdp.send("Input.dispatchTouchEvent",
+                     {"type": "touchMove", "touchPoints": at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)})
             time.sleep(0.01)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 

@@ -33,8 +33,8 @@ def test_the_pictures_are_there_and_small():
 
 def test_ci_runs_the_readmes_install_and_test_commands():
     ci = (ROOT / ".ci" / "run").read_text()
-    for command in ("pip install -r requirements.txt", "pip install -r requirements-dev.txt", "pytest ", "pytest -m slow",
-                    "ruff check ."):
+    for command in ("pip install -r requirements.txt", "pip install -r requirements-dev.txt", "pytest ",
+                    "pytest -m slow", "ruff check ."):
         assert re.search(rf"^{re.escape(command)}", README, re.M), command
     assert "-r requirements.txt -r requirements-dev.txt" in ci
     assert re.search(r"^run_pytest -q\s", ci, re.M) and re.search(r"^run_pytest -q -m slow\s", ci, re.M)

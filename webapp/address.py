@@ -41,7 +41,8 @@ def room_url() -> str | None:
     address = st.get_option("server.address") or "0.0.0.0"
     if address in LOOPBACK:
         return None
-    hosts = [str(h).strip() for h in st.get_option("server.allowedHosts") or [] if str(h).strip().lower() not in LOOPBACK]
+    hosts = [str(h).strip() for h in st.get_option("server.allowedHosts") or []
+             if str(h).strip().lower() not in LOOPBACK]
     host = hosts[0] if hosts else address if address not in ("0.0.0.0", "::") else _this_machine()
     if not host:
         return None

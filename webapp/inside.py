@@ -1,7 +1,8 @@
 """The Inside page's sections, one function each, in the page's order (pages/inside.py chooses the model
 and the image and calls them). Numbers come from digits.inside, digits.explain and digits.robustness;
-pictures from webapp.pictures.inside. The sections read the same trace, one forward pass, except "How robust", which reads
-each version as digits.classify reads a drawing (nine shifted views), and the run's history, its snapshots.
+pictures from webapp.pictures.inside. The sections read the same trace, one forward pass, except "How robust",
+which reads each version as digits.classify reads a drawing (nine shifted views), and the run's history, its
+snapshots.
 """
 
 import numpy as np
@@ -12,10 +13,9 @@ from digits.inside import INPUT, explain_number, filters
 from digits.reading import LOW_CONFIDENCE, VIEWS
 from digits.robustness import robustness
 from webapp import resources
-from webapp.text import plain
-from webapp.pictures import images
+from webapp.pictures import images, inside as pictures
 from webapp.pictures.numbers import percent
-from webapp.pictures import inside as pictures
+from webapp.text import plain
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -43,9 +43,11 @@ def signed(activation, last: bool) -> bool:
 
 def received(cols, seen, image, words: str) -> None:
     """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
-    cols[1].html(f"<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>{seen.digit}</div>"
+    cols[1].html("<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>"
+                 f"{seen.digit}</div>"
                  f"<p style='text-align:center'>{percent(seen.probs.max())} sure</p>")
-    cols[1].caption(f"{plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} one-pixel shifts)")
+    cols[1].caption(f"{plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} "
+                    "one-pixel shifts)")
     with cols[2]:
         png(pictures.grey(image, 5), caption="28×28, as the network sees it")
     if seen.layers[0].layer == INPUT:  # LeNet-5's padding is a step of its forward pass
@@ -59,9 +61,10 @@ def layers(seen) -> None:
     hidden = [a for a in seen.layers if a.layer != INPUT]
     section(2, "What each layer sees", "One row per layer in forward order. Blue is below 0, white 0, red above; "
             "purple rows cannot go below 0 (ReLU). Each map is one output channel.")
-    scale = st.segmented_control("Colour scale", pictures.SCALES, default=pictures.SCALES[0], required=True, key="inside_scale",
-                                 help="How far the colours stretch: one scale for each layer, each map its own, or one for "
-                                      "the whole network (the output's logits keep their own).")
+    scale = st.segmented_control("Colour scale", pictures.SCALES, default=pictures.SCALES[0], required=True,
+                                 key="inside_scale",
+                                 help="How far the colours stretch: one scale for each layer, each map its own, or one "
+                                      "for the whole network (the output's logits keep their own).")
     network_top = max(pictures.limit(a.values) for a in hidden[:-1]) if len(hidden) > 1 else 1.0
     for i, act in enumerate(hidden):
         last = i == len(hidden) - 1
@@ -77,12 +80,13 @@ def layers(seen) -> None:
             if last:
                 st.html(images.probability_bars(seen.probs, height=80))
             st.html(pictures.legend(top if top is not None else 1.0, signed(act, last),
-                                "each map scaled to its own largest value" if top is None else ("logits" if last else "")))
+                                    "each map scaled to its own largest value" if top is None
+                                    else ("logits" if last else "")))
 
 
 def learned_filters(model) -> None:
-    section(3, "The learned filters", "Each convolution's kernels: a column per output map, a row per input map it reads. "
-            "Red weights add what lies under them, blue ones subtract it.")
+    section(3, "The learned filters", "Each convolution's kernels: a column per output map, a row per input map it "
+            "reads. Red weights add what lies under them, blue ones subtract it.")
     for f, kernels in filter_pictures(pictures.fingerprint(model), model):
         out, inputs, k, _ = f.weights.shape
         where = st.expander(f"{f.layer}: all {out * inputs:,} kernels") if out * inputs > 200 else st.container()
@@ -129,10 +133,11 @@ def why(model, image, seen) -> None:
     section(5, "Why this answer", "Which pixels pushed the answer up (red) or down (blue), and how much covering "
             f"a {OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch with blank paper lowers the answer's probability.")
     m1, m2 = st.columns(2)
-    method = m1.segmented_control("Attribution", ["gradient × input", "integrated gradients"], default="integrated gradients",
-                                  required=True, key="inside_method",
+    method = m1.segmented_control("Attribution", ["gradient × input", "integrated gradients"],
+                                  default="integrated gradients", required=True, key="inside_method",
                                   help="Gradient × input: each pixel times how fast the digit's score changes with it. "
-                                       "Integrated gradients: the same, averaged on the way from a blank image (Captum).")
+                                       "Integrated gradients: the same, averaged on the way from a blank image "
+                                       "(Captum).")
     target = m2.selectbox("Explain the digit", range(10), index=seen.digit, key=f"inside_target-{seen.digit}")
     attribution = (integrated_gradients if method == "integrated gradients" else gradient_x_input)(model, image, target)
     covered = occlusion(model, image, target)
@@ -146,8 +151,9 @@ def why(model, image, seen) -> None:
                        "The two would be equal exactly; they differ a little because the method adds up the change "
                        f"in {IG_STEPS} small steps from blank paper to the image.")
     with a2:
-        png(pictures.overlay(image, covered.drop, True), caption=f"Occlusion: how far P({target}), now {percent(covered.probability)}, falls when a "
-                                                         f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
+        png(pictures.overlay(image, covered.drop, True),
+            caption=f"Occlusion: how far P({target}), now {percent(covered.probability)}, falls when a "
+                    f"{OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch covers each place")
         st.html(pictures.legend(pictures.limit(covered.drop), True, "probability lost when covered"))
 
 
@@ -156,7 +162,8 @@ def robust(model, drawing, image) -> None:
             "its answer and confidence (read as the Draw page reads, nine one-pixel shifts averaged). Left: with the "
             "MNIST centring step; right: the whole canvas simply resized to 28×28.")
     st.html(pictures.ROBUST_LEGEND.format(low=LOW_CONFIDENCE))
-    grid = robustness(model, drawing if drawing is not None else np.kron((image * 255).astype(np.uint8), np.ones((10, 10), np.uint8)))
+    grid = robustness(model, drawing if drawing is not None
+                      else np.kron((image * 255).astype(np.uint8), np.ones((10, 10), np.uint8)))
     if grid is not None:
         expected = int(grid.rotation.centred.digit[0, list(grid.rotation.columns).index(0)])
         for sweep, rows, columns in ((grid.shift, "px down", "px right"), (grid.rotation, "", "degrees anticlockwise"),
@@ -165,8 +172,10 @@ def robust(model, drawing, image) -> None:
             if sweep is grid.shift:
                 left.markdown("**With the MNIST centring**")
                 right.markdown("**Without: the canvas resized to 28×28**")
-            left.html(pictures.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected, LOW_CONFIDENCE))
-            right.html(pictures.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected, LOW_CONFIDENCE))
+            left.html(pictures.sweep_table(sweep.centred, sweep.rows, sweep.columns, rows, columns, expected,
+                                           LOW_CONFIDENCE))
+            right.html(pictures.sweep_table(sweep.plain, sweep.rows, sweep.columns, rows, columns, expected,
+                                            LOW_CONFIDENCE))
 
 
 def how_it_learned(run) -> None:
@@ -189,13 +198,15 @@ def number(model, image, act, position) -> None:
     with left:
         top, lft, bottom, rgt = c.field
         png(pictures.boxed(pictures.grey(image, 6), c.field, 6),
-            caption=f"The {bottom - top}×{rgt - lft} input pixels it depends on" + (" (part of it is padding)" if min(c.field) < 0 or max(c.field) > 28 else ""))
+            caption=f"The {bottom - top}×{rgt - lft} input pixels it depends on"
+                    + (" (part of it is padding)" if min(c.field) < 0 or max(c.field) > 28 else ""))
     with right:
         if c.weights is not None and c.inputs.ndim == 3:
             k = c.inputs.shape[-1]
             factor = max(3, 30 // k)
             for what, values in (("inputs read", c.inputs), ("kernels", c.weights), ("products", c.products)):
-                png(pictures.colour(pictures.tile(values / pictures.limit(values), len(values), factor), True), caption=what)
+                png(pictures.colour(pictures.tile(values / pictures.limit(values), len(values), factor), True),
+                    caption=what)
             per_map = c.products.reshape(len(c.products), -1).sum(1)
             if len(per_map) == 1:
                 st.markdown(f"The {c.products.size} products added up: **{c.products.sum():.4f}**")
@@ -209,10 +220,12 @@ def number(model, image, act, position) -> None:
                         ", ".join(f"{c.inputs[i]:.3f} × {c.weights[i]:.3f}" for i in order) +
                         f"; all {len(c.products)} summed: **{c.products.sum():.4f}**")
         else:
-            png(pictures.colour(pictures.tile(c.inputs[None] / pictures.limit(c.inputs), 1, 30 // c.inputs.shape[-1]), True),
+            png(pictures.colour(pictures.tile(c.inputs[None] / pictures.limit(c.inputs), 1, 30 // c.inputs.shape[-1]),
+                                True),
                 caption="the window pooled")
             st.markdown(f"{c.reduce} of the {c.inputs.size} numbers in the window: **{c.pre_activation:.4f}**")
-        steps = [f"{c.pre_activation - c.bias:.4f} + bias {c.bias:.4f} = {c.pre_activation:.4f}"] if c.reduce == "sum + bias" else []
+        steps = ([f"{c.pre_activation - c.bias:.4f} + bias {c.bias:.4f} = {c.pre_activation:.4f}"]
+                 if c.reduce == "sum + bias" else [])
         if c.function:
             steps.append(f"{c.function}({c.pre_activation:.4f}) = **{c.value:.4f}**")
         steps.append(f"value shown above at {act.layer} {tuple(int(p) for p in position)}: **{shown:.4f}** "
@@ -233,8 +246,10 @@ def learned(snapshots, index) -> None:
         return
     maps = np.concatenate(rows)
     k = maps.shape[-1]
-    png(pictures.colour(pictures.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True), width=min(720, 60 * len(rows[0])),
+    png(pictures.colour(pictures.tile(maps, len(rows[0]), max(2, 40 // k), gap=6), True),
+        width=min(720, 60 * len(rows[0])),
         caption="One row per snapshot, top to bottom as listed below (each row scaled to its own largest weight)")
-    words = "; ".join(f"row {i}: iteration {s.iteration:,}, " + (f"validation {a:.1%}" if a is not None else "untrained")
+    words = "; ".join(f"row {i}: iteration {s.iteration:,}, "
+                      + (f"validation {a:.1%}" if a is not None else "untrained")
                       for i, (s, a) in enumerate(zip(snapshots, accuracy), 1))
     st.caption(f"{words}. Showing snapshot {index + 1} of {len(snapshots)}.")

@@ -12,8 +12,8 @@ import streamlit as st
 
 from digits import drawings
 from webapp import presenter
-from webapp.text import plain
 from webapp.pictures import room as pictures
+from webapp.text import plain
 
 
 def read():
@@ -109,5 +109,6 @@ def import_file() -> None:
         if f is None or st.session_state.get("_room_imported") == f.file_id:
             return
         st.session_state["_room_imported"] = f.file_id
-        write(lambda db: "Imported {:,} drawings ({:,} were already in the room).".format(*drawings.import_npz(db, f.getvalue())))
+        write(lambda db: "Imported {:,} drawings ({:,} were already in the room).".format(
+            *drawings.import_npz(db, f.getvalue())))
         st.rerun()

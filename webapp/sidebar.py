@@ -9,6 +9,7 @@ from webapp import resources
 from webapp.address import unreachable_room
 from webapp.text import plain
 
+
 def sidebar() -> None:
     if "open_checkpoint" in st.session_state:  # set by a button before this widget exists in the run
         st.session_state["checkpoint"] = st.session_state.pop("open_checkpoint")

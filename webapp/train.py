@@ -10,13 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from digits.config import choice_words
-from digits.launch import (
+from digits.control import (
+    pause_requested,
     pause_run,
     resume_run,
     stop_run,
 )
 from digits.models import title
-from digits.runs import EventReader, list_runs, pause_requested, read_name, read_plain, run_state
+from digits.runs import EventReader, list_runs, read_name, read_plain, run_state
 from digits.summary import run_title
 from webapp import presenter, resources
 
@@ -74,8 +75,12 @@ def before_after(s) -> pd.DataFrame | None:
     rows = [("MNIST test (10,000 images)", s.before.get("test"), s.test_acc)]
     if s.room_held_out:
         rows.append((f"Room's drawings, held out ({s.room_held_out:,})", s.before.get("room"), s.final_room_acc))
-    pct = lambda v: f"{v:.2%}" if v is not None else "–"
-    change = lambda b, a: f"{(a - b) * 100:+.2f} points" if a is not None and b is not None else "–"
+    def pct(v):
+        return f"{v:.2%}" if v is not None else "–"
+
+    def change(b, a):
+        return f"{(a - b) * 100:+.2f} points" if a is not None and b is not None else "–"
+
     return pd.DataFrame([{"accuracy on": what, "before": pct(b), "after": pct(a), "change": change(b, a)}
                          for what, b, a in rows])
 

@@ -10,16 +10,14 @@ from pathlib import Path
 import streamlit as st
 
 from digits import MODELS, CheckpointError, TrainConfig, build_model, count_parameters, drawings
+from digits.batch_source import room_of
 from digits.catalog import checkpoint_info
-from digits.config import choice_words
-from digits.config import fields as config_fields
-from digits.config import label as config_label
+from digits.config import choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
 from digits.launch import RunActive, await_first_point, ready_spare, start_run, waiting_spare
 from digits.models import title
 from digits.room import HELD_OUT, VALIDATION
 from digits.runs import MAX_NAME
-from digits.train import room_of
 from webapp import presenter, resources
 from webapp.text import plain
 
@@ -66,8 +64,8 @@ def room_words() -> str:
     if not n:
         return "The room has no labelled digit drawings yet: people draw on the Draw page and say which digit each is."
     return (f"The room has {n:,} labelled digit drawing{'s' if n != 1 else ''}: about {1 - HELD_OUT - VALIDATION:.0%} "
-            f"to learn from, {VALIDATION:.0%} to choose the best model, {HELD_OUT:.0%} held out to measure on (the same "
-            "ones in every run).")
+            f"to learn from, {VALIDATION:.0%} to choose the best model, {HELD_OUT:.0%} held out to measure on "
+            "(the same ones in every run).")
 
 
 def _config_input(where, f, default):
@@ -139,7 +137,8 @@ def _fast_recipe() -> None:
 def _start() -> None:
     """The Start button's callback: runs before the page, so the page that follows already shows the run."""
     if not presenter.is_presenter():
-        st.session_state["_start_said"] = ("warning", "Starting training is for the presenter: enter the presenter key above.")
+        st.session_state["_start_said"] = ("warning",
+                                           "Starting training is for the presenter: enter the presenter key above.")
         return
     try:
         config = TrainConfig.from_dict(config_values(TrainConfig()))
@@ -180,9 +179,9 @@ def new_run_panel(running: Path | None) -> None:
     with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
         room, fast, _ = st.columns([2, 2, 1])
         room.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,
-                    help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST plus "
-                         "the drawings people labelled on the Draw page (recipe \"room\"); measured on the drawings it "
-                         "never trains on")
+                    help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST "
+                         "plus the drawings people labelled on the Draw page (recipe \"room\"); measured on the "
+                         "drawings it never trains on")
         fast.button(":material/bolt: Fast recipe", on_click=_fast_recipe,
                     help="Fills in the settings below: LeNet-5 from scratch to 99% test accuracy in 6 epochs, about a "
                          "minute on a shared 2-core CPU (recipe \"fast\"; README, \"Speed\")")

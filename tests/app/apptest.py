@@ -60,7 +60,8 @@ def room_store(tmp_path, model, items):
     from digits.reading import answers_of
 
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
-        ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name) for pixels, label, session, name in items]
+        ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name)
+               for pixels, label, session, name in items]
     images = torch.from_numpy(np.stack([pixels for pixels, *_ in items]))
     return ids, answers_of(model, images).digit.tolist()
 

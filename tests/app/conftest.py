@@ -55,8 +55,10 @@ def room(app, tmp_path):
     pixels = [rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(6)]
     model = resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0]
     _, predicted = room_store(tmp_path / "probe", model, [(p, 0, "probe", None) for p in pixels])
-    labels = [predicted[0], (predicted[1] + 1) % 10, predicted[2], (predicted[3] + 5) % 10, drawings.NOT_A_DIGIT, predicted[5]]
+    labels = [predicted[0], (predicted[1] + 1) % 10, predicted[2], (predicted[3] + 5) % 10, drawings.NOT_A_DIGIT,
+              predicted[5]]
     names = ["cnn.pt", "cnn.pt", "lenet5.pt", "cnn.pt", "cnn.pt", "<img src=x onerror=alert(1)>"]
-    ids, _ = room_store(tmp_path, model, [(p, lab, f"s{k % 2}", name) for k, (p, lab, name) in enumerate(zip(pixels, labels, names))])
+    ids, _ = room_store(tmp_path, model,
+                        [(p, lab, f"s{k % 2}", name) for k, (p, lab, name) in enumerate(zip(pixels, labels, names))])
     return open_page(app, "room"), ids, labels
 

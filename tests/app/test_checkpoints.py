@@ -1,8 +1,9 @@
-"""Checkpoints every page lists: broken and hostile files on disk. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+"""Checkpoints every page lists: broken and hostile files on disk.
+Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 
 
-from tests.app.apptest import _unescaped_links, open_page, shown, run_selector
+from tests.app.apptest import _unescaped_links, open_page, run_selector, shown
 from tests.helpers import draw_digit
 from webapp import resources
 
@@ -28,7 +29,8 @@ def test_every_page_renders_with_the_whole_hostile_corpus_on_disk(app):
         at = open_page(app, page)
         assert not _unescaped_links(at), page
         reasons = " ".join(shown(c.value) for c in at.sidebar.expander[0].caption)
-        assert "test-acc-text.pt: metrics.test_acc must be a number" in reasons and str(resources.CHECKPOINTS) not in reasons
+        assert ("test-acc-text.pt: metrics.test_acc must be a number" in reasons
+                and str(resources.CHECKPOINTS) not in reasons)
     at = open_page(app, "train")
     for name in runs:
         run_selector(at).set_value(name).run()

@@ -26,7 +26,8 @@ def test_draw_page_classifies_an_injected_drawing(app):
     assert not at.exception
     expected = classify(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], image)
     html = [h.proto.body for h in at.get("html")]
-    shown = [h for h in html if "class='digit" in h]  # a firm answer, or a guess greyed (the fixture's model is untrained)
+    # a firm answer, or a guess greyed (the fixture's model is untrained)
+    shown = [h for h in html if "class='digit" in h]
     assert shown and f">{expected.digit}</div>" in shown[0]
     assert ("class='digit guess'" in shown[0]) == (expected.unsure or expected.not_digit)
     bars = [h for h in html if "class='probs" in h]
@@ -43,7 +44,8 @@ def test_one_tap_keeps_the_drawing_once_with_its_label_and_a_second_tap_relabels
     at.run()
     expected = classify(resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0], image)
     (pills,) = at.pills
-    assert pills.options[0] == f"✓ Right, it is a {expected.digit}" and len(pills.options) == 11  # right, 9 others, not a digit
+    # right, 9 others, not a digit
+    assert pills.options[0] == f"✓ Right, it is a {expected.digit}" and len(pills.options) == 11
     assert any("anonymous id for this browser session" in c.value for c in at.caption)
     pills.set_value("right").run()
     assert not at.exception
@@ -98,12 +100,14 @@ def test_a_drawing_the_detector_flags_says_not_a_digit_and_greys_the_guess(app, 
     from digits import drawings
     from digits.checkpoint import amend_checkpoint
     from digits.detector import feature_size
-    from tests.test_detector import a_detector
+    from tests.helpers import a_detector
 
     path = resources.CHECKPOINTS / "cnn.pt"  # the fixture's model, now with a detector that flags everything
-    amend_checkpoint(path, {"detector_threshold": -1e4}, detector=a_detector(feature_size(load_checkpoint(path)[0]), -1e4).tensors())
+    amend_checkpoint(path, {"detector_threshold": -1e4},
+                     detector=a_detector(feature_size(load_checkpoint(path)[0]), -1e4).tensors())
     at = open_page(app, "draw")
-    image = draw_digit("ring", box=(120, 120, 160, 160))  # small, and the untrained model is unsure: still no "draw larger"
+    # small, and the untrained model is unsure: still no "draw larger"
+    image = draw_digit("ring", box=(120, 120, 160, 160))
     at.session_state["canvas-0"] = canvas_value(image)
     at.run()
     assert not at.exception
@@ -111,7 +115,8 @@ def test_a_drawing_the_detector_flags_says_not_a_digit_and_greys_the_guess(app, 
     assert guess.not_digit and guess.unsure
     html = [h.proto.body for h in at.get("html")]
     (answer,) = [h for h in html if "class='not-digit'" in h]
-    assert "That does not look like a digit" in answer and f"opacity:.5'>{guess.digit}</div>" in answer  # the guess, greyed
+    # the guess, greyed
+    assert "That does not look like a digit" in answer and f"opacity:.5'>{guess.digit}</div>" in answer
     assert not at.warning  # not the unsure advice
     at.pills[0].set_value("right").run()  # right: it is not a digit
     assert any("Kept as not a digit" in s.value for s in at.success)

@@ -1,4 +1,5 @@
-"""The Home page and the sidebar every page shares. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+"""The Home page and the sidebar every page shares.
+Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 import io
 
@@ -38,8 +39,8 @@ def test_a_server_on_the_network_that_only_localhost_may_reach_says_so(app):
 def test_home_says_where_to_start_and_shows_the_rooms_address_when_the_room_can_connect(app):
     from streamlit import config
 
-    assert [l.proto.label for l in app.get("page_link")][:2] == ["1 · Draw a digit", "2 · Train your own"]
-    assert "The room's drawings" in [l.proto.label for l in app.get("page_link")]  # and where a room's work shows
+    assert [link.proto.label for link in app.get("page_link")][:2] == ["1 · Draw a digit", "2 · Train your own"]
+    assert "The room's drawings" in [link.proto.label for link in app.get("page_link")]  # and where a room's work shows
     assert any("docs/workshop.md" in c.value for c in app.caption)
     assert not app.get("image")  # listening on this machine only: no room to invite
     before = config.get_option("server.address"), config.get_option("server.allowedHosts")
@@ -62,5 +63,6 @@ def test_the_qr_code_reads_back_as_the_address():
     png = home_pictures.qr_png("http://192.168.1.20:8501")
     assert png.startswith(b"\x89PNG")
     code = segno.make("http://192.168.1.20:8501", error="m")
-    assert Image.open(io.BytesIO(png)).size[0] == 12 * (code.symbol_size(scale=1)[0])  # 12 px a module, quiet zone included
+    # 12 px a module, quiet zone included
+    assert Image.open(io.BytesIO(png)).size[0] == 12 * (code.symbol_size(scale=1)[0])
 

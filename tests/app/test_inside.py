@@ -13,7 +13,8 @@ from webapp import resources
 def test_inside_page_shows_every_layer_of_a_test_image_from_a_link(app):
     app.query_params["test"] = "3"
     at = open_page(app, "inside")
-    assert inside_layers(at) == ["Conv2d-1", "Pool-1", "Conv2d-2", "Pool-2", "Linear-1", "Linear-2", "Linear-3", "Linear-4"]
+    assert inside_layers(at) == ["Conv2d-1", "Pool-1", "Conv2d-2", "Pool-2",
+                                 "Linear-1", "Linear-2", "Linear-3", "Linear-4"]
     model = resources.load_model(resources.CHECKPOINTS / "cnn.pt")[0]
     image = resources.test_split().images[3].numpy().astype(np.float32) / 255
     expected = int(model(((torch.from_numpy(image) - 0.1307) / 0.3081).view(1, 1, 28, 28)).argmax())

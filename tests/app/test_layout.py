@@ -8,7 +8,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def imported(path: Path) -> set[str]:
-    """Top-level names of every module `path` imports, at module level or inside a function ("." for its own package)."""
+    """Top-level names of every module `path` imports, at module level or inside a function ("." for its own
+    package)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):

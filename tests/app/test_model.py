@@ -26,8 +26,6 @@ def legend(chart) -> list[str]:
 
 
 def test_model_page_shows_calibration_with_and_without_the_temperature(app):
-    import json
-
     from digits.calibration import ece, logits_of, reading_ece
     from digits.checkpoint import amend_checkpoint
 
@@ -41,13 +39,15 @@ def test_model_page_shows_calibration_with_and_without_the_temperature(app):
     shown = "Read as the Draw page reads a drawing (each image and its 8 one-pixel shifts, averaged): "
     assert shown + f"**{reading_ece(resources.load_model(resources.CHECKPOINTS / 'cnn.pt')[0], test):.2%}**" in words
 
-    amend_checkpoint(resources.CHECKPOINTS / "cnn.pt", {"temperature": 2.0}, {"calibration_command": "python -m digits calibrate x"})
+    amend_checkpoint(resources.CHECKPOINTS / "cnn.pt", {"temperature": 2.0},
+                     {"calibration_command": "python -m digits calibrate x"})
     at = open_page(at, "model")
     (chart,) = at.get("plotly_chart")
     assert legend(chart)[-1] == "with its temperature (T = 2.00)"
     words = " ".join(m.value for m in at.markdown)
     before, after = ece(logits.softmax(1), test.labels), ece((logits / 2).softmax(1), test.labels)
-    assert f"**{before:.2%}** with the network's own probabilities and **{after:.2%}** with its temperature of 2.00" in words
+    assert (f"**{before:.2%}** with the network's own probabilities and **{after:.2%}** with its temperature of 2.00"
+            in words)
     assert "python -m digits calibrate x" in [c.value for c in at.code]
     provenance = dict(zip(at.dataframe[1].value.iloc[:, 0], at.dataframe[1].value["value"]))
     assert provenance["Calibration temperature"] == "2.000"
@@ -91,6 +91,7 @@ def test_the_shipped_checkpoints_come_with_their_figures():
 
     for name in ("lenet5.pt", "cnn.pt"):
         path = resources.ROOT / "checkpoints" / name
-        kept = json.loads((resources.ROOT / "checkpoints" / ".figures" / f"{sections.fingerprint(path)}.json").read_text())
+        kept = json.loads(
+            (resources.ROOT / "checkpoints" / ".figures" / f"{sections.fingerprint(path)}.json").read_text())
         calibration, ece = sections._from_json(kept)
         assert kept["measured_on"] == 10_000 and calibration.measured_on == 10_000 and 0 < ece < 0.01

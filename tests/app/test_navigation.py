@@ -1,4 +1,5 @@
-"""Streamlit's pages-folder mode and the app's navigation. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+"""Streamlit's pages-folder mode and the app's navigation.
+Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 import ast
 

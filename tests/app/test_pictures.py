@@ -68,7 +68,8 @@ def test_a_recorded_command_runs_where_the_reader_is():
 
     made = "python -m digits train --model lenet5 --epochs 40 --augment --checkpoint /tmp/scratch4/lenet5.pt"
     assert portable_command(made).endswith("--augment --checkpoint checkpoints/lenet5.pt")
-    assert portable_command("python -m digits train --run-dir runs/mine") == "python -m digits train --run-dir runs/mine"
+    assert (portable_command("python -m digits train --run-dir runs/mine")
+            == "python -m digits train --run-dir runs/mine")
     assert portable_command("python -m digits 'unclosed") == "python -m digits 'unclosed"
 
 

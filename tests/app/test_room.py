@@ -1,4 +1,5 @@
-"""The Room page: a real drawings store in the test's folder. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+"""The Room page: a real drawings store in the test's folder.
+Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 import io
 import shutil
@@ -41,7 +42,8 @@ def test_the_room_page_reads_drawings_as_the_draw_page_does(app, tmp_path):
     from digits.reading import read_inputs
 
     trained = resources.CHECKPOINTS / "trained.pt"
-    shutil.copy(resources.ROOT / "checkpoints" / "cnn.pt", trained)  # the shipped one: it has doubts where noise is concerned
+    # the shipped one: it has doubts where noise is concerned
+    shutil.copy(resources.ROOT / "checkpoints" / "cnn.pt", trained)
     model = resources.load_model(trained)[0]
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
@@ -106,7 +108,8 @@ def test_the_room_relabels_and_deletes_what_is_picked(room, tmp_path):
     at.button(key="room_delete").click().run()
     assert any("Deleted 1 drawing." in shown(s.value) for s in at.success)
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
-        assert {d.id: d.label for d in drawings.drawings(db)} == {**dict(zip(ids[1:], labels[1:])), ids[1]: 7, ids[4]: 7}
+        assert ({d.id: d.label for d in drawings.drawings(db)}
+                == {**dict(zip(ids[1:], labels[1:])), ids[1]: 7, ids[4]: 7})
     assert at.metric[0].value == "5" and ids[0] not in gallery(at)[0]
 
 
@@ -123,7 +126,8 @@ def test_a_bad_import_file_is_one_line_and_a_good_one_is_added(room, tmp_path):
     from digits import drawings
 
     at, ids, _ = room
-    at.file_uploader(key="room_import").set_value(("room.npz", b"PK\x03\x04 not really a zip", "application/octet-stream")).run()
+    at.file_uploader(key="room_import").set_value(
+        ("room.npz", b"PK\x03\x04 not really a zip", "application/octet-stream")).run()
     assert not at.exception
     (error,) = at.error
     assert shown(error.value).startswith("Not done: not a readable .npz file") and "\n" not in error.value
@@ -140,7 +144,8 @@ def test_a_drawings_file_that_is_not_a_store_is_one_line_on_both_pages(app, tmp_
     (tmp_path / "drawings.sqlite").write_bytes(b"not an sqlite file " * 200)
     at = open_page(app, "room")
     (error,) = at.error
-    assert shown(error.value).startswith("drawings.sqlite: cannot be used as the drawings store") and "\n" not in error.value
+    assert (shown(error.value).startswith("drawings.sqlite: cannot be used as the drawings store")
+            and "\n" not in error.value)
     assert str(tmp_path) not in error.value  # the file's name, not the server's folders
     at = open_page(at, "draw")
     at.session_state["canvas-0"] = canvas_value(draw_digit("ring"))

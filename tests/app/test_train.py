@@ -1,4 +1,5 @@
-"""The Train page: the New-run panel, starting, following and stopping a run, comparing runs. Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
+"""The Train page: the New-run panel, starting, following and stopping a run, comparing runs.
+Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 from contextlib import closing
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from digits import TrainConfig
-from tests.app.apptest import open_page, shown, start_button, run_selector
+from tests.app.apptest import open_page, run_selector, shown, start_button
 from webapp import resources
 from webapp.pictures import train as train_pictures
 
@@ -65,7 +66,8 @@ def test_a_runs_folder_that_cannot_be_written_is_a_message_and_nothing_starts(ap
     {n.label: n for n in at.number_input}["Epochs"].set_value(1)
     start_button(at).click().run()
     assert not at.exception
-    assert at.error and "Cannot create the run folder" in at.error[0].value and "Nothing was started" in at.error[0].value
+    assert (at.error and "Cannot create the run folder" in at.error[0].value
+            and "Nothing was started" in at.error[0].value)
     assert blocker.read_text().startswith("a file")
     assert at.info[0].value.startswith("No runs yet")  # the page goes on
 
@@ -150,7 +152,8 @@ def test_a_run_stopped_before_its_first_validation_warns_that_no_checkpoint_was_
     config = TrainConfig().to_dict()
     writer = RunWriter(resources.RUNS / "20260101-000000-lenet5", config)
     try:
-        writer.write(ev.Started(0.1, "lenet5", 61_706, "cpu", "CPU (1 thread)", 50_000, 10_000, 10_000, 391, 391, config))
+        writer.write(ev.Started(0.1, "lenet5", 61_706, "cpu", "CPU (1 thread)", 50_000, 10_000, 10_000, 391, 391,
+                                config))
         for i in range(1, 172):
             writer.write(ev.Step(0.09 * i, 1, i, 1.0, 0.005, 5000.0, 0.5))
         writer.write(ev.Stopped(16.0, 171, None, 0, None, None))
@@ -169,12 +172,13 @@ def test_the_train_page_finds_a_run_whose_launcher_is_gone(app):
     import sys
     import time
 
-    from digits.launch import stop_run
+    from digits.control import stop_run
     from digits.runs import read_events
 
     code = ("import sys; from digits.launch import start_run; "
             f"print(start_run({{'model': 'cnn', 'epochs': 30, 'eval_every': 40}}, {str(resources.RUNS)!r}))")
-    launcher = subprocess.run([sys.executable, "-c", code], cwd=resources.ROOT, capture_output=True, text=True, timeout=60)
+    launcher = subprocess.run([sys.executable, "-c", code], cwd=resources.ROOT, capture_output=True, text=True,
+                              timeout=60)
     run = resources.Path(launcher.stdout.strip())
     deadline = time.time() + 120
     while time.time() < deadline and not any(e.kind == "evaluation" for e in read_events(run)):
@@ -203,7 +207,9 @@ def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch)
 
 def test_the_new_run_panel_follows_each_choice_at_once(app):
     at = open_page(app, "train")
-    labels = lambda: [n.label for n in at.number_input]
+    def labels():
+        return [n.label for n in at.number_input]
+
     assert "Momentum" not in labels()  # Adam keeps its own momentum terms
     assert any("LeNet-5 (1998)" in c.value for c in at.caption)
     at.selectbox(key="cfg_optimizer").set_value("sgd").run()

@@ -20,7 +20,8 @@ def probability_bars(probs: np.ndarray, height: int = 150, greyed: bool = False)
         f"<div style='height:{max(float(p) * height, 1):.0f}px;background:{top_colour if i == top else '#9ecae1'};"
         f"border-radius:3px 3px 0 0'></div></div><div>{i}</div></div>"
         for i, p in enumerate(probs))
-    return f"<div class='probs{' greyed' if greyed else ''}' style='display:flex;gap:6px;align-items:flex-end'>{bars}</div>"
+    return (f"<div class='probs{' greyed' if greyed else ''}' style='display:flex;gap:6px;align-items:flex-end'>"
+            f"{bars}</div>")
 
 
 def upscale(image: np.ndarray, factor: int = 8) -> np.ndarray:

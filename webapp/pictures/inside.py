@@ -19,7 +19,6 @@ from PIL import Image
 from webapp.pictures.images import upscale
 from webapp.pictures.numbers import percent
 
-
 # Colour stops (ColorBrewer RdBu and Purples, which stay readable for the common colour blindnesses).
 _DIVERGING = np.array([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],
                        [253, 219, 199], [239, 138, 98], [178, 24, 43]], np.float32)
@@ -87,7 +86,8 @@ def grey(image: np.ndarray, factor: int = 8) -> np.ndarray:
     return upscale((np.clip(image, 0, 1) * 255).astype(np.uint8), factor)
 
 
-def overlay(image: np.ndarray, values: np.ndarray, signed: bool, factor: int = 8, top: float | None = None) -> np.ndarray:
+def overlay(image: np.ndarray, values: np.ndarray, signed: bool, factor: int = 8,
+            top: float | None = None) -> np.ndarray:
     """`values` (28, 28) coloured over a faint copy of the image, so that one sees where on the digit they are."""
     colours = colour(values / (top or limit(values)), signed).astype(np.float32)
     ink = np.clip(image, 0, 1)[..., None]
@@ -114,8 +114,10 @@ def legend(top: float, signed: bool, what: str = "") -> str:
     middle = "<span>0</span>" if signed else ""
     words = f"<span style='margin-left:8px;color:#666'>{what}</span>" if what else ""
     return (f"<div class='legend' style='display:flex;align-items:center;gap:6px;font-size:12px'>"
-            f"<div style='width:200px'><div style='height:10px;border-radius:2px;background:linear-gradient(90deg,{gradient})'></div>"
-            f"<div style='display:flex;justify-content:space-between'><span>{low}</span>{middle}<span>{top:.3g}</span></div></div>"
+            "<div style='width:200px'>"
+            f"<div style='height:10px;border-radius:2px;background:linear-gradient(90deg,{gradient})'></div>"
+            "<div style='display:flex;justify-content:space-between'>"
+            f"<span>{low}</span>{middle}<span>{top:.3g}</span></div></div>"
             f"{words}</div>")
 
 
@@ -143,8 +145,8 @@ def fingerprint(model) -> str:
 SAME, CHANGED, UNSURE = "#222222", "#d62728", "#9e9e9e"
 ROBUST_LEGEND = ("<span style='font-size:12px;color:#555'>Black: the same answer as the unchanged drawing · "
                  f"<span style='color:{CHANGED};font-weight:700'>red, framed</span>: a different answer · "
-                 f"<span style='color:{UNSURE};font-weight:700'>grey</span>: not sure (under {{low:.0%}}, as the Draw page "
-                 "says)</span>")
+                 f"<span style='color:{UNSURE};font-weight:700'>grey</span>: not sure (under {{low:.0%}}, as the "
+                 "Draw page says)</span>")
 
 
 def sweep_table(readings, rows: tuple, columns: tuple, row_words: str, column_words: str, expected: int | None,
@@ -165,13 +167,18 @@ def sweep_table(readings, rows: tuple, columns: tuple, row_words: str, column_wo
             colour = CHANGED if wrong else UNSURE if conf < low else SAME
             cells.append(
                 f"<td style='text-align:center;padding:3px;border:2px solid {CHANGED if wrong else 'transparent'}'>"
-                f"<img src='{png_data(grey(readings.inputs[i, j], 2))}' width='42' height='42' style='display:block;margin:auto'>"
+                f"<img src='{png_data(grey(readings.inputs[i, j], 2))}' width='42' height='42'"
+                " style='display:block;margin:auto'>"
                 f"<span style='font-weight:700;font-size:18px;color:{colour}'>{digit}</span>"
-                f"<span style='font-size:11px;color:{colour if colour != SAME else '#555'}'> {percent(conf, 0)}</span></td>")
+                f"<span style='font-size:11px;color:{colour if colour != SAME else '#555'}'> {percent(conf, 0)}"
+                "</span></td>")
         label = f"<th style='font-weight:400;color:#666;text-align:right'>{r:g}</th>" if len(rows) > 1 else ""
         body.append(f"<tr>{label}{''.join(cells)}</tr>")
-    corner = f"<th style='font-weight:400;color:#666;font-size:11px'>{row_words} ↓ {column_words} →</th>" if len(rows) > 1 else ""
-    caption = "" if len(rows) > 1 else f"<caption style='caption-side:top;text-align:left;font-size:11px;color:#666'>{column_words}</caption>"
+    corner = (f"<th style='font-weight:400;color:#666;font-size:11px'>{row_words} ↓ {column_words} →</th>"
+              if len(rows) > 1 else "")
+    caption = ("" if len(rows) > 1
+               else "<caption style='caption-side:top;text-align:left;font-size:11px;color:#666'>"
+               f"{column_words}</caption>")
     return (f"<table class='sweep' style='border-collapse:collapse;font-size:12px'>{caption}"
             f"<tr>{corner}{head}</tr>{''.join(body)}</table>")
 

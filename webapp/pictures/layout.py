@@ -16,7 +16,8 @@ RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 def legend_below(fig: go.Figure, rows: int) -> None:
     """The legend under the plot, never over a line: the figure grows by its rows."""
-    fig.update_layout(height=LAYOUT["height"] + LEGEND_ROW * rows, margin=dict(l=10, r=10, t=40, b=50 + LEGEND_ROW * rows),
+    fig.update_layout(height=LAYOUT["height"] + LEGEND_ROW * rows,
+                      margin=dict(l=10, r=10, t=40, b=50 + LEGEND_ROW * rows),
                       legend=dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", x=0))
 
 

@@ -64,7 +64,8 @@ def counts_chart(counts: dict[int, int]) -> go.Figure:
     labels = list(LABELS)
     fig = go.Figure(go.Bar(x=[label_word(k) for k in labels], y=[counts.get(k, 0) for k in labels],
                            text=[counts.get(k, 0) for k in labels], textposition="outside", cliponaxis=False,
-                           marker_color=["#3182bd"] * 10 + ["#969696"], hovertemplate="%{x}: %{y} drawings<extra></extra>"))
+                           marker_color=["#3182bd"] * 10 + ["#969696"],
+                           hovertemplate="%{x}: %{y} drawings<extra></extra>"))
     few = max(counts.values(), default=0) < 5  # whole drawings: no tick at 0.5
     fig.update_layout(height=190, margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(title="drawings", rangemode="tozero", dtick=1 if few else None, tickformat=",d"),

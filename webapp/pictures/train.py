@@ -20,8 +20,8 @@ def loss_chart(s) -> go.Figure:
                         line=dict(width=1.5, color="#636363", dash="dot"))
     fig.update_layout(title="Training loss per iteration", xaxis_title="iteration",
                       yaxis=dict(**log_ticks(s.loss_y), title="loss (cross-entropy, log scale)"),
-                      yaxis2=dict(overlaying="y", side="right", rangemode="tozero", tickformat=".2~g", showgrid=False, tickmode="auto", nticks=5,
-                                  title="learning rate", automargin=True),
+                      yaxis2=dict(overlaying="y", side="right", rangemode="tozero", tickformat=".2~g", showgrid=False,
+                                  tickmode="auto", nticks=5, title="learning rate", automargin=True),
                       **LAYOUT)
     return fig
 
@@ -53,8 +53,8 @@ def accuracy_chart(s, zoom: bool = False) -> go.Figure:
                     mode="lines+markers", line=dict(color="#31a354"))
     if s.room_held_out:  # a run with the room's drawings: its held-out part
         first = [s.before.get("room")] if start else []
-        fig.add_scatter(x=start + s.eval_x, y=first + s.room_acc, name="room's drawings (held out)", mode="lines+markers",
-                        line=dict(color="#756bb1"))
+        fig.add_scatter(x=start + s.eval_x, y=first + s.room_acc, name="room's drawings (held out)",
+                        mode="lines+markers", line=dict(color="#756bb1"))
         shown += [a for a in first + s.room_acc if a is not None]
     shown += [s.before["val"]] if start else []
     fig.update_layout(title="Accuracy", xaxis_title="iteration", **LAYOUT)
@@ -63,7 +63,8 @@ def accuracy_chart(s, zoom: bool = False) -> go.Figure:
     low = accuracy_range(shown)[0] if zoom else 0.0
     fig.update_layout(uirevision=f"zoom {zoom}")  # a new range when the toggle changes, kept while the run grows
     fig.update_layout(yaxis=dict(tickformat=".0%" if low < 0.8 else ".1%", range=[low, 1.005], title="accuracy"),
-                      xaxis=dict(range=None if s.loss_x else [0, max(s.total_iterations, 1)]))  # the run's length, until data
+                      # the run's length, until data
+                      xaxis=dict(range=None if s.loss_x else [0, max(s.total_iterations, 1)]))
     return fig
 
 
@@ -72,7 +73,8 @@ def epoch_chart(s) -> go.Figure:
     mean, std = np.array(s.epoch_mean), np.array(s.epoch_std)
     fig = go.Figure()
     fig.add_scatter(x=s.epoch_x, y=mean, name="mean ± std", mode="lines+markers", line=dict(color="#08519c"),
-                    error_y=dict(type="data", array=std, arrayminus=np.minimum(std, mean), color="#6baed6", thickness=1.5))
+                    error_y=dict(type="data", array=std, arrayminus=np.minimum(std, mean), color="#6baed6",
+                                 thickness=1.5))
     fig.update_layout(title="Loss per epoch: mean ± std of its batches", xaxis_title="epoch", **LAYOUT)
     fig.update_layout(xaxis=dict(dtick=1, range=[0.5, max(s.epoch_x, default=1) + 0.5]),
                       yaxis=dict(rangemode="tozero", title="loss (cross-entropy)"), showlegend=False)
@@ -97,7 +99,8 @@ def compare_chart(summaries: dict, what: str) -> go.Figure:
         fig.update_layout(title="Validation accuracy",
                           yaxis=dict(tickformat=".1%", range=accuracy_range(*(s.val_acc for s in summaries.values())),
                                      title="validation accuracy"))
-    fig.update_layout(xaxis_title="iteration", **{k: v for k, v in LAYOUT.items() if k != "hovermode"}, hovermode="closest")
+    fig.update_layout(xaxis_title="iteration", **{k: v for k, v in LAYOUT.items() if k != "hovermode"},
+                      hovermode="closest")
     legend_below(fig, len(summaries))
     return fig
 
