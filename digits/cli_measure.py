@@ -7,9 +7,10 @@ import shlex
 
 import numpy as np
 
-from . import calibration, detector_fit, evaluate as evaluation
+from . import calibration, detector_fit
 from .checkpoint import TEXT_FIELDS, amend_checkpoint, load_checkpoint
 from .data import load_splits
+from .evaluate import evaluate as evaluate_split  # the library's, not this verb
 from .handdrawn import drawn_digits
 from .heldout import not_digits, unseen_digits
 from .measure import drawn_accuracy, read
@@ -25,7 +26,7 @@ def splits_of(meta: dict):
 def evaluate(args) -> int:
     model, meta = load_checkpoint(args.checkpoint)
     test = splits_of(meta).test
-    m = evaluation.evaluate(model, test)
+    m = evaluate_split(model, test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")

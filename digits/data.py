@@ -77,7 +77,7 @@ def mnist_tensors(root: Path | str | None = None, progress: Progress = lambda ms
     if stamp is not None and (cached := _read_cache(root, stamp)) is not None:
         _read.update(key=(root, stamp), tensors=cached)
         return dict(cached)
-    from torchvision.datasets import MNIST
+    from torchvision.datasets import MNIST  # here: seconds to import, needed only when the tensor cache misses
 
     root = ensure_mnist(root, progress)
     train, test = MNIST(str(root), train=True), MNIST(str(root), train=False)

@@ -74,7 +74,7 @@ def verify(root: Path | str | None = None, delete_bad: bool = False) -> list[str
 
 
 def _via_torchvision(root: Path) -> None:
-    from torchvision.datasets import MNIST
+    from torchvision.datasets import MNIST  # here: only this download route needs torchvision
 
     # torchvision prints download chatter; our callers report progress their own way.
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

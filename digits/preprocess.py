@@ -228,7 +228,7 @@ def inputs_of(drawings) -> torch.Tensor:
 def read_image(path: Path | str) -> np.ndarray:
     """An image file as an RGBA array; ValueError with a one-line reason. The size is checked from the
     header before any pixel is decoded, so a huge image costs nothing."""
-    from PIL import Image
+    from PIL import Image  # here: only reading an image file needs PIL (the canvas gives arrays)
 
     try:
         with Image.open(path) as im:  # reads the header only
