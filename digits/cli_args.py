@@ -52,28 +52,34 @@ def parser() -> argparse.ArgumentParser:
     _add_config_flags(t)
     t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
     t.add_argument("--recipe", choices=RECIPES, help="a named set of settings (digits.config.RECIPES): "
-                   "fast = LeNet-5 to 99%% test accuracy in seconds (README, Speed); room = fine-tune --start-from on the "
+                   "fast = LeNet-5 to 99%% test accuracy in seconds (README, Speed); "
+                   "room = fine-tune --start-from on the "
                    "room's drawings; flags given override it")
-    t.add_argument("--run-dir", type=Path, help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
+    t.add_argument("--run-dir", type=Path,
+                   help="write config.json, events.jsonl, best.pt and snapshots/ here (a new or empty folder)")
     t.add_argument("--checkpoint", type=Path, help="where to save the best model "
                    "(default: RUN_DIR/best.pt, else checkpoints/MODEL-TIME.pt)")
     t.add_argument("--threads", type=_count(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
     t.add_argument("--nice", type=_count(0, 19), default=0, help="once the first steps are out, lower this process's "
-                   "priority to this nice value and to the CPU others leave over (the app's Start: 19; default: 0, as is)")
+                   "priority to this nice value and to the CPU others leave over "
+                   "(the app's Start: 19; default: 0, as is)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint", type=Path)
 
-    c = sub.add_parser("calibrate", help="fit a temperature on the validation split so that confidence matches accuracy; "
+    c = sub.add_parser("calibrate", help="fit a temperature on the validation split so that confidence matches "
+                       "accuracy; "
                        "expected calibration error on the test set before and after (digits.calibration)")
     c.add_argument("checkpoints", type=Path, nargs="+")
     c.add_argument("--write", action="store_true", help="store the temperature and the ECEs in each checkpoint")
 
-    n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training digits "
-                       "(as they are and as read off a canvas) and worn drawn digits against random drawn non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
+    n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training "
+                       "digits (as they are and as read off a canvas) and worn drawn digits against random drawn "
+                       "non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
     n.add_argument("checkpoints", type=Path, nargs="+")
-    n.add_argument("--write", action="store_true", help="store the detector, its threshold and figures in each checkpoint")
+    n.add_argument("--write", action="store_true",
+                   help="store the detector, its threshold and figures in each checkpoint")
 
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")
@@ -83,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     o = sub.add_parser("heldout", help="reading of unseen hands, low-resolution scans and things that are not digits "
                        "(digits.heldout: for measuring only)")
     o.add_argument("checkpoints", type=Path, nargs="+")
-    o.add_argument("--per-digit", type=_count(1, 1000), default=20, help="drawings of each digit per hand and pen (default: 20)")
+    o.add_argument("--per-digit", type=_count(1, 1000), default=20,
+                   help="drawings of each digit per hand and pen (default: 20)")
     o.add_argument("--seed", type=_count(0, 2**32 - 1), default=0)
 
     r = sub.add_parser("predict", help="classify an image file (PNG, JPEG…)")

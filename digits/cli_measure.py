@@ -45,7 +45,8 @@ def calibrate(args) -> int:
         c = calibration.calibrate(model, splits)
         was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
         print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
-              f"on {c.measured_on:,} test images, ECE ({calibration.BINS} bins) {c.ece_before:.2%} → {c.ece_after:.2%}, "
+              f"on {c.measured_on:,} test images, ECE ({calibration.BINS} bins) "
+              f"{c.ece_before:.2%} → {c.ece_after:.2%}, "
               f"NLL {c.nll_before:.4f} → {c.nll_after:.4f}")
         if args.write:
             command = f"python -m digits calibrate {shlex.quote(str(path))} --write"  # what remakes this file's temperature

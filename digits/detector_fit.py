@@ -24,7 +24,7 @@ LEARNING_RATE = 1e-2
 WEIGHT_DECAY = 1e-3
 FALSE_ALARMS = 0.01         # share of each threshold set's digits the detector alone may flag
 MNIST_DIGITS = 20_000       # MNIST training images it is fitted on (a seeded sample of the training split)
-ON_CANVAS = 30_000          # the rest of the training split, fitted on as classify sees them drawn on a canvas, half worn
+ON_CANVAS = 30_000          # the rest of the training split, fitted on as classify sees them on a canvas, half worn
 ON_CANVAS_SHOWN = 3_000     # validation images put on a canvas for the figures fit reports (not for the threshold)
 DRAWN = 600                 # digits.negatives' worn drawn digits of each digit it is fitted on
 NEGATIVES = 3000            # digits.negatives drawings of each kind it is fitted on (21,000)
@@ -77,7 +77,8 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
     mean, std = digits.mean(0), digits.std(0) + 1e-6
     x = (torch.cat([digits, others]) - mean) / std
     y = torch.cat([torch.zeros(len(digits)), torch.ones(len(others))]).double()
-    weight = torch.cat([torch.full((len(digits),), 0.5 / len(digits)), torch.full((len(others),), 0.5 / len(others))]).double()
+    weight = torch.cat([torch.full((len(digits),), 0.5 / len(digits)),
+                        torch.full((len(others),), 0.5 / len(others))]).double()
     torch.manual_seed(seed)
     head = nn.Sequential(nn.Linear(x.shape[1], HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, 1)).double()
     opt = torch.optim.Adam(head.parameters(), LEARNING_RATE, weight_decay=WEIGHT_DECAY)
@@ -93,6 +94,7 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
             "worn drawn digits": _features_of(model, inputs_of(digits_drawn(50, seed + 22)))}
     threshold = max(float(torch.quantile(det.score(f), 1 - FALSE_ALARMS)) for f in held.values())
     det = Detector(*(getattr(det, n) for n in DETECTOR_FIELDS), threshold)
-    held["validation digits on a canvas, half worn"] = _features_of(model, _on_canvas(val_images[:ON_CANVAS_SHOWN], seed + 41))
+    shown = _on_canvas(val_images[:ON_CANVAS_SHOWN], seed + 41)
+    held["validation digits on a canvas, half worn"] = _features_of(model, shown)
     held["drawn non-digits"] = _features_of(model, inputs_of(negatives(100, seed + 101)))
     return Fitted(det, {name: float((det.score(f) > threshold).double().mean()) for name, f in held.items()})

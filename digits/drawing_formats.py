@@ -76,7 +76,8 @@ def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     except DrawingsError:
         raise
     except Exception as e:  # not a zip, a pickled object array, a corrupt entry…
-        raise DrawingsError(f"not a readable .npz file ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})") from None
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise DrawingsError(f"not a readable .npz file ({reason})") from None
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise DrawingsError(f"'images' must be uint8 of shape (N, 28, 28), got {images.dtype} {images.shape}")
     if labels.shape != (len(images),) or labels.dtype.kind not in "iu":

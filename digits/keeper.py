@@ -130,7 +130,8 @@ class Keeper:
             self.save({"val_acc": acc, "iteration": it, "epoch": epoch})
         self.snapshot(it, {"val_acc": acc, "epoch": epoch})
         self.last_val, self.validated_at = acc, it
-        return ev.Evaluation(self.clock(), epoch, it, train_acc, train_loss, acc, improved, self.room_acc(), room_val_acc)
+        return ev.Evaluation(self.clock(), epoch, it, train_acc, train_loss, acc, improved, self.room_acc(),
+                             room_val_acc)
 
     def finish(self, kind: type[ev.Finished] | type[ev.Stopped], it: int) -> ev.Finished | ev.Stopped:
         """The best weights back in the model, calibrated, measured on the test set and saved; the final event."""
@@ -148,7 +149,8 @@ class Keeper:
                 m = measure(test_logits, data.test.labels, model.temperature)
                 calibration = {"test_ece": round(m.ece_after, 6), "uncalibrated_test_ece": round(m.ece_before, 6)}
             final_room = self.room_acc()
-            self.save({"val_acc": best.val_acc, "test_acc": test_acc, "room_acc": final_room, "iteration": best.iteration,
+            self.save({"val_acc": best.val_acc, "test_acc": test_acc, "room_acc": final_room,
+                       "iteration": best.iteration,
                        "epoch": math.ceil(best.iteration / data.per_epoch), "train_seconds": self.clock(),
                        "device": device_name(data.device), "temperature": model.temperature, **calibration})
         b = self.before

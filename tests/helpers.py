@@ -69,8 +69,12 @@ def cli(*args, cwd=ROOT):
 
 
 def a_detector(size: int, threshold: float, seed: int = 0) -> Detector:
+    """A random head on `size` features (32 hidden units) with its threshold: plain data for the checkpoint tests."""
     g = torch.Generator().manual_seed(seed)
-    r = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
     return Detector(r(size), r(size).abs() + 0.5, r(32, size), r(32), r(32), r(()), threshold)
 
 
