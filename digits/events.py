@@ -38,7 +38,7 @@ class Started(Event):
 
 @dataclass(frozen=True)
 class Preparing(Event):
-    """Made-up non-digits being drawn for a run with config.not_digits (digits.train.not_digit_pool), before
+    """Made-up non-digits being drawn for a run with config.not_digits (digits.batch_source.not_digit_pool), before
     its first step: tens of seconds on a CPU that would otherwise pass without a word."""
     kind: ClassVar[str] = "preparing"
     not_digits: int         # drawings being made (those that come out blank are left out)

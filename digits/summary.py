@@ -39,7 +39,7 @@ class RunSummary:
     checkpoint: str | None = None
     final: str | None = None          # "finished", "stopped", "failed" or None while running
     message: str = ""                  # why it failed
-    paused: bool = False               # the loop is waiting between two batches (digits.launch.pause_run)
+    paused: bool = False               # the loop is waiting between two batches (digits.control.pause_run)
     pace: float = 0.0                  # iterations per second over the last PACE_WINDOW seconds
     val_size: int = 0                  # images in each validation, and in the test pass at the end
     test_size: int = 0
