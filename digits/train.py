@@ -75,6 +75,7 @@ def starting_model(config: TrainConfig) -> torch.nn.Module:
 
 
 def started(config: TrainConfig, model: torch.nn.Module, data: BatchSource, clock: Clock) -> ev.Started:
+    """The run's first event: what trains, on what, on how much data, for how many iterations."""
     room, device = data.room, data.device
     return ev.Started(clock(), config.model, count_parameters(model), device.type, device_name(device),
                       len(data.splits.train), len(data.val), len(data.test), data.per_epoch,
