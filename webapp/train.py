@@ -127,6 +127,7 @@ def run_controls(run_dir: Path, paused: bool) -> None:
         stopped = stop_run(run_dir)  # a paused run stops from its pause
         resume_run(run_dir)
         if stopped:
-            st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint.")
+            st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint, if a validation has "
+                     "made one.")
         else:
             st.warning("This run's process could not be reached; it may just have ended.")
