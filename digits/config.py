@@ -60,6 +60,17 @@ def fields() -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(TrainConfig)
 
 
+def applies(name: str, settings: dict) -> bool:
+    """Whether the setting `name` takes part in a run with these `settings` (a TrainConfig as a dict, or what a
+    form holds): momentum only for SGD (Adam keeps its own momentum terms), the room's share only with the
+    room's drawings. The Train page shows, and the Model page lists, only what applies."""
+    if name == "momentum":
+        return settings.get("optimizer", TrainConfig.optimizer) == "sgd"
+    if name == "room_share":
+        return bool(settings.get("drawings", TrainConfig.drawings))
+    return True
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: str = setting("lenet5", "the network: a key of digits.MODELS", label="Architecture", choices=MODELS)

@@ -189,11 +189,15 @@ def describe(e: Event) -> str | None:
         return (f"Before training: val acc {e.val_acc:.2%}" + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")
                 + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else ""))
     if isinstance(e, Evaluation):
-        return (f"Iteration {e.iteration}: train acc {e.train_acc:.2%}, train loss {e.train_loss:.4f}, val acc {e.val_acc:.2%}"
-                + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else "")
+        # The training figures are the mean over the batches since the previous validation (the chart's line is
+        # a smoothed batch curve, so the two differ early on): said, so the log and the chart do not seem to disagree.
+        return (f"Iteration {e.iteration}: validation acc {e.val_acc:.2%}; training batches since the last "
+                f"validation, on average: acc {e.train_acc:.2%}, loss {e.train_loss:.4f}"
+                + (f"; room (held out) {e.room_acc:.2%}" if e.room_acc is not None else "")
                 + ("  Updated the best model!" if e.best else ""))
     if isinstance(e, EpochEnd):
-        return f"Epoch {e.epoch}: loss {e.loss_mean:.4f} ± {e.loss_std:.4f}, val acc {e.val_acc:.2%}"
+        return (f"Epoch {e.epoch}: its batches' loss {e.loss_mean:.4f} ± {e.loss_std:.4f} (mean ± std), "
+                f"validation acc {e.val_acc:.2%}")
     if isinstance(e, Finished):  # and Stopped
         chosen = " (chosen on MNIST's and the room's validation drawings)" if e.room_acc is not None else ""
         best = (f"best model at iteration {e.best_iteration}{chosen}, val acc {e.best_val_acc:.2%}"

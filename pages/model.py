@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from digits import MODELS, count_parameters
-from digits.config import choice_words, fields, label
+from digits.config import applies, choice_words, fields, label
 from digits.inside import operations
 from digits.reading import VIEWS
 from digits.summary import run_name
@@ -64,7 +64,7 @@ if meta.get("room_sha256"):
     shown["Room's drawings (SHA-256 of the set)"] = meta["room_sha256"]
 config = meta.get("config", {})
 for f in fields():
-    if f.name in config:
+    if f.name in config and applies(f.name, config):  # not momentum for Adam, nor the room's share without it
         v = config[f.name]
         shown[label(f)] = choice_words(f.name, v) if f.metadata["choices"] else str(v)
 # Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.

@@ -33,3 +33,12 @@ def test_a_run_without_eval_every_is_validated_often_enough_to_draw_a_curve():
     assert TrainConfig().evaluation_interval(7820) == 500      # the shipped 20-epoch recipe: the tutorial's 500
     assert TrainConfig().evaluation_interval(3) == 1
     assert TrainConfig(eval_every=40).evaluation_interval(782) == 40
+
+
+def test_a_setting_applies_only_where_it_takes_part_in_the_run():
+    from digits.config import applies
+
+    assert not applies("momentum", TrainConfig(optimizer="adam").to_dict())
+    assert applies("momentum", TrainConfig(optimizer="sgd").to_dict())
+    assert not applies("room_share", TrainConfig().to_dict()) and applies("room_share", {"drawings": True})
+    assert all(applies(f, {}) for f in ("epochs", "lr", "batch_size"))

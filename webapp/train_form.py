@@ -12,7 +12,7 @@ import streamlit as st
 from digits import MODELS, CheckpointError, TrainConfig, build_model, count_parameters, drawings
 from digits.batch_source import room_of
 from digits.catalog import checkpoint_info
-from digits.config import choice_words, fields as config_fields, label as config_label
+from digits.config import applies, choice_words, fields as config_fields, label as config_label
 from digits.device import available_devices
 from digits.launch import RunActive, await_first_point, ready_spare, start_run, waiting_spare
 from digits.models import title
@@ -29,17 +29,10 @@ def _parameters(model: str) -> int:
     return count_parameters(build_model(model))
 
 
-def _shown(f, optimizer: str, drawings: bool) -> bool:
-    if f.name == "momentum":
-        return optimizer == "sgd"  # Adam has its own momentum terms
-    return f.name != "room_share" or drawings
-
-
 def _visible(defaults: TrainConfig) -> list:
-    """The settings the panel shows now: momentum only for SGD, the room's share only with its drawings."""
-    optimizer = st.session_state.get(KEY + "optimizer", defaults.optimizer)
-    drawings = st.session_state.get(KEY + "drawings", defaults.drawings)
-    return [f for f in config_fields() if _shown(f, optimizer, drawings)]
+    """The settings the panel shows now: those that apply to what is chosen (digits.config.applies)."""
+    chosen = {f.name: st.session_state.get(KEY + f.name, getattr(defaults, f.name)) for f in config_fields()}
+    return [f for f in config_fields() if applies(f.name, chosen)]
 
 
 def _starts(model: str) -> list[str]:

@@ -95,3 +95,14 @@ def test_the_shipped_checkpoints_come_with_their_figures():
             (resources.ROOT / "checkpoints" / ".figures" / f"{sections.fingerprint(path)}.json").read_text())
         calibration, ece = sections._from_json(kept)
         assert kept["measured_on"] == 10_000 and calibration.measured_on == 10_000 and 0 < ece < 0.01
+
+
+def test_the_settings_listed_are_those_that_applied_to_the_run(app):
+    """Momentum is no setting of an Adam run, nor the room's share of a run without the room's drawings."""
+    from digits import TrainConfig, build_model, save_checkpoint
+
+    config = TrainConfig(optimizer="adam").to_dict()
+    save_checkpoint(resources.CHECKPOINTS / "cnn.pt", "cnn", build_model("cnn"), config=config, metrics={"test_acc": 0.1})
+    at = open_page(app, "model")
+    listed = list(at.dataframe[1].value.iloc[:, 0])
+    assert "Optimizer" in listed and not any(n.startswith(("Momentum", "Room's share")) for n in listed), listed
