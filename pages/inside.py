@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import streamlit as st
 import torch
@@ -76,10 +78,13 @@ def choose_model():
 
 def choose_image():
     """(the image as drawn or None, the 28×28 in [0, 1] the network reads, words saying what it is)."""
-    asked = st.query_params.get("test")
-    if asked is not None and asked.isdigit() and int(asked) < 10_000:  # a "look inside" link from Predictions
-        st.session_state["inside_image"], st.session_state["inside_test"] = "test", int(asked)
+    asked = st.query_params.get("test")  # a "look inside" link from Predictions: text from a URL, anyone's
+    if asked is not None:
         del st.query_params["test"]
+        if re.fullmatch(r"[0-9]{1,5}", asked) and int(asked) < 10_000:  # ASCII digits only: "²".isdigit() is true
+            st.session_state["inside_image"], st.session_state["inside_test"] = "test", int(asked)
+        else:
+            st.warning("The link asked for a test image that does not exist: the test images are numbered 0 to 9,999.")
     kinds = {"drawing": "A drawing", "test": "A test image"}
     st.session_state.setdefault("inside_image", "drawing")  # a default set here, as the link above may set it
     kind = st.segmented_control("Image", list(kinds), format_func=kinds.get, required=True, key="inside_image")

@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 import torch
 
 from digits import build_model
@@ -74,3 +75,12 @@ def test_the_worked_example_starts_at_a_unit_that_responds_without_saturating():
     assert telling_unit(values, "conv 6 @ 5×5, tanh") == 3  # not ±1 (saturated), not 0 (blank paper)
     assert telling_unit(np.array([0.0, 8.0, 2.0, 1.0, 3.0]), "conv, ReLU") == 4  # ReLU: no saturation, not the extreme
     assert telling_unit(np.zeros(3), "tanh") == 0
+
+
+@pytest.mark.parametrize("asked", ["²", "①", "1" * 4301, "-1", "10000", " 3", "3.0", "0x10"])
+def test_a_bad_test_image_number_in_the_url_is_one_line_and_the_page_works(app, asked):
+    app.query_params["test"] = asked
+    at = open_page(app, "inside")
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "The link asked for a test image that does not exist: the test images are numbered 0 to 9,999."]
