@@ -1,6 +1,7 @@
 """The Train page: the New-run panel, starting, following and stopping a run, comparing runs.
 Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
+import time
 from contextlib import closing
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from digits import TrainConfig
 from tests.app.apptest import open_page, run_selector, shown, start_button
-from webapp import resources
+from webapp import presenter, resources
 from webapp.pictures import train as train_pictures
 
 
@@ -200,9 +201,38 @@ def test_with_a_presenter_key_start_and_upload_ask_for_it_once(app, monkeypatch)
     draw = open_page(at, "draw")
     assert not draw.get("file_uploader")  # uploads are locked too
     at = open_page(at, "train")
+    time.sleep(presenter.GUESSES.wait())  # after a wrong key, none is checked for a second (the server's limit)
     at.text_input(key="_presenter_try_train").set_value("room-42").run()
     at = open_page(at, "draw")
     assert at.get("file_uploader")  # unlocked for this browser session
+
+
+def test_wrong_presenter_keys_are_limited_for_the_whole_server_and_logged_without_the_guess(app, monkeypatch, caplog):
+    """Sessions guessing together get no more tries than one: after a wrong key no key is checked, the right one
+    included, for a second, then twice as long after each further one."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.apptest import APP
+
+    monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
+    monkeypatch.setattr(presenter, "GUESSES", presenter.Guesses())
+    first = open_page(app, "train")
+    second = AppTest.from_file(APP, default_timeout=60)  # another browser session of the same server
+    second.run()
+    second = open_page(second, "train")
+    with caplog.at_level("WARNING", logger="digits.presenter"):
+        first.text_input(key="_presenter_try_train").set_value("guess-1").run()
+    assert any("not the presenter key" in e.value for e in first.error)
+    assert "guess-1" not in caplog.text and "wrong presenter key" in caplog.text
+    second.text_input(key="_presenter_try_train").set_value("room-42").run()  # the right key, too soon
+    assert any("Too many wrong keys on this server" in e.value for e in second.error)
+    assert any("for the presenter" in c.value for c in second.caption)
+    guard = presenter.Guesses()
+    for expected in (1, 2, 4, 8, 16, 32, 60, 60):
+        guard.failed(now=0.0)
+        assert guard.wait(now=0.0) == expected
+    guard.passed()
+    assert guard.wait(now=0.0) == 0
 
 
 def test_the_new_run_panel_follows_each_choice_at_once(app):
