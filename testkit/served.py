@@ -57,6 +57,21 @@ def open_page(page, url, name, heading):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+def start_training(page, url, epochs: str, evaluate: str, name: str) -> None:
+    """Open the Train page, fill the New-run panel (opening it if a run that just ended folded it) and press Start."""
+    open_page(page, url, "train", "Train")
+    field = page.get_by_label("Epochs", exact=True)
+    try:
+        field.wait_for(state="visible", timeout=5_000)  # the panel is open while nothing trains…
+    except Exception:
+        page.get_by_text("New run").click()  # …except just after a run ended: then one click opens it
+        field.wait_for(state="visible", timeout=10_000)
+    field.fill(epochs)
+    page.get_by_label("Evaluate every (0 = auto)", exact=True).fill(evaluate)
+    page.get_by_label("Name (optional)", exact=True).fill(name)
+    page.get_by_role("button", name="Start training").click()
+
+
 def stroke(page, canvas, points):
     box = canvas.bounding_box()
     x0, y0 = box["x"], box["y"]

@@ -12,7 +12,7 @@ import time
 import pytest
 from PIL import Image
 
-from testkit.served import DRAWINGS, ROOT, open_page, stroke, wait_idle
+from testkit.served import DRAWINGS, ROOT, open_page, start_training, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 SIZE = (1400, 900)
@@ -63,11 +63,7 @@ def test_the_readme_pictures_show_each_main_page_at_work(server, browser):
         wait_idle(page)
         sizes["predictions.png"] = keep(page, "predictions.png")
 
-        open_page(page, url, "train", "Train")
-        page.get_by_label("Epochs", exact=True).fill("3")
-        page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("60")
-        page.get_by_label("Name (optional)", exact=True).fill("first try")
-        page.get_by_role("button", name="Start training").click()
+        start_training(page, url, "3", "60", "first try")
         page.get_by_text("Updated the best model!").first.wait_for(timeout=120_000)
         time.sleep(8)  # a few evaluations on the charts
         wait_idle(page)

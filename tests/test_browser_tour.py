@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from testkit.served import DRAWINGS, SHOTS, open_page, stroke, wait_idle
+from testkit.served import DRAWINGS, SHOTS, start_training, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP = (1400, 900)
@@ -19,20 +19,6 @@ def page(browser):
     context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
     yield context.new_page()
     context.close()
-
-
-def start(page, url, name, epochs="1", evaluate="0"):
-    open_page(page, url, "train", "Train")
-    field = page.get_by_label("Epochs", exact=True)
-    try:
-        field.wait_for(state="visible", timeout=5_000)  # the panel is open while nothing trains…
-    except Exception:
-        page.get_by_text("New run").click()  # …except just after a run ended: then one click opens it
-        field.wait_for(state="visible", timeout=10_000)
-    page.get_by_label("Epochs", exact=True).fill(epochs)
-    page.get_by_label("Evaluate every (0 = auto)", exact=True).fill(evaluate)
-    page.get_by_label("Name (optional)", exact=True).fill(name)
-    page.get_by_role("button", name="Start training").click()
 
 
 def run_select(page) -> str:
@@ -53,7 +39,7 @@ def accuracy_range(page) -> list[float]:
 
 def test_a_finished_run_says_so_everywhere_and_keeps_its_name_and_its_climb(server, page):
     url, _ = server
-    start(page, url, "run A one epoch")
+    start_training(page, url, "1", "0", "run A one epoch")
     early = None
     deadline = time.time() + 120
     while time.time() < deadline:  # the first steps: no time left is claimed before there is a pace
@@ -96,7 +82,7 @@ def test_a_finished_run_says_so_everywhere_and_keeps_its_name_and_its_climb(serv
 
 def test_a_run_stopped_before_its_first_validation_warns_and_its_label_ends(server, page):
     url, _ = server
-    start(page, url, "stopped early", epochs="3", evaluate="100000")
+    start_training(page, url, "3", "100000", "stopped early")
     page.locator("[data-testid='stProgress']").wait_for(timeout=120_000)
     deadline = time.time() + 60
     while time.time() < deadline and not re.search(r"iteration [1-9]\d*/", progress_text(page)):

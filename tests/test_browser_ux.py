@@ -8,7 +8,7 @@ import time
 import pytest
 
 from digits.runs import list_runs
-from testkit.served import SHOTS, open_page, wait_idle
+from testkit.served import SHOTS, open_page, start_training, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP, PHONE = (1400, 900), (390, 844)
@@ -51,11 +51,7 @@ def test_a_live_run_is_in_the_first_viewport_and_pause_holds_it_until_resume(ser
     url, runs = server
     context, page = new_page(browser, DESKTOP)
     try:
-        open_page(page, url, "train", "Train")
-        page.get_by_label("Epochs", exact=True).fill("20")
-        page.get_by_label("Evaluate every (0 = auto)", exact=True).fill("40")
-        page.get_by_label("Name (optional)", exact=True).fill("pause test")
-        page.get_by_role("button", name="Start training").click()
+        start_training(page, url, "20", "40", "pause test")
         page.get_by_text("Updated the best model!").first.wait_for(timeout=120_000)
         wait_idle(page)
         chart = page.locator(".js-plotly-plot").first
