@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -28,13 +28,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
 from digits import TrainConfig, build_model, classify, fit, load_splits, resolve_device
 from digits.data import MNIST_MEAN, MNIST_STD, batches
-from digits.mnist import default_root, ensure_mnist
-from digits.models import to_device
 from digits.device import device_name
 from digits.handdrawn import draw
+from digits.mnist import default_root, ensure_mnist
+from digits.models import to_device
 from digits.train import train_step
 
 
@@ -144,8 +143,8 @@ def recipe_process(recipe: str, device) -> tuple[float, float, float]:
     process: interpreter, imports, MNIST, training, evaluations, checkpoint."""
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "best.pt"
-        cmd = [sys.executable, "-m", "digits", "train", "--model", "lenet5", "--recipe", recipe, "--device", device.type,
-               "--checkpoint", str(ckpt), "--quiet"]
+        cmd = [sys.executable, "-m", "digits", "train", "--model", "lenet5", "--recipe", recipe,
+               "--device", device.type, "--checkpoint", str(ckpt), "--quiet"]
         t = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
         wall = time.perf_counter() - t
@@ -160,9 +159,11 @@ def recipe_table(recipe: str, device, runs: int = 3) -> None:
         wall, test_acc, val_acc = recipe_process(recipe, device)
         reference = seed_epochs(device)
         rows.append((wall, reference, test_acc, val_acc))
-        print(f"| {i + 1} | {wall:.1f} s | {reference:.1f} s | {wall / reference:.2f} | {test_acc:.2%} | {val_acc:.2%} |")
+        print(f"| {i + 1} | {wall:.1f} s | {reference:.1f} s | {wall / reference:.2f} "
+              f"| {test_acc:.2%} | {val_acc:.2%} |")
     walls, refs, ratios = zip(*((w, r, w / r) for w, r, *_ in rows))
-    print(f"| median | {statistics.median(walls):.1f} s | {statistics.median(refs):.1f} s | {statistics.median(ratios):.2f} "
+    print(f"| median | {statistics.median(walls):.1f} s | {statistics.median(refs):.1f} s "
+          f"| {statistics.median(ratios):.2f} "
           f"| {statistics.median(r[2] for r in rows):.2%} | |")
 
 
@@ -212,7 +213,9 @@ def start_table(device, runs: int = 3) -> None:
             said = ", ".join(f"{w or '(none)'} {s:.2f} s" for w, s in said.items())
             print(f"| {i + 1} | {cold_first:.2f} s | {cold_step:.2f} s | {warm_first:.2f} s | {warm_step:.2f} s "
                   f"| {torch_import:.2f} s | {warm_step / torch_import:.2f} | {said} |")
-    med = lambda k: statistics.median(r[k] for r in rows)
+    def med(k):
+        return statistics.median(r[k] for r in rows)
+
     print(f"| median | {med(0):.2f} s | {med(1):.2f} s | {med(2):.2f} s | {med(3):.2f} s | {med(4):.2f} s "
           f"| {statistics.median(r[3] / r[4] for r in rows):.2f} | |")
 
@@ -230,8 +233,9 @@ def main():
     ensure_mnist()
     when = f"{time.strftime('%Y-%m-%d')}, {device_name(device)}, {os.cpu_count()} cores, torch {torch.__version__}"
     if args.recipe:
-        print(f"{when}: `python -m digits train --model lenet5 --recipe {args.recipe}` (whole process) against the seeds' "
-              "DataLoader pipeline training LeNet-5 for 2.5 epochs at batch 64 (training loop only), alternated\n")
+        print(f"{when}: `python -m digits train --model lenet5 --recipe {args.recipe}` (whole process) "
+              "against the seeds' DataLoader pipeline training LeNet-5 for 2.5 epochs at batch 64 "
+              "(training loop only), alternated\n")
         print("| round | recipe, wall | seeds' pipeline, 2.5 epochs | ratio | test accuracy | validation accuracy |")
         print("|---|---|---|---|---|---|")
         recipe_table(args.recipe, device, args.rounds)

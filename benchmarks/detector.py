@@ -7,8 +7,8 @@ checkpoint. Prints a Markdown table.
 The drawing is one 280×280 canvas "7" of digits.handdrawn. "Without detector" is the same checkpoint with its
 detector taken off (model.detector = None: the softmax rule only, as a checkpoint without one); "one view" reads
 the 28×28 input alone instead of it and its eight one-pixel shifts (digits.reading.VIEWS set to the unmoved view).
-The three are called in turn, one call each, so that whatever else the machine does falls on all alike. torch on one thread by
-default, as the app server sets it. Issue #15's budget: p50 ≤ 5 ms.
+The three are called in turn, one call each, so that whatever else the machine does falls on all alike. torch on one
+thread by default, as the app server sets it. Issue #15's budget: p50 ≤ 5 ms.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-
 
 from digits import catalog, classify, load_checkpoint, reading
 from digits.handdrawn import draw
@@ -63,7 +61,9 @@ def main() -> None:
     for name in catalog.SHIPPED:
         model, _ = load_checkpoint(ROOT / "checkpoints" / name)
         t = latencies(model, image, args.runs)
-        cell = lambda ms: f"{statistics.median(ms):.2f} ms / {np.percentile(ms, 99):.2f} ms"
+        def cell(ms):
+            return f"{statistics.median(ms):.2f} ms / {np.percentile(ms, 99):.2f} ms"
+
         print(f"| {name} | " + " | ".join(cell(t[v]) for v in VARIANTS) + " |")
 
 

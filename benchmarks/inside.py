@@ -12,16 +12,21 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-
 from digits import catalog, classify, load_checkpoint
-from digits.explain import IG_STEPS, OCCLUSION_PATCH, OCCLUSION_STRIDE, gradient_x_input, integrated_gradients, occlusion
+from digits.explain import (
+    IG_STEPS,
+    OCCLUSION_PATCH,
+    OCCLUSION_STRIDE,
+    gradient_x_input,
+    integrated_gradients,
+    occlusion,
+)
 from digits.handdrawn import draw
 from digits.inside import filters, trace
 from digits.robustness import ANGLES, SCALES, SHIFTS, robustness
@@ -76,8 +81,9 @@ def main():
     rows = {name: steps(model, image) for name, model in models.items()}
     for measure in next(iter(rows.values())):
         print(f"| {measure} | " + " | ".join(f"{median_ms(rows[m][measure], args.runs):.1f}" for m in models) + " |")
-    print("| **total, one drawing** | " + " | ".join(f"**{median_ms(lambda: everything(models[m], image), args.runs):.1f}**"
-                                                    for m in models) + " |")
+    print("| **total, one drawing** | "
+          + " | ".join(f"**{median_ms(lambda: everything(models[m], image), args.runs):.1f}**" for m in models)
+          + " |")
 
 
 if __name__ == "__main__":

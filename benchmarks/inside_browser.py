@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from testkit.served import CHROMIUM, launch, wait_idle
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Short strokes in canvas pixels (220×220), each one changing the drawing: a 7 built up, then a 0 over it.
 STROKES = [[(40, 40), (180, 40)], [(180, 40), (90, 200)], [(60, 120), (160, 120)], [(110, 20), (110, 200)],
@@ -27,7 +26,8 @@ STROKES = [[(40, 40), (180, 40)], [(180, 40), (90, 200)], [(60, 120), (160, 120)
 
 # Resolves with the time (ms since the epoch) at which the last robustness table differs from now.
 WATCH = """() => { window.__changed = new Promise(resolve => {
-  const sig = () => { const t = document.querySelectorAll('table.sweep'); return t.length ? t[t.length - 1].innerHTML : ''; };
+  const sig = () => { const t = document.querySelectorAll('table.sweep');
+                      return t.length ? t[t.length - 1].innerHTML : ''; };
   const before = sig();
   const obs = new MutationObserver(() => { if (sig() !== before) { obs.disconnect(); resolve(Date.now()); } });
   obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
@@ -74,7 +74,8 @@ def main():
         server.terminate()
         server.wait(timeout=20)
     times.sort()
-    print(f"Inside page, stroke → robustness grid redrawn, {len(times)} strokes, LeNet-5, Chromium 1400×900 on this machine:")
+    print(f"Inside page, stroke → robustness grid redrawn, {len(times)} strokes, LeNet-5, "
+          "Chromium 1400×900 on this machine:")
     print(f"median {statistics.median(times):.0f} ms, p90 {times[int(0.9 * (len(times) - 1))]:.0f} ms, "
           f"min {times[0]:.0f} ms, max {times[-1]:.0f} ms")
 

@@ -40,14 +40,15 @@ import urllib.request
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 import load_browser
 import load_protocol  # the two kinds of clients: a real browser, Streamlit's protocol
 from load_cpu import CpuMeter
+
 from digits.control import stop_run
 from digits.launch import start_run
 from digits.runs import run_state
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -123,7 +124,8 @@ def header(args) -> list[str]:
     pace = f"think {args.think:g} s, pen " + (f"{args.stroke_speed:g} px/s" if args.stroke_speed > 0 else "instant")
     browsers = args.clients == "browser"
     who, clients = ("pages", "browsers") if browsers else ("sessions", "clients")
-    return [f"Draw page, {args.drawings} drawings a page, {pace}; {os.cpu_count()} CPUs for server, training and {clients}"
+    return [f"Draw page, {args.drawings} drawings a page, {pace}; "
+            f"{os.cpu_count()} CPUs for server, training and {clients}"
             + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"),
             f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
             f"CPU s while drawing: server / training / {clients} (wall) |",

@@ -67,7 +67,8 @@ class ProtocolPerson(Person):
                 which = element.WhichOneof("type")
                 if which == "bidi_component" and "-canvas-" in element.bidi_component.id:
                     self.canvas_id = element.bidi_component.id
-                elif which in ("html", "markdown") and "class='digit'" in getattr(element, which).body and shown is None:
+                elif (which in ("html", "markdown") and "class='digit'" in getattr(element, which).body
+                      and shown is None):
                     shown = time.perf_counter() - started
                 elif which == "exception":
                     problems.append(f"exception: {element.exception.message[:120]}")

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from digits import classify, load_checkpoint
 from digits.handdrawn import drawn_digits
 from digits.room import Room
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PERCENT = r"([\d.]+)%"
 
@@ -46,7 +46,8 @@ def room_npz(path: Path, per_digit: int, reader: Path) -> tuple[int, Room]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--per-digit", type=int, default=40)
-    p.add_argument("--checkpoints", type=Path, nargs="+", default=[ROOT / "checkpoints/lenet5.pt", ROOT / "checkpoints/cnn.pt"])
+    p.add_argument("--checkpoints", type=Path, nargs="+",
+                   default=[ROOT / "checkpoints/lenet5.pt", ROOT / "checkpoints/cnn.pt"])
     args = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,11 +57,14 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "digits", "drawings", "import", str(tmp / "room.npz")], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         for ckpt in args.checkpoints:
-            command = ["train", "--recipe", "room", "--start-from", str(ckpt), "--checkpoint", str(tmp / "tuned.pt"), "--quiet"]
+            command = ["train", "--recipe", "room", "--start-from", str(ckpt), "--checkpoint", str(tmp / "tuned.pt"),
+                       "--quiet"]
             t0 = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "digits", *command], cwd=ROOT, env=env, capture_output=True, text=True)
+            done = subprocess.run([sys.executable, "-m", "digits", *command], cwd=ROOT, env=env, capture_output=True,
+                                  text=True)
             wall = time.perf_counter() - t0
-            final = re.search(rf"MNIST test {PERCENT} → {PERCENT}, room \(held out\) {PERCENT} → {PERCENT}", done.stdout)
+            final = re.search(rf"MNIST test {PERCENT} → {PERCENT}, room \(held out\) {PERCENT} → {PERCENT}",
+                              done.stdout)
             trained = re.search(r"in ([\d.]+) s of training", done.stdout)
             if done.returncode or not final:
                 print(done.stdout[-2000:], done.stderr[-2000:], sep="\n", file=sys.stderr)
@@ -68,12 +72,14 @@ def main() -> int:
             b_test, a_test, b_room, a_room = map(float, final.groups())
             rows.append((ckpt.name, b_room, a_room, b_test, a_test, float(trained.group(1)), wall))
     print(f"{n} drawings ({args.per_digit} of each digit, calculator-style): {len(room.train)} to learn from, "
-          f"{len(room.val)} to choose the best model, {len(room.held_out)} held out · {platform.processor() or platform.machine()}, "
+          f"{len(room.val)} to choose the best model, {len(room.held_out)} held out · "
+          f"{platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}\n")
     print("| checkpoint | room, held out: before → after | MNIST test: before → after | training | whole command |")
     print("|---|---|---|---|---|")
     for name, b_room, a_room, b_test, a_test, trained, wall in rows:
-        print(f"| {name} | {b_room:.2f}% → **{a_room:.2f}%** | {b_test:.2f}% → {a_test:.2f}% | {trained:.0f} s | {wall:.0f} s |")
+        print(f"| {name} | {b_room:.2f}% → **{a_room:.2f}%** | {b_test:.2f}% → {a_test:.2f}% "
+              f"| {trained:.0f} s | {wall:.0f} s |")
     return 0
 
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
-
 
 from digits.control import stop_run
 from digits.launch import ACTIVE
@@ -92,8 +90,8 @@ def main(rounds: int = 3) -> None:
 
     runs = Path(tempfile.mkdtemp())
     url, server = launch({**os.environ, "DIGITS_RUNS": str(runs)})
-    print("| round | spare warm: run shown | spare warm: first chart point | at once: run shown | at once: first chart point "
-          "| load average |")
+    print("| round | spare warm: run shown | spare warm: first chart point | at once: run shown "
+          "| at once: first chart point | load average |")
     print("|---|---|---|---|---|---|")
     rows = []
     try:
@@ -101,9 +99,11 @@ def main(rounds: int = 3) -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM,
                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             for r in range(rounds):
-                row = one_start(browser, url, runs, server.pid, warm=True) + one_start(browser, url, runs, server.pid, warm=False)
+                row = (one_start(browser, url, runs, server.pid, warm=True)
+                       + one_start(browser, url, runs, server.pid, warm=False))
                 rows.append(row)
-                print(f"| {r + 1} | " + " | ".join(f"{s:.2f} s" for s in row) + f" | {os.getloadavg()[0]:.1f} |", flush=True)
+                print(f"| {r + 1} | " + " | ".join(f"{s:.2f} s" for s in row) + f" | {os.getloadavg()[0]:.1f} |",
+                      flush=True)
             browser.close()
         print("| median | " + " | ".join(f"{statistics.median(r[k] for r in rows):.2f} s" for k in range(4)) + " | |")
     finally:

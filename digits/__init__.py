@@ -2,15 +2,15 @@
 
 from .catalog import list_checkpoints
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
 from .data import load_splits
-from .mnist import MNISTUnavailable, ensure_mnist
+from .device import resolve_device
 from .evaluate import evaluate, predict
 from .losses import cross_entropy, multiclass_svm
+from .mnist import MNISTUnavailable, ensure_mnist
 from .models import MODELS, build_model, count_parameters
 from .preprocess import to_mnist
 from .reading import Prediction, classify
-from .config import TrainConfig
-from .device import resolve_device
 from .train import fit
 
 __all__ = [

@@ -48,7 +48,9 @@ def roughen(x: torch.Tensor, generator: torch.Generator, share: float = 0.5) -> 
     n, _, h, w = x.shape
     u = torch.rand(n, 6, generator=generator).to(x.device)               # (N, 6) per-image draws in [0, 1)
     chosen = u[:, 0] < share
-    pick = lambda p: (chosen & (u[:, 1 + p[0]] < p[1])).view(n, 1, 1, 1).to(x.dtype)
+    def pick(p):
+        return (chosen & (u[:, 1 + p[0]] < p[1])).view(n, 1, 1, 1).to(x.dtype)
+
     # Stroke width: half of the chosen thicker or thinner, by a random part of one pixel.
     thick, thin = F.max_pool2d(x, 3, 1, 1), -F.max_pool2d(-x, 3, 1, 1)
     amount = u[:, 4].view(n, 1, 1, 1)
@@ -73,7 +75,8 @@ def roughen(x: torch.Tensor, generator: torch.Generator, share: float = 0.5) -> 
     cy, cx, r, ink = (torch.rand(n, 3, 1, 1, generator=generator).to(x.device) for _ in range(4))
     yy = torch.linspace(0, 1, h, device=x.device).view(1, 1, h, 1)
     xx = torch.linspace(0, 1, w, device=x.device).view(1, 1, 1, w)
-    blobs = (ink * 0.8 * torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (0.02 + 0.06 * r) ** 2))).amax(1, keepdim=True)
+    blobs = (ink * 0.8 * torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (0.02 + 0.06 * r) ** 2))
+             ).amax(1, keepdim=True)
     specks = (torch.rand(n, 1, h, w, generator=generator).to(x.device) < 0.01).to(x.dtype)
     x = x + pick((2, 0.33)) * (blobs + specks)
     return x.clamp_(0, 1)

@@ -31,8 +31,8 @@ BINS = 15                      # equal-width confidence bins (Guo et al. 2017 us
 TEMPERATURE_RANGE = METRICS["temperature"][1:]  # (lowest, highest): T is searched where a checkpoint may keep it
 TOLERANCE = 1e-6               # golden-section search stops when log T is known to this
 
-__all__ = ["BINS", "Bin", "Calibration", "calibrate", "ece", "fit_temperature", "logits_of", "measure", "measure_model", "nll",
-           "reading_ece", "reliability"]
+__all__ = ["BINS", "Bin", "Calibration", "calibrate", "ece", "fit_temperature", "logits_of", "measure", "measure_model",
+           "nll", "reading_ece", "reliability"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,8 @@ def measure(logits: torch.Tensor, labels: torch.Tensor, temperature: float) -> C
     z = logits.detach().double().cpu()
     before, after = z.softmax(1), (z / temperature).softmax(1)
     return Calibration(temperature, len(labels), ece(before, labels), ece(after, labels),
-                       nll(z, labels), nll(z, labels, temperature), reliability(before, labels), reliability(after, labels))
+                       nll(z, labels), nll(z, labels, temperature),
+                       reliability(before, labels), reliability(after, labels))
 
 
 def measure_model(model: nn.Module, split: Split) -> Calibration:

@@ -135,9 +135,11 @@ def _check_archive(path: Path, raw: bytes) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
         raise CheckpointError(f"{path}: not a loadable checkpoint (not a torch zip archive: {str(e)[:80]})") from None
     if len(entries) > MAX_ENTRIES:
-        raise CheckpointError(f"{path}: not a loadable checkpoint ({len(entries)} archive entries; at most {MAX_ENTRIES})")
+        raise CheckpointError(f"{path}: not a loadable checkpoint "
+                              f"({len(entries)} archive entries; at most {MAX_ENTRIES})")
     if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-        raise CheckpointError(f"{path}: not a loadable checkpoint (compressed archive entries; torch.save stores them plain)")
+        raise CheckpointError(f"{path}: not a loadable checkpoint "
+                              "(compressed archive entries; torch.save stores them plain)")
     total = sum(e.file_size for e in entries)
     if total > MAX_FILE_BYTES:
         raise CheckpointError(f"{path}: not a loadable checkpoint ({total / 1e6:.0f} MB inside the archive)")
@@ -157,7 +159,8 @@ def _metrics(path: Path, value) -> dict:
             ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and (kind is float or isinstance(v, int))
                   and math.isfinite(v) and low <= v <= high)
         if not ok:
-            raise CheckpointError(f"{path}: metrics.{key} must be {'text' if kind is str else f'a number from {low} to {high}'}, "
+            raise CheckpointError(f"{path}: metrics.{key} must be "
+                                  f"{'text' if kind is str else f'a number from {low} to {high}'}, "
                                   f"not {_short(v)}")
         out[key] = kind(v)
     return out
@@ -175,7 +178,8 @@ def _config(path: Path, value) -> dict:
 
 
 def _weights(path: Path, value) -> dict[str, torch.Tensor]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in value.items()):
         raise CheckpointError(f"{path}: state_dict must map parameter names to tensors")
     for k, v in value.items():
         if not v.is_floating_point():
@@ -236,14 +240,16 @@ def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module,
         model = build_model(data["model"])
         model.load_state_dict(data.pop("state_dict"))
     except (RuntimeError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} ({str(e).splitlines()[0][:200]})") from None
+        raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} "
+                              f"({str(e).splitlines()[0][:200]})") from None
     model.temperature = data["metrics"].get("temperature", 1.0)  # digits.models.probabilities divides by it
     model.detector = None  # digits.reading.classify asks it, when there is one
     if "detector" in data and not detector:
         del data["detector"]
     elif "detector" in data:
         try:
-            model.detector = from_tensors(data.pop("detector"), data["metrics"]["detector_threshold"], feature_size(model))
+            model.detector = from_tensors(data.pop("detector"), data["metrics"]["detector_threshold"],
+                                          feature_size(model))
         except ValueError as e:
             raise CheckpointError(f"{path}: {e}") from None
     data["path"] = str(path)

@@ -1,5 +1,5 @@
-"""`python -m digits data | train | evaluate | calibrate | drawn | heldout | predict | drawings`: the core's verbs, printed
-for a terminal.
+"""`python -m digits data | train | evaluate | calibrate | drawn | heldout | predict | drawings`: the core's verbs,
+printed for a terminal.
 
 The command line: one short function a verb (the parser is digits.cli_args); the verbs that
 measure or fit a checkpoint (evaluate, calibrate, detector, drawn, heldout) are in digits.cli_measure. The work
@@ -117,7 +117,8 @@ def _train(args, argv: list[str]) -> int:
         starting("loading MNIST")
         splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
         starting("building the model")  # the Started event follows as soon as it is built
-        events = fit(config, splits, checkpoint=checkpoint, stop=stop, extra_meta={"command": "python -m digits " + shlex.join(argv)},
+        events = fit(config, splits, checkpoint=checkpoint, stop=stop,
+                     extra_meta={"command": "python -m digits " + shlex.join(argv)},
                      snapshots=args.run_dir / SNAPSHOTS if args.run_dir else None,
                      pause=(lambda: pause_requested(args.run_dir)) if args.run_dir else None, room=room)
         return _report(_lowered(events, args.nice), writer, args.quiet, wall)
@@ -143,7 +144,8 @@ def _predict(args) -> int:
     if p.digit is None:
         print("No ink found: the image looks empty.")
         return 1
-    print(f"{p.digit}" + ("  (does not look like a digit: the network's guess)" if p.not_digit else "  (unsure)" if p.unsure else ""))
+    print(f"{p.digit}" + ("  (does not look like a digit: the network's guess)" if p.not_digit
+                          else "  (unsure)" if p.unsure else ""))
     for digit, prob in enumerate(p.probs):
         print(f"  {digit}: {prob:.4f}")
     return 0
@@ -164,7 +166,8 @@ def _drawings(args) -> int:
         print(f"{added:,} drawings added from {args.file}" + (f" ({known:,} were already stored)" if known else ""))
     counts = drawings.counts(db)
     words = ", ".join(f"{d}: {n}" for d, n in counts.items() if d != drawings.NOT_A_DIGIT)
-    print(f"{sum(counts.values()):,} drawings in {drawings.default_path()} — {words}; not a digit: {counts[drawings.NOT_A_DIGIT]}")
+    print(f"{sum(counts.values()):,} drawings in {drawings.default_path()} — {words}; "
+          f"not a digit: {counts[drawings.NOT_A_DIGIT]}")
     return 0
 
 

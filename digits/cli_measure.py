@@ -27,7 +27,8 @@ def evaluate(args) -> int:
     model, meta = load_checkpoint(args.checkpoint)
     test = splits_of(meta).test
     m = evaluate_split(model, test)
-    print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) on 10,000 test images")
+    print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) "
+          "on 10,000 test images")
     for digit, acc in enumerate(m.per_class):
         print(f"  {digit}: {acc:.2%}")
     a = answers_of(model, test.images)  # the test images are already what to_mnist makes of a drawing
@@ -44,14 +45,18 @@ def calibrate(args) -> int:
         splits = splits_of(meta)
         c = calibration.calibrate(model, splits)
         was = f" (it had {model.temperature:.3f})" if "temperature" in meta["metrics"] else ""
-        print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} fitted on {len(splits.val):,} validation images{was}; "
+        print(f"{path}: {meta['model']}, temperature {c.temperature:.3f} "
+              f"fitted on {len(splits.val):,} validation images{was}; "
               f"on {c.measured_on:,} test images, ECE ({calibration.BINS} bins) "
               f"{c.ece_before:.2%} → {c.ece_after:.2%}, "
               f"NLL {c.nll_before:.4f} → {c.nll_after:.4f}")
         if args.write:
-            command = f"python -m digits calibrate {shlex.quote(str(path))} --write"  # what remakes this file's temperature
-            amend_checkpoint(path, {"temperature": c.temperature, "test_ece": c.ece_after, "uncalibrated_test_ece": c.ece_before},
-                             {"calibration_command": command} if len(command) <= TEXT_FIELDS["calibration_command"] else {})
+            # what remakes this file's temperature
+            command = f"python -m digits calibrate {shlex.quote(str(path))} --write"
+            amend_checkpoint(path, {"temperature": c.temperature, "test_ece": c.ece_after,
+                                    "uncalibrated_test_ece": c.ece_before},
+                             {"calibration_command": command}
+                             if len(command) <= TEXT_FIELDS["calibration_command"] else {})
             print(f"  written to {path}")
     return 0
 
@@ -66,7 +71,8 @@ def detector(args) -> int:
         alone, unsure = answers.not_digit, answers.unsure
         print(f"{path}: {meta['model']}, detector threshold {det.threshold:.3f}; flagged by it alone: "
               + ", ".join(f"{name} {share:.1%}" for name, share in fitted.flagged.items())
-              + f"; MNIST test {alone.double().mean():.2%}, with the unsure ones {(alone | unsure).double().mean():.2%} "
+              + f"; MNIST test {alone.double().mean():.2%}, "
+              f"with the unsure ones {(alone | unsure).double().mean():.2%} "
               f"(unsure alone {unsure.double().mean():.2%})")
         if args.write:
             command = f"python -m digits detector {shlex.quote(str(path))} --write"  # what remakes this file's detector
@@ -95,14 +101,18 @@ def heldout(args) -> int:
             "low-resolution scans": unseen_digits(args.per_digit, args.seed, lowres=True),
             "not digits": not_digits(args.per_digit, args.seed),
             "drawn digits": drawn_digits(args.per_digit, args.seed)}
-    print(", ".join(f"{len(v):,} {k}" for k, v in sets.items()) + f" (seed {args.seed}; the drawn digits are digits.handdrawn's)")
+    print(", ".join(f"{len(v):,} {k}" for k, v in sets.items())
+          + f" (seed {args.seed}; the drawn digits are digits.handdrawn's)")
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
         clean, scans, others, drawn = (read(model, s) for s in sets.values())
-        detector = "with its not-a-digit detector" if getattr(model, "detector", None) else "no detector: unsure answers only"
+        detector = ("with its not-a-digit detector" if getattr(model, "detector", None)
+                    else "no detector: unsure answers only")
         print(f"{path}: {meta['model']} ({detector})\n"
-              f"  unseen hands {clean.accuracy:.2%} (worst digit {np.nanmin(clean.per_digit):.0%}), flagged {clean.flagged:.1%}\n"
-              f"  low-resolution scans {scans.accuracy:.2%} (worst digit {np.nanmin(scans.per_digit):.0%}), flagged {scans.flagged:.1%}\n"
+              f"  unseen hands {clean.accuracy:.2%} (worst digit {np.nanmin(clean.per_digit):.0%}), "
+              f"flagged {clean.flagged:.1%}\n"
+              f"  low-resolution scans {scans.accuracy:.2%} (worst digit {np.nanmin(scans.per_digit):.0%}), "
+              f"flagged {scans.flagged:.1%}\n"
               f"  drawn digits {drawn.accuracy:.2%}, flagged {drawn.flagged:.1%}\n"
               f"  not digits flagged {others.flagged:.1%}: "
               + " ".join(f"{k} {v:.0%}" for k, v in others.flagged_by_kind.items()))

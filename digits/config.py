@@ -31,8 +31,8 @@ RECIPES = {
     # momentum, one-cycle to 0.2 at batch 256, 6 epochs, one validation per epoch (196 batches of 256 = 50,000
     # images) instead of >= 10. Measured (README, "Speed"): 5 epochs gave 98.95-99.02% over seeds 0-2, 6 gave
     # 98.93-99.05%, weight decay 5e-4 moved the hardest seed from 98.93% to 98.98%.
-    "fast": dict(epochs=6, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, weight_decay=5e-4, schedule="onecycle",
-                 eval_every=196),
+    "fast": dict(epochs=6, batch_size=256, optimizer="sgd", lr=0.2, momentum=0.9, weight_decay=5e-4,
+                 schedule="onecycle", eval_every=196),
 }
 
 
@@ -82,37 +82,41 @@ class TrainConfig:
     optimizer: str = setting("adam", "the optimizer", choices={"adam": "Adam", "sgd": "SGD"})
     lr: float = setting(5e-3, "peak learning rate: the one-cycle schedule warms up to it, then anneals",
                         label="Learning rate", low=0.0, high=10.0, low_open=True, step=1e-3)
-    momentum: float = setting(0.9, "SGD's momentum (Nesterov); Adam uses its own defaults", low=0.0, high=1.0, high_open=True)
+    momentum: float = setting(0.9, "SGD's momentum (Nesterov); Adam uses its own defaults",
+                              low=0.0, high=1.0, high_open=True)
     weight_decay: float = setting(0.0, "L2 penalty on the weights", low=0.0, high=1.0, high_open=True, step=1e-4)
     schedule: str = setting("onecycle", "learning rate over the run: one-cycle (Smith & Topin 2018) or constant",
                             choices={"onecycle": "One-cycle", "constant": "Constant"})
     val_size: int = setting(10_000, "images held out of the 60,000 training images for validation",
                             label="Validation images", low=1, high=MNIST_TRAIN_IMAGES - 1000, step=1000)
-    eval_every: int = setting(0, "training iterations between validations; 0: every 500 (the small-CNN tutorial's interval), "
+    eval_every: int = setting(0, "training iterations between validations; 0: every 500 "
+                              "(the small-CNN tutorial's interval), "
                               f"or more often so that a short run gets at least {MIN_EVALUATIONS}",
                               label="Evaluate every (0 = auto)", low=0, high=10**6, step=50)
     augment: bool = setting(False, "random affine distortions on the device: rotation, scale, shear, shift")
     roughen: bool = setting(False, "also roughen half the training images on the device: thinner or thicker strokes, "
                             "low resolution, ink blotches (other pens and scans)", label="Roughen")
-    not_digits: float = setting(0.0, "made-up drawings that are not digits (digits.negatives) added to each batch, as a "
-                                "share of it, and trained towards equal probabilities for all ten digits (outlier "
+    not_digits: float = setting(0.0, "made-up drawings that are not digits (digits.negatives) added to each batch, "
+                                "as a share of it, and trained towards equal probabilities for all ten digits (outlier "
                                 "exposure, Hendrycks et al. 2019): a scribble gets no confident digit; 0: none",
                                 label="Not-digit share", low=0.0, high=0.5, step=0.05)
-    drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out and "
-                             "measured at each evaluation, 15% help choose the best model, the rest are repeated to make "
-                             "room_share of the training images", label="Room's drawings")
+    drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out "
+                             "and measured at each evaluation, 15% help choose the best model, the rest are repeated "
+                             "to make room_share of the training images", label="Room's drawings")
     room_share: float = setting(0.1, "the share of each epoch's training images that are copies of the room's drawings",
                                 label="Room's share", low=0.0, high=0.5, low_open=True, step=0.05)
     seed: int = setting(0, "random seed: same seed, same split, same run on the same device", low=0, high=2**31 - 1)
     device: str = setting("auto", "where to train: auto is CUDA, then Apple MPS, then the CPU",
-                          choices={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)", "mps": "GPU (Apple)"})
+                          choices={"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)",
+                                   "mps": "GPU (Apple)"})
 
     def __post_init__(self):
         problems = {f.name: p for f in dataclasses.fields(self) if (p := _problem(f, getattr(self, f.name)))}
         if "val_size" not in problems and isinstance(self.batch_size, int) and self.batch_size >= 1:
             most = min(MAX_BATCH, MNIST_TRAIN_IMAGES - self.val_size)  # a batch needs that many training images
             if self.batch_size > most:
-                problems["batch_size"] = (f"batch size must be from 1 to {most} (at most the {MNIST_TRAIN_IMAGES - self.val_size} "
+                problems["batch_size"] = (f"batch size must be from 1 to {most} "
+                                          f"(at most the {MNIST_TRAIN_IMAGES - self.val_size} "
                                           f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
         if problems:
             raise ValueError("; ".join(problems.values()))
@@ -157,7 +161,8 @@ class TrainConfig:
 
 
 def _shown(value) -> str:
-    text = repr(value) if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else type(value).__name__
+    text = (repr(value) if isinstance(value, str) else str(value) if isinstance(value, (int, float))
+            else type(value).__name__)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -72,7 +72,8 @@ def mnist_tensors(root: Path | str | None = None, progress: Progress = lambda ms
     process's start-up (README, "Speed")."""
     root = Path(root if root is not None else default_root())
     stamp = _stamp(root)
-    if stamp is not None and _read.get("key") == (root, stamp):  # read before in this process (a warm spare, digits.spare)
+    # read before in this process (a warm spare, digits.spare)
+    if stamp is not None and _read.get("key") == (root, stamp):
         return dict(_read["tensors"])
     if stamp is not None and (cached := _read_cache(root, stamp)) is not None:
         _read.update(key=(root, stamp), tensors=cached)

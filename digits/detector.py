@@ -88,8 +88,10 @@ def from_tensors(tensors: dict, threshold: float, size: int) -> Detector:
     shapes = {"mean": (size,), "std": (size,), "w1": (hidden, size), "b1": (hidden,), "w2": (hidden,), "b2": ()}
     for name, shape in shapes.items():
         t = tensors[name]
-        if not isinstance(t, torch.Tensor) or not t.is_floating_point() or tuple(t.shape) != shape or not 0 < hidden <= 1024:
-            raise ValueError(f"detector.{name} must be a float tensor of shape {shape} for this model ({size} features)")
+        if (not isinstance(t, torch.Tensor) or not t.is_floating_point() or tuple(t.shape) != shape
+                or not 0 < hidden <= 1024):
+            raise ValueError(f"detector.{name} must be a float tensor of shape {shape} "
+                             f"for this model ({size} features)")
         if not torch.isfinite(t).all():
             raise ValueError(f"detector.{name} holds NaN or infinite values")
     if not (tensors["std"] > 0).all():

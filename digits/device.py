@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+
 def available_devices() -> list[str]:
     """The device choices this machine can honour: "auto" and "cpu" always, then any GPU present."""
     return ["auto", "cpu"] + [d for d, there in (("cuda", torch.cuda.is_available()),

@@ -110,7 +110,8 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
     """Store one labelled drawing; its id. DrawingsError when it is invalid or a limit is reached."""
     row = (pixels_of(pixels), label_of(label), str(session)[:64])
     if png is not None and len(png) > MAX_PNG_BYTES:
-        raise DrawingsError(f"the drawing's image is {len(png) // 1024} KB; at most {MAX_PNG_BYTES // 1024} KB are kept")
+        raise DrawingsError(f"the drawing's image is {len(png) // 1024} KB; "
+                            f"at most {MAX_PNG_BYTES // 1024} KB are kept")
     if predicted is not None and not 0 <= int(predicted) <= 9:
         raise DrawingsError(f"a prediction is a digit 0–9, got {predicted!r}")
     now = time.time() if now is None else now
@@ -127,7 +128,8 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
         cur = db.execute("INSERT INTO drawings (created, session, label, pixels, png, model, predicted, confidence) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          (now, row[2], row[1], row[0], png, None if model is None else str(model)[:200],
-                          None if predicted is None else int(predicted), None if confidence is None else float(confidence)))
+                          None if predicted is None else int(predicted),
+                          None if confidence is None else float(confidence)))
         db.execute("COMMIT")
         return int(cur.lastrowid)
     except BaseException:

@@ -126,7 +126,8 @@ class Failed(Event):
     checkpoint: str | None  # the best checkpoint written before the failure, intact
 
 
-KINDS = {cls.kind: cls for cls in (Started, Preparing, Baseline, Step, Evaluation, EpochEnd, Paused, Resumed, Finished, Stopped, Failed)}
+KINDS = {cls.kind: cls for cls in (Started, Preparing, Baseline, Step, Evaluation, EpochEnd, Paused, Resumed,
+                                   Finished, Stopped, Failed)}
 FINAL_KINDS = {"finished", "stopped", "failed"}
 
 
@@ -186,7 +187,8 @@ def describe(e: Event) -> str | None:
         return (f"Drawing {e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit; "
                 "the first steps follow")
     if isinstance(e, Baseline):
-        return (f"Before training: val acc {e.val_acc:.2%}" + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")
+        return (f"Before training: val acc {e.val_acc:.2%}"
+                + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")
                 + (f", room (held out) {e.room_acc:.2%}" if e.room_acc is not None else ""))
     if isinstance(e, Evaluation):
         # The training figures are the mean over the batches since the previous validation (the chart's line is

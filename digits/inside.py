@@ -70,7 +70,8 @@ class Computation:
     layer: str                        # the layer the number belongs to
     position: tuple[int, ...]         # (map, row, col) in its maps, or (unit,)
     source: str                       # the layer read, or INPUT for the network input itself
-    patch_origin: tuple[int, int] | None  # (row, col) in the source's maps of inputs[..., 0, 0]; None for a linear layer
+    patch_origin: tuple[int, int] | None  # (row, col) in the source's maps of inputs[..., 0, 0];
+                                          # None for a linear layer
     inputs: np.ndarray                # what it reads: (in maps, k, k) patch of the source, or (n,) vector
     weights: np.ndarray | None        # the kernels (in maps, k, k) or weight row (n,); None for pooling
     products: np.ndarray | None       # inputs × weights, elementwise
@@ -125,7 +126,8 @@ def trace(model: nn.Module, image: np.ndarray) -> Trace:
     layers = [Activation(name, ", ".join(s.operation for s, _, _ in steps), steps[-1][2][0].numpy().copy())
               for name, steps in _layers(_run(model, x))]
     logits = torch.from_numpy(layers[-1].values)
-    return Trace(np.array(image, np.float32), x[0].numpy().copy(), layers, probabilities(model, logits, 0).numpy())  # its own copy
+    return Trace(np.array(image, np.float32), x[0].numpy().copy(),  # its own copy
+                 layers, probabilities(model, logits, 0).numpy())
 
 
 def operations(model: nn.Module) -> list[Operation]:
@@ -138,7 +140,9 @@ def operations(model: nn.Module) -> list[Operation]:
 
 def filters(model: nn.Module) -> list[Filters]:
     """The learned kernels and biases of every convolution, in forward order."""
-    as32 = lambda t: t.detach().float().cpu().numpy().copy()
+    def as32(t):
+        return t.detach().float().cpu().numpy().copy()
+
     return [Filters(s.layer, as32(s.fn.weight), as32(s.fn.bias)) for s in model.stages() if isinstance(s.fn, nn.Conv2d)]
 
 
@@ -214,12 +218,15 @@ def explain_number(model: nn.Module, image: np.ndarray, layer: str, position: tu
         raise ValueError(f"position {position} is outside {layer}'s output {tuple(y.shape[1:])}")
     origin, inputs, weights, bias, reduce = _arithmetic(stage.fn, x[0].double().numpy(), position)
     products = None if weights is None else inputs * weights
-    pre = float(products.sum() + bias) if products is not None else float(inputs.max() if reduce == "max" else inputs.mean())
+    pre = (float(products.sum() + bias) if products is not None
+           else float(inputs.max() if reduce == "max" else inputs.mean()))
     after = mine[main + 1:]  # at most one activation function in these models
     value = float(_FUNCTIONS[after[0][0].fn](pre)) if after else pre
     upto = [s for s, _, _ in steps[:next(i for i, t in enumerate(steps) if t is mine[main]) + 1]]
     field = _field(upto, *(position[1:] if len(position) == 3 else (0, 0)))
-    as32 = lambda a: None if a is None else a.astype(np.float32)
+    def as32(a):
+        return None if a is None else a.astype(np.float32)
+
     source = names[names.index(layer) - 1] if names.index(layer) else INPUT
     return Computation(layer, position, source, origin, as32(inputs), as32(weights), as32(products), bias, reduce, pre,
                        after[0][0].operation if after else None, value, field)

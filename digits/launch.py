@@ -81,7 +81,8 @@ def run_id(model: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{model}"
 
 
-def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, threads: int = 0, name: str = "") -> Path:
+def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, threads: int = 0,
+              name: str = "") -> Path:
     """Launch a training run (`name`: the user's words for it, optional); its folder. RunActive if one is
     going, OSError (one line) if the folder fails."""
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)  # the core's message
@@ -116,7 +117,8 @@ def start_run(config: TrainConfig | dict, runs_dir: Path | str, nice: int = 19, 
             else:
                 pid = subprocess.Popen([sys.executable, "-m", "digits", *argv], stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(active, own),
-                                       env={**os.environ, INHERITED_LOCK: "1"}, cwd=Path(__file__).resolve().parents[1]).pid
+                                       env={**os.environ, INHERITED_LOCK: "1"},
+                                       cwd=Path(__file__).resolve().parents[1]).pid
         write_json(run_dir / PROCESS, process_record(pid))
         return run_dir
     except OSError as e:  # a full disk: take back the half-made folder, nothing else

@@ -1,4 +1,5 @@
-"""Losses written out by hand, as in the tutorial "Dataloading…" this project started from; tests check them against torch."""
+"""Losses written out by hand, as in the tutorial "Dataloading…" this project started from;
+tests check them against torch."""
 
 from __future__ import annotations
 

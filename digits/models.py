@@ -63,7 +63,8 @@ class LeNet5(nn.Module):
     def stages(self) -> list[Stage]:
         """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
         return [
-            Stage("input", "28×28 padded to 32×32", partial(F.pad, pad=(2, 2, 2, 2), value=self.BACKGROUND)),  # (N, 1, 32, 32)
+            Stage("input", "28×28 padded to 32×32",
+                  partial(F.pad, pad=(2, 2, 2, 2), value=self.BACKGROUND)),  # (N, 1, 32, 32)
             Stage("C1", "conv 6 @ 5×5", self.c1),                            # (N, 6, 28, 28)
             Stage("C1", "tanh", torch.tanh),
             Stage("S2", "average pool 2×2 stride 2", partial(F.avg_pool2d, kernel_size=2)),  # (N, 6, 14, 14)
@@ -143,7 +144,8 @@ class Registered(NamedTuple):
 # name → its class and words. Adding a model is one class and one line here.
 MODELS: dict[str, Registered] = {
     "lenet5": Registered(LeNet5, "LeNet-5", "LeNet-5 (1998): tanh convolutions with average pooling, 32×32 input"),
-    "cnn": Registered(SmallCNN, "Small CNN", "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
+    "cnn": Registered(SmallCNN, "Small CNN",
+                      "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
 }
 
 

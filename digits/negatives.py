@@ -109,7 +109,8 @@ def worn(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     side = int(rng.integers(16, 49))
     small = np.asarray(Image.fromarray(ink).resize((side, side), Image.BILINEAR), np.float32) / 255
     small *= rng.uniform(0.4, 1.0, small.shape)                         # uneven pressure
-    small += (rng.random(small.shape) < rng.uniform(0, 0.06)) * (small > 0.05) * rng.uniform(0.3, 1.0)  # blots at the edges
+    # blots at the edges
+    small += (rng.random(small.shape) < rng.uniform(0, 0.06)) * (small > 0.05) * rng.uniform(0.3, 1.0)
     small = np.clip(small + rng.normal(0, rng.uniform(0, 0.05), small.shape), 0, 1)  # paper grain
     resample = Image.NEAREST if rng.random() < 0.5 else Image.BILINEAR
     return np.asarray(Image.fromarray((small * 255).astype(np.uint8)).resize(ink.shape[::-1], resample))

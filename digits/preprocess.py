@@ -220,7 +220,8 @@ def to_mnist(image) -> np.ndarray | None:
 
 
 def inputs_of(drawings) -> torch.Tensor:
-    """float32 (N, 28, 28) in [0, 1]: what to_mnist makes of each drawing's canvas (`.image`), the empty ones left out."""
+    """float32 (N, 28, 28) in [0, 1]: what to_mnist makes of each drawing's canvas (`.image`),
+    the empty ones left out."""
     xs = [x for x in (to_mnist(d.image) for d in drawings) if x is not None]
     return torch.from_numpy(np.stack(xs))
 

@@ -35,7 +35,8 @@ READ_BATCH = 250       # inputs read at once by read_inputs (× 9 views through 
 class Prediction:
     """classify's answer for one drawing."""
     digit: int | None      # the digit read (the argmax, even when not_digit); None: there was no ink to read
-    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None): softmax(mean logits / the model's temperature)
+    probs: np.ndarray      # (10,), sums to 1 (uniform when digit is None):
+                           # softmax(mean logits / the model's temperature)
     input: np.ndarray      # (28, 28) float32 in [0, 1]: exactly what the network saw (its unmoved view)
     not_digit: bool = False  # the checkpoint's not-a-digit detector (digits.detector) says this is not a digit;
                              # `digit` is then what the network would have guessed. Always False without a detector.
@@ -95,7 +96,8 @@ def read_inputs(model: nn.Module, inputs: torch.Tensor) -> Answers:
     to_mnist makes (MNIST's own images are), READ_BATCH at a time: each input's logits averaged over its VIEWS,
     divided by the model's temperature, softmax; not_digit from the detector on the unmoved view, VIEWS[0]."""
     detector = getattr(model, "detector", None)
-    probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]  # no inputs: no answers
+    # no inputs: no answers
+    probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]
     with torch.inference_mode(), eval_mode(model):
         for chunk in inputs.split(READ_BATCH):
             n = len(chunk)

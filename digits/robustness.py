@@ -81,7 +81,8 @@ def _moved(x: np.ndarray, cells: list[Cell]) -> torch.Tensor:
 def _readings(probs: torch.Tensor, inputs: torch.Tensor, shape: tuple[int, int]) -> Readings:
     confidence, digit = probs.max(dim=1)
     blank = inputs.flatten(1).amax(1) == 0
-    return Readings(torch.where(blank, -1, digit).view(shape).numpy(), torch.where(blank, 0.0, confidence).view(shape).numpy(),
+    return Readings(torch.where(blank, -1, digit).view(shape).numpy(),
+                    torch.where(blank, 0.0, confidence).view(shape).numpy(),
                     inputs.view(*shape, 28, 28).numpy())
 
 
@@ -98,9 +99,11 @@ def robustness(model: nn.Module, drawing, shifts=SHIFTS, angles=ANGLES, scales=S
     moved = _moved(x, cells)
     centred = [to_mnist(m.numpy()) for m in moved]
     centred = torch.stack([torch.from_numpy(c) if c is not None else torch.zeros(28, 28) for c in centred])
-    plain = F.interpolate(moved[:, None], size=(28, 28), mode="bilinear", antialias=True, align_corners=False)[:, 0].clamp_(0, 1)
+    plain = F.interpolate(moved[:, None], size=(28, 28), mode="bilinear", antialias=True,
+                          align_corners=False)[:, 0].clamp_(0, 1)
     both = torch.cat([centred, plain])
-    probs = read_inputs(model, standardize(both[:, None]).to(model_device(model))).probs.float()  # as classify reads each
+    # as classify reads each
+    probs = read_inputs(model, standardize(both[:, None]).to(model_device(model))).probs.float()
     n = len(cells)
     result = {}
     for name, (rows, columns, group) in sweeps.items():

@@ -1,8 +1,8 @@
 """The room's drawings as training and evaluation data: the split rule, oversampling, a record.
 
 A drawing's part follows from its pixels alone: held out (only ever measured, the honest figure), validation
-(with MNIST's validation split, chooses a run's best checkpoint) or train. It comes through a fixed salted hash: the same
-drawing is in the same part in every run, whatever else is stored, whatever the run's seed. So a chain of
+(with MNIST's validation split, chooses a run's best checkpoint) or train. It comes through a fixed salted hash: the
+same drawing is in the same part in every run, whatever else is stored, whatever the run's seed. So a chain of
 fine-tunes (a checkpoint trained on the room, fine-tuned again later) is never evaluated on a drawing
 that any run before it trained on, and two identical drawings never sit on both sides. The store keeps
 the drawings (digits.drawings); here they become `Split`s like MNIST's.
@@ -66,7 +66,9 @@ class Room:
     def of(cls, drawings) -> "Room":
         split = as_split(drawings)
         parts = np.array([part(x) for x in split.images.numpy()], dtype=object)
-        pick = lambda name: torch.from_numpy(parts == name) if len(parts) else torch.zeros(0, dtype=torch.bool)
+        def pick(name):
+            return torch.from_numpy(parts == name) if len(parts) else torch.zeros(0, dtype=torch.bool)
+
         return cls(*(Split(split.images[pick(p)], split.labels[pick(p)]) for p in ("train", "val", "held_out")))
 
     def record(self) -> dict:

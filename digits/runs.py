@@ -20,7 +20,8 @@ from pathlib import Path
 from .events import FINAL_KINDS, Event, from_dict
 from .process import hold_lock, lock_held, process_record
 
-EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = "events.jsonl", "config.json", "process.json", "best.pt", "train.log", "lock"
+EVENTS, CONFIG, PROCESS, CHECKPOINT, LOG, LOCK = ("events.jsonl", "config.json", "process.json", "best.pt", "train.log",
+                                                  "lock")
 SNAPSHOTS = "snapshots"  # a folder
 NAME, STARTING = "name.txt", "starting.txt"
 MAX_NAME = 60                  # characters of a run's given name

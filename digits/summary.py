@@ -121,7 +121,8 @@ def summarize(events: list[Event]) -> RunSummary:
             s.room_train, s.room_held_out = e.room_train, e.room_held_out
             s.val_size, s.test_size = e.val_size, e.test_size
         elif e.kind == "baseline":
-            s.before = {k: v for k, v in (("val", e.val_acc), ("test", e.test_acc), ("room", e.room_acc)) if v is not None}
+            s.before = {k: v for k, v in (("val", e.val_acc), ("test", e.test_acc), ("room", e.room_acc))
+                        if v is not None}
         elif e.kind in ("paused", "resumed"):
             s.paused = e.kind == "paused"
         elif e.kind == "evaluation":

@@ -32,9 +32,10 @@ def _base(model: str = "cnn") -> dict:
 
 
 def _detector(size: int = 280, hidden: int = 32) -> dict:
-    """A not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS) for a head on `size` features (the CNN has 280)."""
-    return {"mean": torch.zeros(size), "std": torch.ones(size), "w1": torch.zeros(hidden, size), "b1": torch.zeros(hidden),
-            "w2": torch.zeros(hidden), "b2": torch.tensor(0.0)}
+    """A not-a-digit detector's tensors (digits.detector.DETECTOR_FIELDS) for a head on `size` features
+    (the CNN has 280)."""
+    return {"mean": torch.zeros(size), "std": torch.ones(size), "w1": torch.zeros(hidden, size),
+            "b1": torch.zeros(hidden), "w2": torch.zeros(hidden), "b2": torch.tensor(0.0)}
 
 
 def _with_detector(tensors: dict, threshold: float = 0.0) -> dict:
@@ -105,7 +106,8 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     b = _base
     nan = b()
-    nan["state_dict"] = {k: v.clone().fill_(float("nan")) if i == 0 else v for i, (k, v) in enumerate(nan["state_dict"].items())}
+    nan["state_dict"] = {k: v.clone().fill_(float("nan")) if i == 0 else v
+                         for i, (k, v) in enumerate(nan["state_dict"].items())}
     inf = b()
     inf["state_dict"] = {k: v.clone().fill_(float("inf")) for k, v in inf["state_dict"].items()}
     made = {
@@ -115,7 +117,8 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
         "deep-metrics": _deep_pickle(folder / "deep-metrics.pt", b(), "metrics", 50_000),
         "doubling-config": _save(folder / "doubling-config.pt", {**b(), "config": {"epochs": 1, "model": "cnn",
                                                                                    "x": _doubling(40)}}),
-        "doubling-config-value": _save(folder / "doubling-config-value.pt", {**b(), "config": {"epochs": _doubling(40)}}),
+        "doubling-config-value": _save(folder / "doubling-config-value.pt",
+                                       {**b(), "config": {"epochs": _doubling(40)}}),
         "markdown-error": _save(folder / "markdown-error.pt", {**b(), "error": f"![x]({LEAK}) [click]({LEAK})"}),
         "markdown-model": _save(folder / "markdown-model.pt", {**b(), "model": f"![x]({LEAK})"}),
         "markdown-command": _save(folder / "markdown-command.pt", {**b(), "command": f"![x]({LEAK})"}),
@@ -125,7 +128,8 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
         "model-dict": _save(folder / "model-dict.pt", {**b(), "model": {"a": 1}}),
         "model-args": _save(folder / "model-args.pt", {**b(), "model_args": {"evil": 1}}),
         "state-dict-list": _save(folder / "state-dict-list.pt", {**b(), "state_dict": [1, 2]}),
-        "int-weights": _save(folder / "int-weights.pt", {**b(), "state_dict": {k: v.long() for k, v in b()["state_dict"].items()}}),
+        "int-weights": _save(folder / "int-weights.pt",
+                             {**b(), "state_dict": {k: v.long() for k, v in b()["state_dict"].items()}}),
         "config-list": _save(folder / "config-list.pt", {**b(), "config": ["epochs", 1]}),
         "config-bad-value": _save(folder / "config-bad-value.pt", {**b(), "config": {"lr": "fast"}}),
         "huge-created": _save(folder / "huge-created.pt", {**b(), "created": "x" * 1_000_000}),
@@ -135,15 +139,19 @@ def hostile_checkpoints(folder: Path) -> dict[str, Path]:
         "temperature-negative": _save(folder / "temperature-negative.pt", {**b(), "metrics": {"temperature": -1.0}}),
         "temperature-huge": _save(folder / "temperature-huge.pt", {**b(), "metrics": {"temperature": 1e30}}),
         "temperature-text": _save(folder / "temperature-text.pt", {**b(), "metrics": {"temperature": "2"}}),
-        # the not-a-digit detector (digits.detector): its tensors must fit the model, be finite and few, and come with a threshold
+        # the not-a-digit detector (digits.detector): its tensors must fit the model, be finite and few, and come with a
+        # threshold
         "detector-no-threshold": _save(folder / "detector-no-threshold.pt", {**b(), "detector": _detector()}),
-        "detector-wrong-shape": _save(folder / "detector-wrong-shape.pt", {**b(), **_with_detector(_detector(size=84))}),
-        "detector-nan": _save(folder / "detector-nan.pt", {**b(), **_with_detector({**_detector(), "w2": torch.full((32,), float("nan"))})}),
+        "detector-wrong-shape": _save(folder / "detector-wrong-shape.pt",
+                                      {**b(), **_with_detector(_detector(size=84))}),
+        "detector-nan": _save(folder / "detector-nan.pt",
+                              {**b(), **_with_detector({**_detector(), "w2": torch.full((32,), float("nan"))})}),
         "detector-text": _save(folder / "detector-text.pt", {**b(), **_with_detector({**_detector(), "b2": "0"})}),
         "detector-huge": _save(folder / "detector-huge.pt", {**b(), **_with_detector(_detector(hidden=2000))}),
         "detector-threshold-nan": _save(folder / "detector-threshold-nan.pt",
                                         {**b(), **_with_detector(_detector(), float("nan"))}),
-        "huge-calibration-command": _save(folder / "huge-calibration-command.pt", {**b(), "calibration_command": "x" * 100_000}),
+        "huge-calibration-command": _save(folder / "huge-calibration-command.pt",
+                                          {**b(), "calibration_command": "x" * 100_000}),
         "zip-bomb": _zip_bomb(folder / "zip-bomb.pt", 256),
         "many-entries": _many_entries(folder / "many-entries.pt", 5000),
         "not-a-zip": folder / "not-a-zip.pt",
@@ -185,11 +193,13 @@ def hostile_runs(root: Path, live_pid: int | None = None, long_line_mb: int = 8)
         "20261101-000004-wrong-types": _run(root, "20261101-000004-wrong-types", good + [
             b'{"kind": "step", "elapsed": "x", "epoch": 1, "iteration": 1, "loss": 1, "lr": 1, "samples_per_s": 1}\n',
             b'{"kind": "started", "elapsed": 0, "model": "cnn", "parameters": 1, "device": "cpu", "device_name": "x", '
-            b'"train_size": 1, "val_size": 1, "test_size": 1, "iterations_per_epoch": 1, "total_iterations": 1, "config": [1]}\n',
+            b'"train_size": 1, "val_size": 1, "test_size": 1, "iterations_per_epoch": 1, "total_iterations": 1, '
+            b'"config": [1]}\n',
             b'{"kind": ["evaluation"]}\n', b'null\n', b'"text"\n']),
         "20261101-000005-markdown-message": _run(root, "20261101-000005-markdown-message",
                                                  good + [json.dumps(failed).encode() + b"\n"]),
-        "20261101-000006-long-line": _run(root, "20261101-000006-long-line", good + [b"{" + b"x" * (long_line_mb << 20)]),
+        "20261101-000006-long-line": _run(root, "20261101-000006-long-line",
+                                          good + [b"{" + b"x" * (long_line_mb << 20)]),
         "20261101-000007-pid-string": _run(root, "20261101-000007-pid-string", good, b'{"pid": "1234"}'),
         "20261101-000008-pid-float": _run(root, "20261101-000008-pid-float", good, b'{"pid": 1.5}'),
         "20261101-000009-pid-null": _run(root, "20261101-000009-pid-null", good, b'{"pid": null}'),
@@ -197,9 +207,11 @@ def hostile_runs(root: Path, live_pid: int | None = None, long_line_mb: int = 8)
         "20261101-000011-pid-zero": _run(root, "20261101-000011-pid-zero", good, b'{"pid": 0}'),
         "20261101-000012-pid-minus-one": _run(root, "20261101-000012-pid-minus-one", good, b'{"pid": -1}'),
         "20261101-000013-process-garbage": _run(root, "20261101-000013-process-garbage", good, b"\x00\xff" * 10),
-        "20261101-000014-finished-then-junk": _run(root, "20261101-000014-finished-then-junk", good + [finished, b"5\n"]),
+        "20261101-000014-finished-then-junk": _run(root, "20261101-000014-finished-then-junk",
+                                                   good + [finished, b"5\n"]),
         "20261101-000015-config-garbage": _run(root, "20261101-000015-config-garbage", good),
-        "20261101-000016-[x](http:--127.0.0.1:9-leak)": _run(root, "20261101-000016-[x](http:--127.0.0.1:9-leak)", good),
+        "20261101-000016-[x](http:--127.0.0.1:9-leak)": _run(root, "20261101-000016-[x](http:--127.0.0.1:9-leak)",
+                                                             good),
     }
     (made["20261101-000015-config-garbage"] / "config.json").write_bytes(b"[1, 2")
     # Snapshots (the Inside page's slider): a link out of the folder, junk, a folder, then one good file.
@@ -219,4 +231,5 @@ def hostile_runs(root: Path, live_pid: int | None = None, long_line_mb: int = 8)
 
 def valid_checkpoint(path: Path, model: str = "cnn") -> Path:
     torch.manual_seed(0)
-    return save_checkpoint(path, model, build_model(model), config={"model": model, "epochs": 1}, metrics={"test_acc": 0.5})
+    return save_checkpoint(path, model, build_model(model), config={"model": model, "epochs": 1},
+                           metrics={"test_acc": 0.5})

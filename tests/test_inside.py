@@ -48,13 +48,15 @@ MODELS = pytest.mark.parametrize("name, trained", [("lenet5", True), ("lenet5", 
 # ---- a forward pass by hand ------------------------------------------------------------------------
 
 def by_hand(model, x: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """{layer: (the value its weights or pooling compute, the layer's output)} in float64, for standardised x (N, 1, 28, 28)."""
+    """{layer: (the value its weights or pooling compute, the layer's output)} in float64, for standardised x
+    (N, 1, 28, 28)."""
     w = {k: v.detach().double() for k, v in model.state_dict().items()}
     x, out = x.double(), {}
     if isinstance(model, LeNet5):
         x = F.pad(x, (2, 2, 2, 2), value=-MEAN / STD)  # the 32×32 of the paper, background around the digit
         out["input"] = (x, x)
-        for layer, conv, pool in [("C1", "c1", None), ("S2", None, 2), ("C3", "c3", None), ("S4", None, 2), ("C5", "c5", None)]:
+        for layer, conv, pool in [("C1", "c1", None), ("S2", None, 2), ("C3", "c3", None), ("S4", None, 2),
+                                  ("C5", "c5", None)]:
             z = F.conv2d(x, w[f"{conv}.weight"], w[f"{conv}.bias"]) if conv else F.avg_pool2d(x, pool)
             x = torch.tanh(z)
             out[layer] = (z, x)
@@ -200,7 +202,8 @@ def test_explain_number_lands_on_the_recorded_activation(shipped, image, name, t
             c = explain_number(model, image, layer, position)
             assert (c.layer, c.position) == (layer, position)
             assert c.value == pytest.approx(float(values[layer][position]), abs=1e-5), (layer, position)
-            assert c.pre_activation == pytest.approx(float(reference[layer][0][0][position]), abs=1e-5), (layer, position)
+            assert c.pre_activation == pytest.approx(float(reference[layer][0][0][position]),
+                                                     abs=1e-5), (layer, position)
             # The arithmetic shown adds up, and reads the layer before and the layer's own weights.
             source = source_values(t, c.source)
             if c.patch_origin is None:  # a fully connected layer: the source's units, flattened
@@ -208,7 +211,8 @@ def test_explain_number_lands_on_the_recorded_activation(shipped, image, name, t
             else:
                 top, left = c.patch_origin
                 k = c.inputs.shape[-1]
-                maps = slice(None) if c.weights is not None else position[0]  # a convolution reads every map, pooling its own
+                # a convolution reads every map, pooling its own
+                maps = slice(None) if c.weights is not None else position[0]
                 np.testing.assert_allclose(c.inputs, source[maps, top:top + k, left:left + k], atol=1e-6)
             if c.weights is not None:
                 np.testing.assert_allclose(c.products, c.inputs * c.weights, rtol=1e-6, atol=1e-7)
@@ -216,7 +220,8 @@ def test_explain_number_lands_on_the_recorded_activation(shipped, image, name, t
                 assert c.reduce == "sum + bias"
             else:
                 assert c.reduce == ("mean" if name == "lenet5" else "max") and c.bias == 0.0
-                assert c.pre_activation == pytest.approx(float(c.inputs.mean() if c.reduce == "mean" else c.inputs.max()), abs=1e-6)
+                assert c.pre_activation == pytest.approx(float(c.inputs.mean() if c.reduce == "mean"
+                                                               else c.inputs.max()), abs=1e-6)
             function = {"tanh": np.tanh, "ReLU": lambda z: max(z, 0.0), None: lambda z: z}[c.function]
             assert c.value == pytest.approx(function(c.pre_activation), abs=1e-9)
 
@@ -237,7 +242,8 @@ def test_explain_number_reads_the_right_weights(shipped, image):
 # The pixels of the 28×28 input that (row, col) of each layer depends on, worked out by hand from the
 # tables: LeNet-5's C1 reads a 5×5 patch of the 32×32 padding, which starts 2 px above and left of the image.
 FIELDS = {
-    "lenet5": {"C1": lambda r, c: (r - 2, c - 2, r + 3, c + 3), "S2": lambda r, c: (2 * r - 2, 2 * c - 2, 2 * r + 4, 2 * c + 4),
+    "lenet5": {"C1": lambda r, c: (r - 2, c - 2, r + 3, c + 3),
+               "S2": lambda r, c: (2 * r - 2, 2 * c - 2, 2 * r + 4, 2 * c + 4),
                "C3": lambda r, c: (2 * r - 2, 2 * c - 2, 2 * r + 12, 2 * c + 12),
                "S4": lambda r, c: (4 * r - 2, 4 * c - 2, 4 * r + 14, 4 * c + 14), "C5": lambda r, c: (-2, -2, 30, 30)},
     "cnn": {"Conv2d-1": lambda r, c: (r, c, r + 3, c + 3), "Pool-1": lambda r, c: (2 * r, 2 * c, 2 * r + 4, 2 * c + 4),
@@ -266,7 +272,8 @@ def test_the_receptive_field_is_the_pixels_that_matter(shipped, image, name, tra
     rng = np.random.default_rng(2)
     for layer, expected in FIELDS[name].items():
         maps, h, w = before[layer][0].shape[1:]
-        for position in [(0, 0, 0), (maps - 1, h - 1, w - 1)] + [tuple(int(rng.integers(n)) for n in (maps, h, w)) for _ in range(3)]:
+        for position in [(0, 0, 0), (maps - 1, h - 1, w - 1)] + [tuple(int(rng.integers(n)) for n in (maps, h, w))
+                                                                 for _ in range(3)]:
             field = explain_number(model, image, layer, position).field
             assert field == expected(*position[1:]), (layer, position)
             top, left, bottom, right = field
@@ -402,7 +409,8 @@ def test_robustness_reads_the_unchanged_drawing_as_classify_does(shipped, drawin
     model = shipped[name]
     r = robustness(model, drawing)
     p = classify(model, drawing)
-    centre = [(r.shift, (SHIFTS.index(0), SHIFTS.index(0))), (r.rotation, (0, ANGLES.index(0))), (r.scale, (0, SCALES.index(1.0)))]
+    centre = [(r.shift, (SHIFTS.index(0), SHIFTS.index(0))), (r.rotation, (0, ANGLES.index(0))),
+              (r.scale, (0, SCALES.index(1.0)))]
     for sweep, cell in centre:
         assert sweep.centred.digit[cell] == p.digit
         assert sweep.centred.confidence[cell] == pytest.approx(p.probs.max(), abs=1e-5)
@@ -428,7 +436,8 @@ def test_robustness_moves_the_ink_as_pillow_does(shipped):
     cy, cx = [float((x.sum(axis) * np.arange(280)).sum() / x.sum()) for axis in (1, 0)]
     paper = Image.fromarray(x, mode="F")
     centre = (cx + 0.5, cy + 0.5)  # Pillow's coordinates: pixel (0, 0) spans 0..1
-    expected = [(r.shift, (1, 0), np.roll(x, 40, axis=0)), (r.shift, (0, 1), np.roll(x, 40, axis=1))]  # 4 px of 28: 40 of 280
+    # 4 px of 28: 40 of 280
+    expected = [(r.shift, (1, 0), np.roll(x, 40, axis=0)), (r.shift, (0, 1), np.roll(x, 40, axis=1))]
     for j, angle in enumerate(r.rotation.columns):
         expected.append((r.rotation, (0, j), paper.rotate(angle, Image.BILINEAR, center=centre)))  # anticlockwise
     for j, scale in enumerate(r.scale.columns):
@@ -437,9 +446,12 @@ def test_robustness_moves_the_ink_as_pillow_does(shipped):
     for sweep, cell, moved in expected:
         moved = np.array(moved, np.float32)
         assert moved.sum() > 1000, (sweep.name, cell)
-        resized = F.interpolate(torch.from_numpy(moved)[None, None], size=(28, 28), mode="bilinear", antialias=True)[0, 0]
-        np.testing.assert_allclose(sweep.plain.inputs[cell], resized.clamp(0, 1).numpy(), atol=1e-5, err_msg=f"{sweep.name} {cell}")
-        np.testing.assert_allclose(sweep.centred.inputs[cell], to_mnist(moved), atol=1e-4, err_msg=f"{sweep.name} {cell}")
+        resized = F.interpolate(torch.from_numpy(moved)[None, None], size=(28, 28), mode="bilinear",
+                                antialias=True)[0, 0]
+        np.testing.assert_allclose(sweep.plain.inputs[cell], resized.clamp(0, 1).numpy(), atol=1e-5,
+                                   err_msg=f"{sweep.name} {cell}")
+        np.testing.assert_allclose(sweep.centred.inputs[cell], to_mnist(moved), atol=1e-4,
+                                   err_msg=f"{sweep.name} {cell}")
 
 
 def test_robustness_of_a_blank_drawing_is_none(shipped):

@@ -30,4 +30,5 @@ def test_svm_loss_matches_multi_margin_loss_times_classes():
 def test_svm_loss_is_zero_when_margins_are_met():
     logits = torch.tensor([[5.0, 0.0, 3.9]])
     assert multiclass_svm(logits, torch.tensor([0])).item() == 0.0
-    assert abs(multiclass_svm(logits, torch.tensor([2])).item() - (5 - 3.9 + 1)) < 1e-6  # only class 0 violates the margin
+    # only class 0 violates the margin
+    assert abs(multiclass_svm(logits, torch.tensor([2])).item() - (5 - 3.9 + 1)) < 1e-6

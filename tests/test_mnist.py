@@ -32,7 +32,8 @@ def test_mnist_materialises_and_verifies():
     assert verify(ROOT / "data") == []
     splits = load_splits(val_size=18_000, seed=0, root=ROOT / "data")
     assert (len(splits.train), len(splits.val), len(splits.test)) == (42_000, 18_000, 10_000)
-    assert splits.train.images.dtype.is_floating_point is False and splits.test.labels.unique().tolist() == list(range(10))
+    assert (splits.train.images.dtype.is_floating_point is False
+            and splits.test.labels.unique().tolist() == list(range(10)))
 
 
 def test_one_epoch_of_lenet5_trains_evaluates_and_predicts(tmp_path):

@@ -9,7 +9,8 @@ from digits.data import MNIST_MEAN, MNIST_STD
 def layer_table(model):
     """(layer class, output shape without batch, parameters) for each leaf layer, as torchinfo reports it."""
     info = summary(model, input_size=(2, 1, 28, 28), verbose=0, depth=1)
-    return [(l.class_name, tuple(l.output_size[1:]), l.num_params) for l in info.summary_list if l.depth == 1]
+    return [(layer.class_name, tuple(layer.output_size[1:]), layer.num_params)
+            for layer in info.summary_list if layer.depth == 1]
 
 
 def test_lenet5_matches_the_seed_table():

@@ -17,7 +17,8 @@ def nine_view_logits(model, x: np.ndarray) -> torch.Tensor:
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             moved = np.zeros_like(x)
-            moved[max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = x[max(-dy, 0):28 - max(dy, 0), max(-dx, 0):28 - max(dx, 0)]
+            moved[max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)] = x[max(-dy, 0):28 - max(dy, 0),
+                                                                              max(-dx, 0):28 - max(dx, 0)]
             views.append((moved - 0.1307) / 0.3081)
     with torch.no_grad():
         return model.eval()(torch.from_numpy(np.stack(views)).view(9, 1, 28, 28)).double().mean(0, keepdim=True)

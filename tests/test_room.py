@@ -64,7 +64,8 @@ def test_a_run_with_the_room_reports_it_and_its_checkpoint_records_which_drawing
     config = TrainConfig(epochs=2, batch_size=64, drawings=True, eval_every=4)
     events = list(fit(config, tiny_splits, checkpoint=tmp_path / "m.pt", room=room))
     started, final = events[0], events[-1]
-    assert (started.room_train, started.room_val, started.room_held_out) == (len(room.train), len(room.val), len(room.held_out))
+    assert (started.room_train, started.room_val, started.room_held_out) == (len(room.train), len(room.val),
+                                                                             len(room.held_out))
     evaluations = [e for e in events if e.kind == "evaluation"]
     n = len(room.held_out)
     for e in evaluations:  # every evaluation measures the held-out part: a count of right answers out of n

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digits.events import Step
-from digits.events import Finished
+from digits.events import Finished, Step
 from digits.launch import start_run
 from digits.process import lower_priority
 from digits.runs import EVENTS, PROCESS, RunWriter, read_events, run_state
@@ -93,8 +92,8 @@ def test_a_runs_name_is_one_bounded_line_of_text(tmp_path):
 
 def test_pause_and_resume_only_reach_a_live_run(tmp_path):
     from digits.control import pause_requested, pause_run, resume_run
-    from digits.runs import LOCK
     from digits.process import hold_lock
+    from digits.runs import LOCK
 
     assert not pause_run(tmp_path) and not pause_requested(tmp_path)  # no process holds the run: nothing written
     lock = hold_lock(tmp_path / LOCK)

@@ -65,7 +65,8 @@ def test_list_snapshots_takes_only_the_writers_plain_files(tmp_path):
 def test_load_snapshot_goes_through_the_checkpoint_checks(tmp_path):
     torch.manual_seed(3)
     model = build_model("lenet5")
-    path = save_checkpoint(tmp_path / "snapshots" / snapshot_name(40), "lenet5", model, metrics={"val_acc": 0.5, "iteration": 40})
+    path = save_checkpoint(tmp_path / "snapshots" / snapshot_name(40), "lenet5", model,
+                           metrics={"val_acc": 0.5, "iteration": 40})
     (snapshot,) = list_snapshots(tmp_path)
     for way in (snapshot, path, str(path)):
         loaded, meta = load_snapshot(way)

@@ -8,9 +8,9 @@ import torch
 
 from digits import MODELS, TrainConfig, build_model, fit, load_checkpoint
 from digits.calibration import fit_temperature, logits_of, measure
-from digits.models import Registered, SmallCNN
 from digits.evaluate import accuracy
 from digits.events import describe, from_dict
+from digits.models import Registered, SmallCNN
 
 
 def run(config, splits, **kw):
@@ -41,7 +41,8 @@ def test_training_learns_and_keeps_the_best_model(tiny_splits, tmp_path, model):
     # …and it is calibrated as `digits calibrate` would calibrate it: T fitted on the best model's validation logits.
     assert model_back.temperature == pytest.approx(fit_temperature(logits_of(model_back, tiny_splits.val),
                                                                    tiny_splits.val.labels), abs=1e-3)
-    assert meta["metrics"]["test_ece"] == pytest.approx(measure(logits_of(model_back, tiny_splits.test), tiny_splits.test.labels,
+    assert meta["metrics"]["test_ece"] == pytest.approx(measure(logits_of(model_back, tiny_splits.test),
+                                                                tiny_splits.test.labels,
                                                                 model_back.temperature).ece_after, abs=1e-4)
 
 
@@ -55,8 +56,8 @@ def test_epoch_statistics_are_those_of_the_batch_losses(tiny_splits):
 
 
 def test_overfits_a_tiny_batch():
-    from tests.helpers import synthetic_split
     from digits.data import Splits
+    from tests.helpers import synthetic_split
 
     few = synthetic_split(16, 7)
     few = type(few)(torch.randint(0, 256, (16, 28, 28), dtype=torch.uint8), few.labels)  # pure noise
@@ -99,7 +100,8 @@ def test_divergence_fails_plainly_and_keeps_the_best_checkpoint(tiny_splits, tmp
     failed = events[-1]
     assert failed.kind == "failed" and failed.iteration == 21
     assert "diverged" in failed.message and "lower learning rate" in failed.message
-    monkeypatch.setitem(MODELS, "blows-up", Registered(SmallCNN, "Blows up", "test model"))  # load it as the plain network it is
+    # load it as the plain network it is
+    monkeypatch.setitem(MODELS, "blows-up", Registered(SmallCNN, "Blows up", "test model"))
     model, meta = load_checkpoint(failed.checkpoint)
     assert meta["metrics"]["iteration"] == 20
     assert all(torch.isfinite(p).all() for p in model.parameters())
@@ -215,7 +217,10 @@ def test_train_step_with_non_digits_flattens_their_probabilities_and_reports_the
     others = torch.zeros(8, 28, 28, dtype=torch.uint8)
     others[:, 4:24, 12:16] = 255          # a bar…
     others[::2, 12:16, 4:24] = 255        # …and a cross: neither is one of the ten classes
-    peak = lambda: torch.softmax(model.eval()(standardize(others.unsqueeze(1).float() / 255)), 1).max(1).values.mean().item()
+    def peak():
+        return (torch.softmax(model.eval()(standardize(others.unsqueeze(1).float() / 255)), 1)
+                .max(1).values.mean().item())
+
     for _ in range(60):
         model.train()
         loss, logits = train_step(model, opt, images, labels)
