@@ -40,10 +40,15 @@ def test_a_training_process_in_its_own_session_gets_only_left_over_cpu():
         child.wait()
 
 
-def test_lower_priority_of_a_process_that_is_gone_does_not_raise():
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    lower_priority(child.pid, 19)
+def test_lower_priority_makes_a_live_process_nicest_and_passes_over_one_that_is_gone():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        lower_priority(child.pid, 19)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == 19
+    finally:
+        child.kill()
+        child.wait()
+    lower_priority(child.pid, 19)  # gone by now: best effort, no exception
 
 
 def test_start_run_where_the_runs_folder_cannot_be_made_says_so_and_starts_nothing(tmp_path):

@@ -102,7 +102,8 @@ def test_the_settings_listed_are_those_that_applied_to_the_run(app):
     from digits import TrainConfig, build_model, save_checkpoint
 
     config = TrainConfig(optimizer="adam").to_dict()
-    save_checkpoint(resources.CHECKPOINTS / "cnn.pt", "cnn", build_model("cnn"), config=config, metrics={"test_acc": 0.1})
+    save_checkpoint(resources.CHECKPOINTS / "cnn.pt", "cnn", build_model("cnn"), config=config,
+                    metrics={"test_acc": 0.1})
     at = open_page(app, "model")
     listed = list(at.dataframe[1].value.iloc[:, 0])
     assert "Optimizer" in listed and not any(n.startswith(("Momentum", "Room's share")) for n in listed), listed
