@@ -138,13 +138,15 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
 
 
 @_guarded
-def relabel(db: sqlite3.Connection, drawing_id: int, label: int) -> None:
-    db.execute("UPDATE drawings SET label = ? WHERE id = ?", (label_of(label), int(drawing_id)))
+def relabel(db: sqlite3.Connection, drawing_id: int, label: int) -> bool:
+    """Give a drawing another label; False when it is gone (someone else deleted it meanwhile)."""
+    return db.execute("UPDATE drawings SET label = ? WHERE id = ?", (label_of(label), int(drawing_id))).rowcount == 1
 
 
 @_guarded
-def delete(db: sqlite3.Connection, drawing_id: int) -> None:
-    db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
+def delete(db: sqlite3.Connection, drawing_id: int) -> bool:
+    """Delete a drawing; False when it was gone already."""
+    return db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),)).rowcount == 1
 
 
 @_guarded
@@ -195,7 +197,9 @@ def export_csv(db: sqlite3.Connection) -> str:
     """Every drawing's row but its images, as CSV: id, created (ISO 8601, UTC), session, label (-1: not a
     digit), model, predicted, confidence."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    # Every cell quoted: a spreadsheet also starts a row at a bare CR, which the csv module quotes only when it is
+    # the line terminator; unquoted, "\r=1" in a model's name became a row starting with a live formula.
+    w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writerow(CSV_COLUMNS)
     for i, created, session, label, model, predicted, confidence in db.execute(
             "SELECT id, created, session, label, model, predicted, confidence FROM drawings ORDER BY id"):

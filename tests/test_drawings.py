@@ -242,6 +242,25 @@ def test_the_canvases_leave_as_a_zip_of_their_pngs_and_the_rows_as_csv(db):
     assert (rows[0]["predicted"], rows[0]["confidence"], rows[1]["predicted"]) == ("1", "0.6100", "")
 
 
+@pytest.mark.parametrize("name", ["\r=1", "a\r=1", "x\n=cmd|' /C calc'!A0", "\r\n@SUM(1)", "-2+3", "\t=1"])
+def test_a_line_break_in_a_csv_cell_never_starts_a_row_with_a_formula(db, name):
+    """A spreadsheet starts a new row at a bare CR as well as at LF: every cell with one is quoted, so the text
+    after it stays in its cell; a cell that starts like a formula keeps its apostrophe."""
+    import csv
+
+    store.add(db, image(1), 7, "s1", model=name)
+    text = store.export_csv(db)
+    assert '"' + store.csv_cell(name).replace('"', '""') + '"' in text  # quoted: its line breaks stay in the cell
+    (row,) = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert row["model"] == store.csv_cell(name) and row["label"] == "7"
+
+
+def test_a_change_to_a_drawing_that_is_gone_says_so(db):
+    i = store.add(db, image(1), 7, "s1")
+    assert store.relabel(db, i, 3) and store.delete(db, i)
+    assert not store.relabel(db, i, 4) and not store.delete(db, i)  # someone else deleted it meanwhile
+
+
 def test_the_npz_export_writes_to_a_file_in_memory_too(db):
     store.add(db, image(5), 2, "s")
     buf = io.BytesIO()

@@ -48,23 +48,30 @@ def edit(page: list, key: str) -> None:
         many = f"{len(picked)} drawing{'s' if len(picked) != 1 else ''}"
 
         def relabel(db):
-            for i in picked:
-                drawings.relabel(db, i, new)
+            done = sum(drawings.relabel(db, i, new) for i in picked)
             st.session_state.pop(key, None)  # done: nothing picked any more
-            return f"Relabelled {many} as {pictures.label_word(new)}."
+            return f"Relabelled {count(done)} as {pictures.label_word(new)}." + gone(len(picked) - done)
 
         def delete(db):
-            for i in picked:
-                drawings.delete(db, i)
+            done = sum(drawings.delete(db, i) for i in picked)
             st.session_state.pop(key, None)
             st.session_state.pop("room_sure", None)
-            return f"Deleted {many}."
+            return f"Deleted {count(done)}." + gone(len(picked) - done)
 
         c2.button("Relabel", disabled=not picked, on_click=write, args=(relabel,), key="room_relabel", width="stretch")
         sure = st.checkbox(f"Yes, delete {many} for good (an export first keeps a copy)", key="room_sure",
                            disabled=not picked)
         c3.button(":material/delete: Delete", disabled=not (picked and sure), on_click=write, args=(delete,),
                   key="room_delete", width="stretch")
+
+
+def count(n: int) -> str:
+    return f"{n} drawing{'s' if n != 1 else ''}"
+
+
+def gone(n: int) -> str:
+    """What a change could not do: drawings someone else deleted since this page was drawn."""
+    return f" {count(n)} {'was' if n == 1 else 'were'} gone already (deleted by someone else)." if n else ""
 
 
 def _export(export):

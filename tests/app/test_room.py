@@ -113,6 +113,20 @@ def test_the_room_relabels_and_deletes_what_is_picked(room, tmp_path):
     assert at.metric[0].value == "5" and ids[0] not in gallery(at)[0]
 
 
+def test_relabelling_a_drawing_someone_else_deleted_says_it_was_gone(room, tmp_path):
+    from digits import drawings
+
+    at, ids, labels = room
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    pick.set_value([ids[1], ids[2]])
+    at.selectbox(key="room_new_label").set_value(7).run()
+    with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:  # another presenter, before the click
+        drawings.delete(db, ids[2])
+    at.button(key="room_relabel").click().run()
+    said = [shown(s.value) for s in at.success]
+    assert "Relabelled 1 drawing as 7. 1 drawing was gone already (deleted by someone else)." in said, said
+
+
 def test_room_changes_and_imports_are_the_presenters(room, monkeypatch):
     monkeypatch.setenv("DIGITS_PRESENTER_KEY", "room-42")
     at, _, _ = room
