@@ -5,9 +5,11 @@ use. digits.drawings is the store that uses them."""
 
 from __future__ import annotations
 
+import collections
 import io
 import zipfile
 from contextlib import closing
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -85,3 +87,41 @@ def read_npz(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     if len(labels) and (labels.min() < NOT_A_DIGIT or labels.max() > 9):
         raise DrawingsError(f"labels must be digits 0–9 or {NOT_A_DIGIT} (not a digit)")
     return images, labels.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    id: int
+    created: float
+    session: str
+    label: int                # 0–9, or NOT_A_DIGIT
+    pixels: np.ndarray        # (28, 28) uint8
+    model: str | None
+    predicted: int | None
+    confidence: float | None
+
+
+class Drawings(list):
+    """Drawings read from the store, oldest first, and what was left out: `damaged` rows that break the schema's
+    rules (a store written outside the app, without its CHECKs) and `beyond`, older rows past the limit."""
+
+    damaged: int = 0
+    beyond: int = 0
+
+
+def drawing_of_row(row) -> Drawing | None:
+    """A stored row as a Drawing, or None when it breaks the schema's rules."""
+    i, created, session, label, pixels, model, predicted, confidence = row
+    numbers = (isinstance(created, (int, float)) and (confidence is None or isinstance(confidence, (int, float)))
+               and (predicted is None or (isinstance(predicted, int) and 0 <= predicted <= 9)))
+    if not (numbers and isinstance(pixels, bytes) and len(pixels) == 784 and isinstance(label, int)
+            and NOT_A_DIGIT <= label <= 9 and isinstance(session, str) and (model is None or isinstance(model, str))):
+        return None
+    return Drawing(i, created, session, label, np.frombuffer(pixels, np.uint8).reshape(28, 28).copy(), model,
+                   predicted, confidence)
+
+
+def counts_of(rows: list[Drawing]) -> dict[int, int]:
+    """{label: how many} of these drawings, NOT_A_DIGIT included, every label present."""
+    found = collections.Counter(d.label for d in rows)
+    return {label: found[label] for label in range(NOT_A_DIGIT, 10)}

@@ -19,13 +19,26 @@ import os
 import sqlite3
 import time
 import zipfile
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from .drawing_formats import CSV_COLUMNS, NOT_A_DIGIT, DrawingsError, csv_cell, label_of, pixels_of, png_name, read_npz
+# The store's readers take what a drawing is from here too (Drawing, counts_of, read_npz: re-exported).
+from .drawing_formats import (  # noqa: F401
+    CSV_COLUMNS,
+    NOT_A_DIGIT,
+    Drawing,
+    Drawings,
+    DrawingsError,
+    counts_of,
+    csv_cell,
+    drawing_of_row,
+    label_of,
+    pixels_of,
+    png_name,
+    read_npz,
+)
 from .mnist import default_root
 
 MAX_PNG_BYTES = 512 * 1024  # a 280×280 canvas is ~5–20 KB as PNG
@@ -46,18 +59,6 @@ CREATE TABLE IF NOT EXISTS drawings (
 );
 CREATE INDEX IF NOT EXISTS by_session ON drawings (session, created);
 """
-
-
-@dataclass(frozen=True)
-class Drawing:
-    id: int
-    created: float
-    session: str
-    label: int                # 0–9, or NOT_A_DIGIT
-    pixels: np.ndarray        # (28, 28) uint8
-    model: str | None
-    predicted: int | None
-    confidence: float | None
 
 
 def _guarded(fn):
@@ -150,12 +151,22 @@ def delete(db: sqlite3.Connection, drawing_id: int) -> bool:
 
 
 @_guarded
-def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> list[Drawing]:
-    """Every stored drawing, oldest first."""
+def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> Drawings:
+    """The newest `limit` stored drawings that keep the schema's rules, oldest first; the others counted."""
+    out, damaged = [], 0
     rows = db.execute("SELECT id, created, session, label, pixels, model, predicted, confidence FROM drawings "
-                      "ORDER BY id LIMIT ?", (int(limit),)).fetchall()
-    return [Drawing(i, c, s, lab, np.frombuffer(p, np.uint8).reshape(28, 28).copy(), m, pred, conf)
-            for i, c, s, lab, p, m, pred, conf in rows]
+                      "ORDER BY id DESC")
+    for row in rows:
+        if len(out) == limit:
+            break
+        if (d := drawing_of_row(row)) is None:
+            damaged += 1
+        else:
+            out.append(d)
+    (total,) = db.execute("SELECT count(*) FROM drawings").fetchone()
+    found = Drawings(reversed(out))
+    found.damaged, found.beyond = damaged, total - len(out) - damaged
+    return found
 
 
 @_guarded

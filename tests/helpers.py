@@ -84,3 +84,19 @@ def segment_room(per_digit: int, model) -> Room:
     drawn = drawn_digits(per_digit, seed=7, hand="segments")
     pixels = np.stack([(classify(model, d.image).input * 255).round().astype(np.uint8) for d in drawn])
     return Room.of((pixels, np.array([d.digit for d in drawn])))
+
+
+def store_without_checks(path, good_pixels, bad_rows: int = 2):
+    """A drawings store as a tool outside the app could write it: the table without its CHECKs, one good row
+    (label 3) and `bad_rows` that break the rules (1-byte pixels, label 99, a creation time in words)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE drawings (id INTEGER PRIMARY KEY, created REAL, session TEXT, label INTEGER, pixels BLOB, "
+               "png BLOB, model TEXT, predicted INTEGER, confidence REAL)")
+    db.execute("INSERT INTO drawings VALUES (1, 1.0, 's', 3, ?, NULL, 'lenet5.pt', 3, 0.9)", (good_pixels,))
+    bad = [(2, 1.0, "s", 3, b"\x00", None, None, None, None), (3, 1.0, "s", 99, bytes(784), None, None, None, None),
+           (4, "yesterday", "s", 1, bytes(784), None, None, None, None)]
+    db.executemany("INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", bad[:bad_rows])
+    db.commit()
+    db.close()

@@ -3,6 +3,7 @@
 import io
 import multiprocessing
 import threading
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -259,6 +260,35 @@ def test_a_change_to_a_drawing_that_is_gone_says_so(db):
     i = store.add(db, image(1), 7, "s1")
     assert store.relabel(db, i, 3) and store.delete(db, i)
     assert not store.relabel(db, i, 4) and not store.delete(db, i)  # someone else deleted it meanwhile
+
+
+def test_rows_that_break_the_rules_are_skipped_and_counted_everywhere_the_store_is_read(tmp_path):
+    """A store written outside the app, without the table's CHECKs: reading, counting, exporting and the room's
+    split skip what breaks the rules, and say how many."""
+    from digits.room import Room
+    from tests.helpers import store_without_checks
+
+    path = tmp_path / "outside.sqlite"
+    store_without_checks(path, image(1).tobytes(), bad_rows=3)
+    with closing(store.connect(path)) as db:
+        rows = store.drawings(db)
+        assert [d.id for d in rows] == [1] and rows.damaged == 3 and rows.beyond == 0
+        assert store.counts_of(rows)[3] == 1 and sum(store.counts_of(rows).values()) == 1
+        assert store.read_npz(_export(db))[1].tolist() == [3]
+        assert len(Room.of(rows).train) + len(Room.of(rows).val) + len(Room.of(rows).held_out) == 1
+
+
+def _export(db) -> bytes:
+    buf = io.BytesIO()
+    store.export_npz(db, buf)
+    return buf.getvalue()
+
+
+def test_above_the_limit_the_newest_are_read_and_the_older_ones_counted(db):
+    ids = [store.add(db, image(i), i % 10, f"s{i}") for i in range(8)]
+    rows = store.drawings(db, limit=5)
+    assert [d.id for d in rows] == ids[3:] and rows.beyond == 3 and rows.damaged == 0  # newest five, oldest first
+    assert sum(store.counts_of(rows).values()) == 5  # counts from the same rows
 
 
 def test_the_npz_export_writes_to_a_file_in_memory_too(db):

@@ -17,13 +17,22 @@ from webapp.text import plain
 
 
 def read():
-    """(every drawing oldest first, counts per label); a store that cannot be opened ends the page in one line."""
+    """(the drawings oldest first, counts per label of those same rows); what was left out said in one line each;
+    a store that cannot be opened ends the page in one line."""
     try:
         with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
-            return drawings.drawings(db), drawings.counts(db)
+            rows = drawings.drawings(db)
     except drawings.DrawingsError as e:
         st.error(plain(pictures.message(e)))
         st.stop()
+    if rows.damaged:
+        st.warning(f"{rows.damaged:,} damaged drawing{'s' if rows.damaged != 1 else ''} skipped: "
+                   f"{'its row breaks' if rows.damaged == 1 else 'their rows break'} the store's rules (written "
+                   "outside the app?).")
+    if rows.beyond:
+        st.info(f"The newest {len(rows):,} drawings are shown and counted; {rows.beyond:,} older ones are in the "
+                f"store beyond the collection's limit of {drawings.MAX_DRAWINGS:,}.")
+    return rows, drawings.counts_of(rows)
 
 
 def write(action, *args) -> None:

@@ -169,3 +169,13 @@ def test_a_drawings_file_that_is_not_a_store_is_one_line_on_both_pages(app, tmp_
     (error,) = at.error
     assert shown(error.value).startswith("Not kept:") and "cannot be used as the drawings store" in shown(error.value)
 
+
+
+def test_a_store_with_damaged_rows_shows_the_good_ones_and_says_how_many_were_skipped(app, tmp_path):
+    from tests.helpers import store_without_checks
+
+    store_without_checks(tmp_path / "drawings.sqlite", np.full((28, 28), 255, np.uint8).tobytes(), bad_rows=3)
+    at = open_page(app, "room")
+    assert not at.exception and at.metric[0].value == "1"
+    assert [shown(w.value) for w in at.warning] == [
+        "3 damaged drawings skipped: their rows break the store's rules (written outside the app?)."]
