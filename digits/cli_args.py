@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 from pathlib import Path
 
-from .config import RECIPES, TrainConfig
+from .config import RECIPES, TrainConfig, applies
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +41,19 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         kind = {"int": int, "float": float}.get(str(f.type), str)
         choices = list(m["choices"]) if m["choices"] is not None else None
         parser.add_argument(flag, type=kind, default=None, choices=choices, help=f"{m['help']} (default: {f.default})")
+
+
+def train_command(settings: dict) -> str:
+    """The `python -m digits train` command for these settings: the flag of each setting that applies to the run
+    and differs from its default (a run started by the app records `--config its/config.json` instead)."""
+    words = ["python", "-m", "digits", "train"]
+    for f in dataclasses.fields(TrainConfig):
+        value = settings.get(f.name, f.default)
+        if value == f.default or not applies(f.name, settings):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        words += [flag if value else "--no-" + flag[2:]] if f.type in (bool, "bool") else [flag, str(value)]
+    return shlex.join(words)
 
 
 def parser() -> argparse.ArgumentParser:

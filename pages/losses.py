@@ -70,7 +70,9 @@ for column, (dtype, digits) in columns.items():
     hand, torch_ce, svm = (cross_entropy(logits, labels).item(), F.cross_entropy(logits, labels).item(),
                            multiclass_svm(logits, labels).item())
     eps = torch.finfo(dtype).eps
-    step = eps * max(abs(hand), 1e-30)  # one rounding step at this value
+    # One rounding step at the size of the numbers the loss is computed from: log-sum-exp adds and subtracts
+    # the scores, so a loss of 0.007 from scores of 30 carries the rounding of 30, not of 0.007.
+    step = eps * max(abs(hand), logits.abs().max().item(), 1e-30)
     allowed = len(labels) + 10  # a sum of n terms in another order can drift by about n rounding steps
     apart = abs(hand - torch_ce) / step
     values[column] = [significant(hand, digits), significant(torch_ce, digits), f"{abs(hand - torch_ce):.1e}",
@@ -80,7 +82,8 @@ for column, (dtype, digits) in columns.items():
                       significant(svm, digits)]
 table = pd.DataFrame(values, index=["Cross-entropy, written by hand (digits.losses)",
                                     "Cross-entropy, torch.nn.functional.cross_entropy",
-                                    "|hand − PyTorch|", "One rounding step at this value (value × machine ε)",
+                                    "|hand − PyTorch|",
+                                    "One rounding step at the scores' size (the largest |score| or the loss, × ε)",
                                     "Do they agree, up to rounding?",
                                     "Multiclass SVM (hinge), written by hand"])
 st.table(table)
@@ -90,7 +93,8 @@ st.markdown(
     "mistakes hard and keeps pushing the right class's probability towards 1. Written by hand with the "
     "log-sum-exp trick, it is PyTorch's formula with the additions in another order, so the two can differ by "
     "rounding only: a float32 keeps about 7 significant digits (machine ε = 1.2 × 10⁻⁷), a float64 about 16 "
-    "(ε = 2.2 × 10⁻¹⁶). A difference of a few rounding steps at that value means they agree.\n"
+    "(ε = 2.2 × 10⁻¹⁶). A difference of a few rounding steps at the size of the scores it is computed from "
+    "means they agree.\n"
     "- **Multiclass SVM loss** adds, for each wrong class, how far its score comes within a margin of 1 of the "
     "right class's score. Once every wrong class is a margin below, it is exactly 0: it wants a gap, not certainty. "
     "A trained model's is often 0 or nearly; choose the untrained weights to see both losses where learning starts "

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from digits import MODELS, count_parameters
+from digits.cli_args import train_command
 from digits.config import applies, choice_words, fields, label
 from digits.inside import operations
 from digits.reading import VIEWS
@@ -66,13 +67,19 @@ config = meta.get("config", {})
 for f in fields():
     if f.name in config and applies(f.name, config):  # not momentum for Adam, nor the room's share without it
         v = config[f.name]
-        shown[label(f)] = choice_words(f.name, v) if f.metadata["choices"] else str(v)
+        shown[label(f)] = (choice_words(f.name, v) if f.metadata["choices"] else ("yes" if v else "no")
+                           if isinstance(v, bool) else v or "random weights (from scratch)" if f.name == "start_from"
+                           else f"{v:g}" if isinstance(v, float) else str(v))
 # Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.
 st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True,
              width="stretch", height="content")
 if meta.get("command"):
     st.caption("The command that trained it (paths in this project's folders):")
-    st.code(pictures.portable_command(meta["command"]), language="bash", wrap_lines=True)
+    # A run the app started recorded `--config its/config.json --run-dir …`: the settings as flags say more.
+    made = (train_command({**config, "start_from": pictures.portable_path(config["start_from"], "checkpoints")
+                           if config.get("start_from") else ""})
+            if "--config" in meta["command"] and config else pictures.portable_command(meta["command"]))
+    st.code(made, language="bash", wrap_lines=True)
 if meta.get("calibration_command"):
     st.caption("The command that calibrated it:")
     st.code(meta["calibration_command"], language="bash", wrap_lines=True)

@@ -86,18 +86,20 @@ for path in checkpoints:
     n = int((is_digit & held_out).sum() if learned else is_digit.sum())
     room = room_metrics(answers(path), learned) if n else None
     table.append({"Checkpoint": resources.checkpoint_label(path),
-                  "Room's digits": None if room is None else room.accuracy * 100,
+                  "Room's digits": "–" if room is None else f"{room.accuracy:.1%}",
                   "Right": (f"{int(room.confusion.trace()):,} of {n:,}" + (" held out" if learned else "")
                             if room else "–"),
-                  "MNIST test": (loaded[1].get("metrics") or {}).get("test_acc", np.nan) * 100})
+                  "MNIST test": f"{test:.2%}" if (test := (loaded[1].get("metrics") or {}).get("test_acc")) is not None
+                  else "– (not measured yet)"})
 if table:
-    left, right = st.columns([3, 2])
-    left.subheader("How each checkpoint reads the room")
-    left.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
+    # The table across the page (a half-width one cut its columns at 1400 px); the matrix and its chooser below.
+    st.subheader("How each checkpoint reads the room")
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
         "Checkpoint": st.column_config.TextColumn(width="large"),
-        "Room's digits": st.column_config.NumberColumn(format="%.1f%%", width="small"),
+        "Room's digits": st.column_config.TextColumn(width="small"),
         "Right": st.column_config.TextColumn(width="small"),
-        "MNIST test": st.column_config.NumberColumn(format="%.2f%%", width="small")})
+        "MNIST test": st.column_config.TextColumn(width="small")})
+    left, right = st.columns([3, 2])
     left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), read "
                  "as the Draw page reads them, "
                  "next to the accuracy on MNIST's 10,000 test images. A gap is how far the room's hands are from "

@@ -128,6 +128,8 @@ def curves(run_dir: Path, s) -> None:
     with c2:
         st.markdown("**Event log**")
         st.code("\n".join(s.log[-12:]) or "waiting for the first evaluation…", language=None, wrap_lines=True)
+        if len(s.log) > 12:
+            st.caption(f"The last 12 of {len(s.log)} lines.")
 
 
 def compare(chosen: str, labels: dict[str, str]) -> None:

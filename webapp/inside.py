@@ -116,17 +116,17 @@ def one_number(model, image, seen) -> None:
 
 
 def telling_unit(values: np.ndarray, operation: str) -> int:
-    """The flat index of a unit worth working through: one that responds (the middle of a drawing is often
-    blank paper) but is not saturated (tanh(-8.3) = -1.0000 teaches nothing), the strongest at or under the 75th
-    percentile of the responding units' sizes."""
+    """The flat index of a unit worth working through: one that clearly responds (more than a tenth of the
+    layer's largest; the middle of a drawing is often blank paper) but is not saturated (tanh(-8.3) = -1.0000
+    teaches nothing), the one nearest the middle of those responses."""
     size = np.abs(values.reshape(-1))
-    fine = size > 1e-6
+    fine = size > 0.1 * size.max()
     if "tanh" in operation:
         fine &= size < 0.9
     if not fine.any():
         return int(size.argmax())
-    cut = np.quantile(size[fine], 0.75)
-    return int(np.where(fine & (size <= cut), size, -1).argmax())
+    middle = np.median(size[fine])
+    return int(np.where(fine, np.abs(size - middle), np.inf).argmin())
 
 
 def why(model, image, seen) -> None:

@@ -71,9 +71,9 @@ def test_inside_page_steps_through_a_runs_snapshots_and_skips_broken_ones(app, t
 def test_the_worked_example_starts_at_a_unit_that_responds_without_saturating():
     from webapp.inside import telling_unit
 
-    values = np.array([0.0, -1.0, 0.999, 0.3, -0.5, 0.05, 0.0])
-    assert telling_unit(values, "conv 6 @ 5×5, tanh") == 3  # not ±1 (saturated), not 0 (blank paper)
-    assert telling_unit(np.array([0.0, 8.0, 2.0, 1.0, 3.0]), "conv, ReLU") == 4  # ReLU: no saturation, not the extreme
+    values = np.array([0.0, -1.0, 0.999, 0.3, -0.5, 0.05, 0.0, 0.031])
+    assert telling_unit(values, "conv 6 @ 5×5, tanh") in (3, 4)  # not ±1 (saturated), not ~0 (blank paper)
+    assert telling_unit(np.array([0.0, 8.0, 2.0, 1.0, 3.0]), "conv, ReLU") in (2, 4)  # a middle response, not 8
     assert telling_unit(np.zeros(3), "tanh") == 0
 
 

@@ -40,4 +40,5 @@ def test_the_losses_of_your_drawing_with_the_label_you_choose(app):
     expected = -torch.log_softmax(logits, dim=1)[0, 3].item()
     assert float(at.table[0].value["float64"].iloc[0]) == pytest.approx(expected, rel=1e-9)
     assert any("your drawing, labelled **3**" in m.value for m in at.markdown)
-
+    at.number_input(key="loss_label").set_value(guess).run()  # the network's own answer: a tiny loss from big scores
+    assert all(v.startswith("yes: ") for v in at.table[0].value.iloc[4]), at.table[0].value.iloc[4].tolist()

@@ -91,3 +91,16 @@ def test_a_runs_figures_are_one_wrapping_row_with_every_text_escaped():
     row = figures_row([("Device", "CPU", "<img src=x onerror=alert(1)>"), ("Test accuracy", "98.46%", "")])
     assert "flex-wrap:wrap" in row and row.count("class='figure'") == 2
     assert "<img" not in row and "&lt;img" in row
+
+
+def test_a_run_the_app_started_shows_a_command_in_this_projects_folders():
+    from digits.cli_args import train_command
+    from digits.config import TrainConfig
+    from webapp.pictures.model import portable_command, portable_path
+
+    assert portable_path("/tmp/tour/runs/20261204-071534-lenet5/best.pt", "checkpoints") == \
+        "runs/20261204-071534-lenet5/best.pt"
+    assert portable_command("python -m digits train --config /srv/x/runs/1/config.json --run-dir /srv/x/runs/1") == \
+        "python -m digits train --config runs/1/config.json --run-dir runs/1"
+    assert train_command(TrainConfig(epochs=1, augment=True).to_dict()) == "python -m digits train --epochs 1 --augment"
+    assert "--momentum" not in train_command(TrainConfig(optimizer="adam", momentum=0.5).to_dict())  # it did not apply

@@ -144,7 +144,8 @@ def fingerprint(model) -> str:
 # The robustness grid's colours: one meaning each, said in its legend (ROBUST_LEGEND).
 SAME, CHANGED, UNSURE = "#222222", "#d62728", "#9e9e9e"
 ROBUST_LEGEND = ("<span style='font-size:12px;color:#555'>Black: the same answer as the unchanged drawing · "
-                 f"<span style='color:{CHANGED};font-weight:700'>red, framed</span>: a different answer · "
+                 f"<span style='color:{CHANGED};font-weight:700'>red, framed</span>: a different answer, "
+                 "however sure · "
                  f"<span style='color:{UNSURE};font-weight:700'>grey</span>: not sure (under {{low:.0%}}, as the "
                  "Draw page says)</span>")
 

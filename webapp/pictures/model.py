@@ -48,7 +48,18 @@ def reliability_chart(c) -> go.Figure:
 
 
 # Where the CLI's path arguments live in this project: a command shown with these folders runs from its root.
-PATH_FLAGS = {"--checkpoint": "checkpoints", "--run-dir": "runs", "--snapshots": "runs"}
+PATH_FLAGS = {"--checkpoint": "checkpoints", "--run-dir": "runs", "--snapshots": "runs", "--config": "runs",
+              "--start-from": "checkpoints"}
+
+
+def portable_path(value: str, folder: str) -> str:
+    """An absolute path of the machine that ran a command, in this project's folders: from its last `runs` or
+    `checkpoints` folder on (/tmp/x/runs/1/best.pt → runs/1/best.pt), else the file in `folder`."""
+    parts = PurePath(value).parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] in ("runs", "checkpoints"):
+            return "/".join(parts[i:])
+    return f"{folder}/{PurePath(value).name}"
 
 
 def portable_command(command: str) -> str:
@@ -61,5 +72,5 @@ def portable_command(command: str) -> str:
         return command
     for i, (flag, value) in enumerate(zip(words, words[1:])):
         if flag in PATH_FLAGS and PurePath(value).is_absolute():
-            words[i + 1] = f"{PATH_FLAGS[flag]}/{PurePath(value).name}"
+            words[i + 1] = portable_path(value, PATH_FLAGS[flag])
     return shlex.join(words)

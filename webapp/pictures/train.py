@@ -113,4 +113,6 @@ def figures_row(items: list[tuple[str, str, str]]) -> str:
         f"<div style='font-size:13px;color:#666'>{html.escape(label)}</div>"
         f"<div style='font-size:26px;line-height:1.2'>{html.escape(value)}</div></div>"
         for label, value, tip in items)
-    return f"<div class='figures' style='display:flex;flex-wrap:wrap;gap:8px 16px'>{cells}</div>"
+    phone = ("<style>@media (max-width: 640px) { .figures .figure { min-width: 28% !important; }"
+             " .figures .figure div:last-child { font-size: 18px !important; } }</style>")  # three a line, smaller
+    return f"{phone}<div class='figures' style='display:flex;flex-wrap:wrap;gap:8px 16px'>{cells}</div>"
