@@ -198,7 +198,7 @@ def describe(e: Event) -> str | None:
                 + (f"; room (held out) {e.room_acc:.2%}" if e.room_acc is not None else "")
                 + ("  Updated the best model!" if e.best else ""))
     if isinstance(e, EpochEnd):
-        return (f"Epoch {e.epoch}: its batches' loss {e.loss_mean:.4f} ± {e.loss_std:.4f} (mean ± std), "
+        return (f"Epoch {e.epoch}: loss {e.loss_mean:.4f} ± {e.loss_std:.4f} (mean ± std of its batches), "
                 f"validation acc {e.val_acc:.2%}")
     if isinstance(e, Finished):  # and Stopped
         chosen = " (chosen on MNIST's and the room's validation drawings)" if e.room_acc is not None else ""
