@@ -91,7 +91,8 @@ def test_the_snapshot_slider_steps_through_a_run_trained_here(server, browser):
     page.get_by_role("heading", name="How it learned").wait_for(timeout=90_000)
     wait_idle(page)
     page.get_by_role("radio", name="A run's snapshots").click()
-    caption = page.get_by_text(re.compile(r"run 11-23 00:00:00, iteration"))  # the run's name: when it started
+    # the run's name: when it started (markdown-safe text puts a zero-width space after each colon)
+    caption = page.get_by_text(re.compile("run 11-23 00:\u200b?00:\u200b?00, iteration"))
     caption.wait_for(timeout=60_000)
     wait_idle(page)
     assert f"iteration {last} (validation" in caption.inner_text()

@@ -5,6 +5,7 @@ Slow (real MNIST, a real one-epoch fine-tune): `pytest -m slow tests/test_browse
 import json
 import os
 import re
+import time
 from contextlib import closing
 
 import pytest
@@ -53,7 +54,9 @@ def test_the_fine_tune_button_retrains_on_the_room_and_shows_before_and_after(ro
         # exact: the event log's last line ("Finished … ; before → after: …") holds the same words, so a
         # substring match finds two elements once the log is drawn, and strict mode refuses it.
         page.get_by_text("Before → after", exact=True).wait_for(timeout=300_000)
+        time.sleep(2)  # the run's end redraws the whole page once (its selector, the panel): let that land
         wait_idle(page)
+        page.get_by_text("Before → after", exact=True).wait_for(timeout=30_000)
         table = page.locator("[data-testid='stTable']").first
         table.scroll_into_view_if_needed()
         SHOTS.mkdir(parents=True, exist_ok=True)
