@@ -1,3 +1,4 @@
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -5,9 +6,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from digits import drawings
+from digits import drawings, room_answers
 from digits.evaluate import metrics_of
-from digits.reading import answers_of
 from digits.room import part
 from webapp import navigation, resources, room as sections
 from webapp.pictures import predictions as predictions_pictures, room as pictures
@@ -22,19 +22,12 @@ title.title("The room's drawings")
 refresh.button(":material/refresh: Refresh", key="room_refresh", help="Read the drawings again: the room keeps drawing")
 
 
-@st.cache_data(show_spinner="Reading the room's drawings with the checkpoint…", max_entries=64)
-def logits(path: str, size: int, mtime_ns: int, pixels: str, _images: np.ndarray) -> np.ndarray:
-    """A checkpoint's answers for every drawing read as the Draw page read it (digits.classify: nine shifted
-    views), as log-probabilities (N, 10), once per file version and set of pixels (`pixels` hashes `_images`):
-    a relabel changes no prediction, so it costs no pass."""
-    model = resources.load_model(Path(path))[0]
-    return answers_of(model, torch.from_numpy(_images)).probs.clamp_min(1e-300).log().numpy()  # stored 28×28s
-
-
 def answers(path: Path) -> np.ndarray:
-    """The logits of `path` for the drawings read in this run."""
-    st_ = path.stat()
-    return logits(str(path), st_.st_size, st_.st_mtime_ns, key, images)
+    """The (N, 10) log-probabilities of `path` for the drawings read in this run, as the Draw page read them
+    (digits.room_answers: kept in the store per checkpoint file and drawing, so a view reads only new drawings)."""
+    model = resources.load_model(path)[0]
+    with st.spinner("Reading the room's new drawings with the checkpoint…"), closing(drawings.connect()) as db:
+        return room_answers.answers(db, model, room_answers.fingerprint(path), rows)
 
 
 def room_metrics(all_logits: np.ndarray, trained_on_room: bool):
@@ -70,8 +63,6 @@ chart.plotly_chart(pictures.counts_chart(counts), key="room_counts",
                    config={"displaylogo": False, "displayModeBar": False})
 
 # ---------- how each checkpoint reads the room ----------
-images = np.stack([d.pixels for d in rows])
-key = pictures.pixels_key(rows)
 is_digit = labels >= 0
 held_out = np.array([part(d.pixels) == "held_out" for d in rows])
 checkpoints = resources.valid_checkpoints()

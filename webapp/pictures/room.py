@@ -51,14 +51,6 @@ def model_name(path: Path, checkpoints: Path) -> str:
     return path.name if path.parent == checkpoints else f"run {path.parent.name}"
 
 
-def pixels_key(rows: list[Drawing]) -> str:
-    """A hash of the drawings' pixels in order: what a checkpoint's predictions on them depend on."""
-    h = hashlib.sha256()
-    for d in rows:
-        h.update(d.pixels.tobytes())
-    return h.hexdigest()
-
-
 def counts_chart(counts: dict[int, int]) -> go.Figure:
     """Drawings per label, "not a digit" last and grey."""
     labels = list(LABELS)
