@@ -99,14 +99,6 @@ def progress(run_dir: Path, state: str, s) -> None:
 
 def curves(run_dir: Path, s) -> None:
     """The run's numbers and its four views: loss and learning rate, accuracy, epochs, the event log."""
-    # One wrapping row of figures, not five columns: on a phone columns stack one a row and push the charts
-    # below the fold.
-    st.html(pictures.figures_row([
-        ("Architecture", title(s.model), ""),
-        ("Device", choice_words("device", s.device) if s.device else "–", s.device_name),
-        ("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–", ""),
-        ("Loss (smoothed)", f"{s.loss_smooth[-1]:.3g}" if s.loss_smooth else "–", ""),
-        ("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–", "")]))
     c1, c2 = st.columns(2)
     with c1:
         st.plotly_chart(pictures.loss_chart(s), key=f"loss-{run_dir.name}", config=PLOTLY)
@@ -120,6 +112,14 @@ def curves(run_dir: Path, s) -> None:
         st.caption("Train: the share of each batch classified right as it is trained, smoothed — measured while the "
                    "weights still change (and on distorted images with augment), so it lags behind. Validation: "
                    "held-out images the model never trains on, measured at each evaluation.")
+    # The charts first: on a phone they are what fits under the progress bar. Then the figures, one wrapping row
+    # (five columns would stack one a row on a phone).
+    st.html(pictures.figures_row([
+        ("Architecture", title(s.model), ""),
+        ("Device", choice_words("device", s.device) if s.device else "–", s.device_name),
+        ("Best validation", f"{s.best_val_acc:.2%}" if s.best_val_acc is not None else "–", ""),
+        ("Loss (smoothed)", f"{s.loss_smooth[-1]:.3g}" if s.loss_smooth else "–", ""),
+        ("Test accuracy", f"{s.test_acc:.2%}" if s.test_acc is not None else "–", "")]))
     c1, c2 = st.columns(2)
     if s.epoch_x:
         with c1:

@@ -94,3 +94,25 @@ def test_a_run_stopped_before_its_first_validation_warns_and_its_label_ends(serv
     assert page.locator("[data-testid='stAlertContentSuccess']").count() == 0  # not a green success
     assert "● training" not in run_select(page) and "stopped early" in run_select(page)
     page.screenshot(path=str(SHOTS / "tour-stopped-early.png"))
+
+
+def test_on_a_phone_a_live_runs_progress_and_loss_chart_are_in_view_without_scrolling(server, page, browser):
+    url, _ = server
+    start_training(page, url, "3", "200", "phone check")
+    page.locator("[data-testid='stProgress']").wait_for(timeout=120_000)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        small = phone.new_page()
+        small.goto(f"{url}/train")
+        small.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        time.sleep(2)
+        wait_idle(small)
+        progress = small.locator("[data-testid='stProgress']").bounding_box()
+        chart = small.locator(".js-plotly-plot").first.bounding_box()
+        small.screenshot(path=str(SHOTS / "tour-phone-train.png"))
+        assert progress["y"] + progress["height"] <= 844, progress
+        assert chart["y"] >= 0 and chart["y"] + chart["height"] <= 844, chart  # the loss chart, whole
+    finally:
+        phone.close()
+        page.get_by_role("button", name="Stop training").click()
+        page.get_by_text("Stopped").first.wait_for(timeout=60_000)
