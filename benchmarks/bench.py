@@ -1,4 +1,5 @@
-"""Speed of the digits core, measured in one run on one machine. Prints Markdown tables.
+"""Speed of the digits core, measured in one run on one machine. Prints Markdown tables. (About 275 lines: every
+speed figure of docs/speed.md from one program, so that they are taken in one run and compare.)
 
     python benchmarks/bench.py                 # CPU or GPU, whichever "auto" picks
     python benchmarks/bench.py --device cpu --batch-size 256 --iterations 150

@@ -149,18 +149,23 @@ def summarize(events: list[Event]) -> RunSummary:
         if e.kind != "started" and (line := describe(e)):
             s.log.append(line)
     if losses:
-        smooth = ema(losses)
-        stride = max(1, int(np.ceil(len(losses) / MAX_POINTS)))
-        s.loss_x, s.loss_y, s.loss_smooth, s.lr = steps[::stride], losses[::stride], smooth[::stride], lrs[::stride]
-        if None not in accs:  # runs written before batch accuracies were logged have none
-            s.acc_smooth = ema(accs)[::stride]
-        s.samples_per_s = float(np.median(rates[-RATE_STEPS:]))
-        s.pace = _pace(steps, times)
+        _curves(s, steps, losses, accs, lrs, rates, times)
     if validations:
         s.val_seconds = float(np.median(validations))
     if s.paused or s.final:
         s.pace = 0.0
     return s
+
+
+def _curves(s: RunSummary, steps, losses, accs, lrs, rates, times) -> None:
+    """The step events' curves, smoothed and thinned to MAX_POINTS, the throughput and the pace."""
+    smooth = ema(losses)
+    stride = max(1, int(np.ceil(len(losses) / MAX_POINTS)))
+    s.loss_x, s.loss_y, s.loss_smooth, s.lr = steps[::stride], losses[::stride], smooth[::stride], lrs[::stride]
+    if None not in accs:  # runs written before batch accuracies were logged have none
+        s.acc_smooth = ema(accs)[::stride]
+    s.samples_per_s = float(np.median(rates[-RATE_STEPS:]))
+    s.pace = _pace(steps, times)
 
 
 def _pace(iterations: list[int], times: list[float]) -> float:

@@ -3,9 +3,12 @@
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from digits import classify, load_checkpoint
 from digits.data import Splits
+from digits.handdrawn import draw
 from testkit.served import CHROMIUM, ROOT, launch
 from tests.helpers import synthetic_split
 
@@ -56,3 +59,21 @@ def browser():
                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped checkpoints' models, by name (tests of digits.inside, digits.explain, digits.robustness)."""
+    return {name: load_checkpoint(f"checkpoints/{name}.pt")[0] for name in ("lenet5", "cnn")}
+
+
+@pytest.fixture(scope="module")
+def drawing():
+    """A 7 drawn on a 280×280 canvas (digits.handdrawn)."""
+    return draw(7, np.random.default_rng(0)).image
+
+
+@pytest.fixture(scope="module")
+def image(drawing, shipped):
+    """The drawn 7 as the network reads it: (28, 28) in [0, 1]."""
+    return classify(shipped["lenet5"], drawing).input

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
-from digits import classify
+from digits import build_model, classify
 from digits.data import Split
 from digits.detector import Detector
 from digits.handdrawn import drawn_digits
@@ -100,3 +101,28 @@ def store_without_checks(path, good_pixels, bad_rows: int = 2):
     db.executemany("INSERT INTO drawings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", bad[:bad_rows])
     db.commit()
     db.close()
+
+
+# ---- what the tests of digits.inside, digits.explain and digits.robustness share (their fixtures, a drawn 7 and the
+# shipped models, are in tests/conftest.py)
+
+MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, as pytorch/examples normalises
+MODELS = pytest.mark.parametrize("name, trained", [("lenet5", True), ("lenet5", False), ("cnn", True), ("cnn", False)])
+
+
+def untrained(name: str):
+    torch.manual_seed(0)
+    return build_model(name).eval()
+
+
+def model_of(shipped, name: str, trained: bool):
+    return shipped[name] if trained else untrained(name)
+
+
+def standardised(image: np.ndarray) -> torch.Tensor:
+    return ((torch.tensor(image, dtype=torch.float64) - MEAN) / STD).view(1, 1, 28, 28)
+
+
+def logits_of(model, images: list[np.ndarray]) -> torch.Tensor:
+    with torch.no_grad():
+        return model(torch.cat([standardised(i) for i in images]).float()).double()

@@ -102,7 +102,8 @@ def _many_entries(path: Path, n: int) -> Path:
 
 
 def hostile_checkpoints(folder: Path) -> dict[str, Path]:
-    """name → file, each one refused or cleaned by the checkpoint schema."""
+    """name → file, each one refused or cleaned by the checkpoint schema (a list of cases, one line or two each:
+    longer than most functions, as a table is)."""
     folder.mkdir(parents=True, exist_ok=True)
     b = _base
     nan = b()

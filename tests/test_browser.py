@@ -1,4 +1,5 @@
 """End to end: a real `streamlit run app.py` and Debian's Chromium driven by Playwright. Slow: `pytest -m slow`.
+(About 265 lines: each test starts a server and a browser; one file keeps that cost to one module fixture.)
 
 Screenshots of every page land in artifacts/screenshots/ (git-ignored) to be looked at.
 """

@@ -31,6 +31,8 @@ def pill(page, text: str):
 
 
 def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, drawings_file):
+    """Two people, a laptop and a phone, draw and keep at once; the Room page then shows both (one story,
+    told in order: longer than most tests)."""
     url, _ = server
     SHOTS.mkdir(parents=True, exist_ok=True)
     people = []

@@ -1,4 +1,5 @@
-"""The room's drawing store on a real SQLite file: concurrent writers, limits, export and import."""
+"""The room's drawing store on a real SQLite file: concurrent writers, limits, export and import. (About 320
+lines: one store, its many edges; each test a short one.)"""
 
 import io
 import multiprocessing

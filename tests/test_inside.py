@@ -1,49 +1,16 @@
-"""digits.inside, digits.explain and digits.robustness against references written here: a forward pass by
-hand with torch.nn.functional, the models' docstring tables, torch.autograd, and the models themselves."""
+"""digits.inside against references written here: a forward pass by hand with torch.nn.functional, the
+models' docstring tables, and the models themselves. (About 275 lines: the forward pass by hand, the reference,
+is a fifth of it.)"""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from digits import build_model, classify, count_parameters, load_checkpoint, to_mnist
-from digits.explain import gradient_x_input, integrated_gradients, occlusion
-from digits.handdrawn import draw
+from digits import count_parameters
 from digits.inside import INPUT, explain_number, filters, network_input, operations, trace
 from digits.models import LeNet5, SmallCNN
-from digits.robustness import ANGLES, SCALES, SHIFTS, robustness
-
-MEAN, STD = 0.1307, 0.3081  # MNIST's pixel statistics, as pytorch/examples normalises
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return {name: load_checkpoint(f"checkpoints/{name}.pt")[0] for name in ("lenet5", "cnn")}
-
-
-def untrained(name: str):
-    torch.manual_seed(0)
-    return build_model(name).eval()
-
-
-def model_of(shipped, name: str, trained: bool):
-    return shipped[name] if trained else untrained(name)
-
-
-@pytest.fixture(scope="module")
-def drawing():
-    return draw(7, np.random.default_rng(0)).image
-
-
-@pytest.fixture(scope="module")
-def image(drawing, shipped):
-    """A drawn 7 as the network reads it: (28, 28) in [0, 1]."""
-    return classify(shipped["lenet5"], drawing).input
-
-
-MODELS = pytest.mark.parametrize("name, trained", [("lenet5", True), ("lenet5", False), ("cnn", True), ("cnn", False)])
-
+from tests.helpers import MEAN, MODELS, STD, model_of, standardised, untrained
 
 # ---- a forward pass by hand ------------------------------------------------------------------------
 
@@ -81,8 +48,6 @@ def by_hand(model, x: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tenso
     return out
 
 
-def standardised(image: np.ndarray) -> torch.Tensor:
-    return ((torch.tensor(image, dtype=torch.float64) - MEAN) / STD).view(1, 1, 28, 28)
 
 
 def table(cls) -> list[dict[str, str]]:
@@ -309,152 +274,3 @@ def test_explain_number_refuses_bad_layers_and_positions(image, name, layer, pos
 
 # ---- attribution ---------------------------------------------------------------------------------
 
-def logits_of(model, images: list[np.ndarray]) -> torch.Tensor:
-    with torch.no_grad():
-        return model(torch.cat([standardised(i) for i in images]).float()).double()
-
-
-@MODELS
-def test_gradient_x_input_is_the_pixels_times_the_gradient(shipped, image, name, trained):
-    model = model_of(shipped, name, trained)
-    pixels = torch.tensor(image, requires_grad=True)
-    logits = model(((pixels - MEAN) / STD).view(1, 1, 28, 28))[0]
-    for target in (None, 3):
-        digit = int(logits.argmax()) if target is None else target
-        (grad,) = torch.autograd.grad(logits[digit], pixels, retain_graph=True)
-        a = gradient_x_input(model, image, target)
-        assert (a.target, a.gap, a.method) == (digit, None, "gradient × input")
-        assert a.values.shape == (28, 28) and a.values.dtype == np.float32
-        np.testing.assert_allclose(a.values, (grad * pixels).detach().numpy(), atol=1e-6, rtol=1e-5)
-        assert a.logit == pytest.approx(float(logits[digit].detach()), abs=1e-5)
-
-
-@pytest.mark.parametrize("name", ["lenet5", "cnn"])
-def test_integrated_gradients_add_up_to_the_rise_from_a_blank_image(shipped, image, name):
-    blank = np.zeros((28, 28), np.float32)
-    model = untrained(name)
-    a = integrated_gradients(model, image, target=4)
-    logits = logits_of(model, [image, blank])
-    rise = float(logits[0, 4] - logits[1, 4])
-    assert a.target == 4 and a.logit == pytest.approx(float(logits[0, 4]), abs=1e-5)
-    assert a.gap == pytest.approx(float(a.values.astype(np.float64).sum()) - rise, abs=1e-5)
-    if name == "lenet5":  # untrained, all tanh: smooth along the path, 16 Gauss–Legendre steps integrate it exactly
-        assert abs(a.gap) < 1e-5 * abs(rise)
-    # A trained one rises steeply near the blank end (tanh saturates in LeNet-5, ReLUs switch on in
-    # the small CNN): 16 steps leave a gap of up to ~20 % of the rise for LeNet-5 (~2 % for the small
-    # CNN) on drawings like this one, which more steps close.
-    model = shipped[name]
-    logits = logits_of(model, [image, blank])
-    digit = int(logits[0].argmax())
-    rise = float(logits[0, digit] - logits[1, digit])
-    gaps = {}
-    for steps in (16, 128):
-        a = integrated_gradients(model, image, steps=steps)
-        assert a.target == digit and a.values.shape == (28, 28)
-        assert a.gap == pytest.approx(float(a.values.astype(np.float64).sum()) - rise, abs=1e-4)
-        gaps[steps] = abs(a.gap)
-    assert rise > 5 and gaps[16] < 0.2 * rise
-    assert gaps[128] < 0.01 * rise and gaps[128] < gaps[16]
-
-
-def test_attribution_refuses_a_target_that_is_not_a_digit(shipped, image):
-    for target in (-1, 10):
-        with pytest.raises(ValueError, match="0..9"):
-            gradient_x_input(shipped["cnn"], image, target)
-        with pytest.raises(ValueError, match="0..9"):
-            integrated_gradients(shipped["cnn"], image, target)
-        with pytest.raises(ValueError, match="0..9"):
-            occlusion(shipped["cnn"], image, target)
-
-
-@pytest.mark.parametrize("name", ["lenet5", "cnn"])
-def test_occlusion_is_the_probability_lost_under_each_patch(shipped, name):
-    model = shipped[name]
-    corner = np.zeros((28, 28), np.float32)
-    corner[1:6, 2:5] = 1.0  # ink in the top-left corner only: patches from row or column 6 on cover blank paper
-    o = occlusion(model, corner)
-    probs = torch.softmax(logits_of(model, [corner])[0] / model.temperature, 0)  # the probability the app shows
-    # float32 throughout: one image in a batch of 65 and the same image alone may take different kernels (~1e-6 apart)
-    assert o.target == int(probs.argmax()) and o.probability == pytest.approx(float(probs[o.target]), abs=1e-5)
-    assert (o.grid.shape, o.drop.shape, o.patch, o.stride) == ((8, 8), (28, 28), 7, 3)  # starts 0, 3, …, 21
-    assert np.abs(o.grid[2:, :]).max() < 1e-6 and np.abs(o.grid[:, 2:]).max() < 1e-6
-    assert np.abs(o.drop[12:, :]).max() < 1e-6 and np.abs(o.drop[:, 12:]).max() < 1e-6
-    # The patches over the ink: the drop is the model's own probability with the patch blanked.
-    for i, j in [(0, 0), (0, 1), (1, 0), (1, 1)]:
-        covered = corner.copy()
-        covered[3 * i:3 * i + 7, 3 * j:3 * j + 7] = 0
-        p = torch.softmax(logits_of(model, [covered])[0] / model.temperature, 0)[o.target]
-        assert o.grid[i, j] == pytest.approx(o.probability - float(p), abs=1e-5)
-    assert o.drop[0, 0] == pytest.approx(o.grid[0, 0], abs=1e-6)  # pixel (0, 0): only the first patch covers it
-    assert o.drop[3, 3] == pytest.approx(o.grid[:2, :2].mean(), abs=1e-6)
-
-
-def test_occlusion_grid_follows_patch_and_stride(shipped, image):
-    model = shipped["cnn"]
-    o = occlusion(model, image, target=2, patch=5, stride=4)  # starts 0, 4, …, 20
-    assert (o.target, o.grid.shape, o.patch, o.stride) == (2, (6, 6), 5, 4)
-    covered = image.copy()
-    covered[8:13, 12:17] = 0
-    p = torch.softmax(logits_of(model, [image, covered]) / model.temperature, 1)[:, 2]
-    assert o.grid[2, 3] == pytest.approx(float(p[0] - p[1]), abs=1e-5)
-    for patch, stride in [(0, 3), (29, 3), (7, 0)]:
-        with pytest.raises(ValueError, match="patch and stride"):
-            occlusion(model, image, patch=patch, stride=stride)
-
-
-# ---- robustness ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", ["lenet5", "cnn"])
-def test_robustness_reads_the_unchanged_drawing_as_classify_does(shipped, drawing, name):
-    model = shipped[name]
-    r = robustness(model, drawing)
-    p = classify(model, drawing)
-    centre = [(r.shift, (SHIFTS.index(0), SHIFTS.index(0))), (r.rotation, (0, ANGLES.index(0))),
-              (r.scale, (0, SCALES.index(1.0)))]
-    for sweep, cell in centre:
-        assert sweep.centred.digit[cell] == p.digit
-        assert sweep.centred.confidence[cell] == pytest.approx(p.probs.max(), abs=1e-5)
-        np.testing.assert_allclose(sweep.centred.inputs[cell], p.input, atol=1e-6)
-    for sweep, rows, columns in [(r.shift, SHIFTS, SHIFTS), (r.rotation, (0,), ANGLES), (r.scale, (0,), SCALES)]:
-        assert (sweep.rows, sweep.columns) == (tuple(rows), tuple(columns))
-        for readings in (sweep.centred, sweep.plain):
-            assert readings.digit.shape == readings.confidence.shape == (len(rows), len(columns))
-            assert readings.inputs.shape == (len(rows), len(columns), 28, 28)
-            assert ((readings.digit >= 0) & (readings.digit <= 9)).all()
-            assert ((readings.confidence > 0.1) & (readings.confidence <= 1)).all()
-
-
-def test_robustness_moves_the_ink_as_pillow_does(shipped):
-    """Each version, read plainly (the canvas resized to 28×28), is the canvas shifted with numpy, or turned
-    and scaled about its centre of mass by Pillow, then resized; read centred, it is to_mnist of that."""
-    ink = np.zeros((280, 280), np.uint8)
-    ink[100:180, 60:140] = 255   # a heavy square left of the middle…
-    ink[130:150, 140:220] = 255  # …and an arm to its right
-    canvas = np.dstack([ink, ink, ink, np.full_like(ink, 255)])
-    r = robustness(shipped["cnn"], canvas, shifts=(0, 4), angles=(0, 30, -15), scales=(0.5, 1.25))
-    x = ink.astype(np.float32) / 255
-    cy, cx = [float((x.sum(axis) * np.arange(280)).sum() / x.sum()) for axis in (1, 0)]
-    paper = Image.fromarray(x, mode="F")
-    centre = (cx + 0.5, cy + 0.5)  # Pillow's coordinates: pixel (0, 0) spans 0..1
-    # 4 px of 28: 40 of 280
-    expected = [(r.shift, (1, 0), np.roll(x, 40, axis=0)), (r.shift, (0, 1), np.roll(x, 40, axis=1))]
-    for j, angle in enumerate(r.rotation.columns):
-        expected.append((r.rotation, (0, j), paper.rotate(angle, Image.BILINEAR, center=centre)))  # anticlockwise
-    for j, scale in enumerate(r.scale.columns):
-        about = (1 / scale, 0, centre[0] * (1 - 1 / scale), 0, 1 / scale, centre[1] * (1 - 1 / scale))  # output → input
-        expected.append((r.scale, (0, j), paper.transform(paper.size, Image.AFFINE, about, Image.BILINEAR)))
-    for sweep, cell, moved in expected:
-        moved = np.array(moved, np.float32)
-        assert moved.sum() > 1000, (sweep.name, cell)
-        resized = F.interpolate(torch.from_numpy(moved)[None, None], size=(28, 28), mode="bilinear",
-                                antialias=True)[0, 0]
-        np.testing.assert_allclose(sweep.plain.inputs[cell], resized.clamp(0, 1).numpy(), atol=1e-5,
-                                   err_msg=f"{sweep.name} {cell}")
-        np.testing.assert_allclose(sweep.centred.inputs[cell], to_mnist(moved), atol=1e-4,
-                                   err_msg=f"{sweep.name} {cell}")
-
-
-def test_robustness_of_a_blank_drawing_is_none(shipped):
-    assert robustness(shipped["cnn"], np.zeros((280, 280, 4), np.uint8)) is None                   # transparent
-    assert robustness(shipped["cnn"], np.dstack([np.zeros((280, 280, 3), np.uint8),
-                                                 np.full((280, 280), 255, np.uint8)])) is None      # black paper

@@ -1,4 +1,5 @@
-"""The Train page: the New-run panel, starting, following and stopping a run, comparing runs.
+"""The Train page: the New-run panel, starting, following and stopping a run, comparing runs (about 260 lines:
+the page with the most to do).
 Through Streamlit's AppTest: real scripts, real widgets, a real checkpoint on disk."""
 
 import time
