@@ -24,13 +24,14 @@ from .reading import answers_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
-    checkpoint TEXT    NOT NULL,  -- SHA-256 of the checkpoint file
+    checkpoint TEXT    NOT NULL,  -- SHA-256 of the checkpoint file / READING
     drawing    INTEGER NOT NULL,  -- drawings.id
     pixels     BLOB    NOT NULL,  -- BLAKE2b-64 of the drawing's 784 pixels
     logp       BLOB    NOT NULL,  -- (10,) float64 log-probabilities, as classify reads the drawing
     PRIMARY KEY (checkpoint, drawing)
 ) WITHOUT ROWID
 """
+READING = 1  # bump when digits.reading reads differently (its views, the temperature): kept answers are not reused
 BATCH = 2000  # drawings read and written in one go: memory stays small, and a view shows progress in steps
 _locks: dict[str, threading.Lock] = {}  # one a checkpoint: three sessions opening Room at once read once
 _locks_lock = threading.Lock()
@@ -42,9 +43,10 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
 
 
 def fingerprint(path: Path | str) -> str:
-    """The SHA-256 of a checkpoint file, computed once per version of it (size, modification time)."""
+    """What the answers of a checkpoint file are kept under: the file's SHA-256 (computed once per version of it:
+    size, modification time) and READING, the version of how classify reads."""
     st = Path(path).stat()
-    return _sha256(str(path), st.st_size, st.st_mtime_ns)
+    return f"{_sha256(str(path), st.st_size, st.st_mtime_ns)}/{READING}"
 
 
 def _digest(d: Drawing) -> bytes:
@@ -52,9 +54,15 @@ def _digest(d: Drawing) -> bytes:
 
 
 def _known(db: sqlite3.Connection, checkpoint: str) -> dict[int, tuple[bytes, bytes]]:
-    db.execute(SCHEMA)
-    rows = db.execute("SELECT drawing, pixels, logp FROM answers WHERE checkpoint = ?", (checkpoint,))
-    return {d: (p, lp) for d, p, lp in rows if isinstance(lp, bytes) and len(lp) == 80}
+    """The kept answers of a checkpoint; none from a store that cannot keep them (read-only, locked, a table
+    written by something else): then every drawing is read, as before answers were kept."""
+    try:
+        db.execute(SCHEMA)
+        rows = db.execute("SELECT drawing, pixels, logp FROM answers WHERE checkpoint = ?", (checkpoint,)).fetchall()
+    except sqlite3.Error:
+        return {}
+    return {d: (p, lp) for d, p, lp in rows
+            if isinstance(lp, bytes) and len(lp) == 80 and np.isfinite(np.frombuffer(lp, np.float64)).all()}
 
 
 def answers(db: sqlite3.Connection, model: nn.Module, checkpoint: str, rows: list[Drawing]) -> np.ndarray:

@@ -173,7 +173,8 @@ def _pace(iterations: list[int], times: list[float]) -> float:
     first step (start-up is not training); 0 before PACE_STEPS steps over PACE_SECONDS: too little to tell."""
     if len(times) < PACE_STEPS or times[-1] - times[0] < PACE_SECONDS:
         return 0.0
-    first = min(int(np.searchsorted(times, times[-1] - PACE_WINDOW)), len(times) - 2)
+    # Steps are read back in chunks that share one time: start the window at a step of an earlier chunk.
+    first = min(int(np.searchsorted(times, times[-1] - PACE_WINDOW)), int(np.searchsorted(times, times[-1])) - 1)
     return (iterations[-1] - iterations[first]) / (times[-1] - times[first])
 
 

@@ -113,10 +113,10 @@ def keep(path: Path, image, p, label: int) -> str:
     kept = st.session_state.setdefault("kept", {})  # drawing_key → (id, label) stored from this session
     key = room_pictures.drawing_key(image)
     with closing(drawings.connect()) as db:  # one connection a write: sqlite3's belong to the thread that opened them
-        if key in kept and kept[key][1] != label and not drawings.relabel(db, kept[key][0], label):
+        session = st.session_state.setdefault("room_session", uuid.uuid4().hex)
+        if key in kept and kept[key][1] != label and not drawings.relabel(db, kept[key][0], label, session):
             del kept[key]  # the presenter deleted it meanwhile: this answer keeps it again
         if key not in kept:
-            session = st.session_state.setdefault("room_session", uuid.uuid4().hex)
             i = drawings.add(db, p.input, label, session, png=room_pictures.canvas_png(image),
                              model=room_pictures.model_name(path, resources.CHECKPOINTS), predicted=p.digit,
                              confidence=p.confidence)

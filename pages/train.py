@@ -55,8 +55,9 @@ def progress(run_dir: Path, state: str, s) -> None:
     """Where the run is: a progress bar with its pace, Pause/Resume and Stop; or how it ended."""
     if state == "running":
         bar, buttons = st.columns([2, 1], vertical_alignment="bottom")
-        resuming = s.paused and not pause_requested(run_dir)  # Resume pressed, the run not back yet
-        eta = (" · resuming…" if resuming else " · paused" if s.paused
+        stopping = st.session_state.get("_stopping") == run_dir.name  # Stop pressed here, the run not ended yet
+        resuming = s.paused and not pause_requested(run_dir) and not stopping  # Resume pressed, not back yet
+        eta = (" · stopping…" if stopping else " · resuming…" if resuming else " · paused" if s.paused
                else f" · finishing: the last validation and the test set (about {duration(s.finish_seconds)})"
                if s.finishing else f" · {duration(s.eta)} to go" if s.eta is not None
                else " · estimating the time left…")

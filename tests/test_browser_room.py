@@ -3,6 +3,8 @@ store of its own: two browser sessions draw at the same time, each answers with 
 shows both drawings with the labels they were given. Slow: `pytest -m slow tests/test_browser_room.py`.
 Screenshots land in $TMPDIR/digits-room-screenshots/ (outside the repository)."""
 
+import csv
+import io
 import re
 import tempfile
 import time
@@ -101,8 +103,8 @@ def test_two_sessions_answer_at_once_and_the_room_shows_both(server, browser, dr
             files[name] = Path(download.value.path()).read_bytes()
         images, labels = drawings.read_npz(files[".npz"])
         assert images.shape == (2, 28, 28) and sorted(labels.tolist()) == [drawings.NOT_A_DIGIT, 3]
-        csv_rows = files[".csv"].decode().splitlines()
-        assert csv_rows[0] == ",".join(drawings.CSV_COLUMNS) and len(csv_rows) == 3
+        csv_rows = list(csv.reader(io.StringIO(files[".csv"].decode(), newline="")))  # every cell quoted
+        assert csv_rows[0] == list(drawings.CSV_COLUMNS) and len(csv_rows) == 3
     finally:
         for context, *_ in people:
             context.close()

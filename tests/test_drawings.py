@@ -276,6 +276,8 @@ def test_rows_that_break_the_rules_are_skipped_and_counted_everywhere_the_store_
         assert [d.id for d in rows] == [1] and rows.damaged == 3 and rows.beyond == 0
         assert store.counts_of(rows)[3] == 1 and sum(store.counts_of(rows).values()) == 1
         assert store.read_npz(_export(db))[1].tolist() == [3]
+        assert len(store.export_csv(db).splitlines()) == 2  # the header and the good row
+        store.export_pngs(db)  # no damaged row breaks the zip
         assert len(Room.of(rows).train) + len(Room.of(rows).val) + len(Room.of(rows).held_out) == 1
 
 

@@ -48,7 +48,8 @@ def test_a_new_drawing_under_a_reused_id_is_read_again_and_deleted_ones_are_forg
     room_answers.answers(db, model, key, rows)
     last = rows[-1]
     assert drawings.delete(db, last.id)
-    new_id = drawings.add(db, image(500), 1, "other")  # SQLite may give the deleted id to the next drawing
+    new_id = drawings.add(db, image(500), 1, "other")
+    assert new_id == last.id  # SQLite gives the deleted id to the next drawing: what the pixels' digest is for
     rows = drawings.drawings(db)
     fresh = room_answers.answers(db, model, key, rows)
     expected = answers_of(model, torch.from_numpy(image(500)[None])).probs.clamp_min(1e-300).log().numpy()
@@ -57,11 +58,23 @@ def test_a_new_drawing_under_a_reused_id_is_read_again_and_deleted_ones_are_forg
     assert room_answers.forget_deleted(db) == 1
 
 
-def test_another_checkpoint_file_has_answers_of_its_own(room, tmp_path):
+def test_another_checkpoint_file_has_answers_of_its_own_and_a_session_relabels_only_its_own(room, tmp_path):
     db, model, key = room
     save_checkpoint(tmp_path / "other.pt", "lenet5", build_model("lenet5"))
-    assert room_answers.fingerprint(tmp_path / "other.pt") != key
-    with closing(drawings.connect(tmp_path / "room.sqlite")) as other:  # another session, another connection
-        room_answers.answers(other, model, key, drawings.drawings(other))
-        (count,) = other.execute("SELECT count(*) FROM answers WHERE checkpoint = ?", (key,)).fetchone()
-    assert count == 12
+    other_model = load_checkpoint(tmp_path / "other.pt")[0].eval()
+    other_key = room_answers.fingerprint(tmp_path / "other.pt")
+    rows = drawings.drawings(db)
+    mine = room_answers.answers(db, model, key, rows)
+    with closing(drawings.connect(tmp_path / "room.sqlite")) as another:  # another session, another connection
+        theirs = room_answers.answers(another, other_model, other_key, drawings.drawings(another))
+        (count,) = another.execute("SELECT count(DISTINCT checkpoint) FROM answers").fetchone()
+    assert count == 2 and not np.array_equal(mine, theirs)
+    assert not drawings.relabel(db, rows[0].id, 5, session="someone else") and drawings.relabel(db, rows[0].id, 5, "s0")
+
+
+def test_a_store_that_cannot_keep_answers_still_answers(room):
+    db, model, key = room
+    db.execute("PRAGMA query_only = ON")  # as a read-only file: nothing can be written, not even the table
+    rows = drawings.drawings(db)
+    first, again = room_answers.answers(db, model, key, rows), room_answers.answers(db, model, key, rows)
+    np.testing.assert_array_equal(first, again)

@@ -41,3 +41,12 @@ def test_after_the_last_step_the_run_is_finishing_not_at_zero_seconds():
     assert s.finishing and s.eta == pytest.approx(s.finish_seconds) and s.finish_seconds > 0
     done = summarize([started(total=100), *steps(1, 100, 1.0, 50), ev.Finished(9.0, 100, 0.9, 100, 0.9, "x.pt")])
     assert not done.finishing and done.eta is None
+
+
+def test_the_pace_of_steps_read_back_in_chunks_after_a_long_validation():
+    """Steps come in chunks that share one time; a chunk after a 35 s validation is no division by zero."""
+    events = [started(total=400)]
+    for chunk, at in ((range(1, 11), 1.0), (range(11, 21), 2.0), (range(21, 31), 40.0)):
+        events += [ev.Step(at, 1, i, 1.0, 0.005, 5000.0, 0.5) for i in chunk]
+    s = summarize(events)
+    assert s.pace == pytest.approx(10 / 38.0) and s.eta is not None

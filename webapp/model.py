@@ -14,6 +14,7 @@ from pathlib import Path
 from digits.calibration import Bin, Calibration, measure_model, reading_ece
 from webapp import resources
 
+MAX_BYTES = 64 * 1024  # a kept file is ~3 KB; anything far larger is not ours
 VERSION = 1  # of what is kept: a change to how the figures are measured bumps it, and old files are not read
 
 
@@ -31,6 +32,9 @@ def _from_json(data: dict) -> tuple[Calibration, float]:
     for side in ("before", "after"):
         c[side] = [Bin(**{f.name: float(b[f.name]) if f.name != "count" else int(b[f.name])
                           for f in dataclasses.fields(Bin)}) for b in c[side]]
+        if not all(math.isfinite(v) for b in c[side] for v in (b.low, b.high, b.confidence, b.accuracy)) or any(
+                b.count < 0 for b in c[side]):
+            raise ValueError("a bin is not a count of images with finite figures")
     numbers = {f.name: float(c[f.name]) for f in dataclasses.fields(Calibration) if f.name not in ("before", "after")}
     numbers["measured_on"] = int(numbers["measured_on"])
     calibration = Calibration(**numbers, before=c["before"], after=c["after"])
@@ -47,17 +51,21 @@ def figures(path: Path, test) -> tuple[Calibration, float]:
     key = fingerprint(path)
     kept = figures_folder() / f"{key}.json"
     try:
+        if kept.stat().st_size > MAX_BYTES:
+            raise ValueError("too large to be ours")
         data = json.loads(kept.read_text())
         if data.get("version") == VERSION and data.get("sha256") == key and data.get("measured_on") == len(test):
             return _from_json(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         pass  # not kept yet, or a file that is not ours: measure
     model = resources.load_model(path)[0]
     calibration, ece = measure_model(model, test), reading_ece(model, test)
     try:
         figures_folder().mkdir(exist_ok=True)
-        kept.write_text(json.dumps({"version": VERSION, "sha256": key, "measured_on": len(test),
-                                    "calibration": dataclasses.asdict(calibration), "reading_ece": ece}))
+        partial = kept.with_suffix(".tmp")  # written whole, then renamed: a crash leaves no half file behind
+        partial.write_text(json.dumps({"version": VERSION, "sha256": key, "measured_on": len(test),
+                                       "calibration": dataclasses.asdict(calibration), "reading_ece": ece}))
+        partial.replace(kept)
     except OSError:
         pass
     return calibration, ece

@@ -34,6 +34,16 @@ class Guesses:
         """Seconds until a key may be checked again (0: now)."""
         return max(0.0, self.closed_until - (time.monotonic() if now is None else now))
 
+    def take(self, now: float | None = None) -> float:
+        """The right to check one key: 0 and the window closed for a second (so that sessions arriving together
+        are checked one a second), else the seconds to wait. Taken under the lock: check and close are one step."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if (wait := self.closed_until - now) > 0:
+                return wait
+            self.closed_until = now + 1.0
+            return 0.0
+
     def failed(self, now: float | None = None) -> None:
         with self._lock:
             self.wrong += 1
@@ -72,10 +82,15 @@ def presenter_gate(what: str, where: str) -> bool:
     key = presenter_key()
     st.caption(f":material/lock: {what} is for the presenter in this room.")
     given = st.text_input("Presenter key", type="password", key=f"_presenter_try_{where}")
-    if given:
-        if (wait := GUESSES.wait()) > 0:  # not checked at all: a guess in this window learns nothing
+    checked = f"_presenter_checked_{where}"  # the field keeps its text across reruns: each text is checked once
+    digest = hashlib.sha256(given.encode()).hexdigest()
+    if given and st.session_state.get(checked) == digest:
+        st.error("That is not the presenter key.")
+    elif given:
+        if (wait := GUESSES.take()) > 0:  # not checked at all: a guess in this window learns nothing
             st.error(f"Too many wrong keys on this server: keys are checked again in {wait:.0f} s.")
             return False
+        st.session_state[checked] = digest
         # Compared as SHA-256 digests in constant time: how long the comparison takes says nothing of the key.
         if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), hashlib.sha256(key.encode()).digest()):
             GUESSES.passed()

@@ -10,7 +10,7 @@ from contextlib import closing
 
 import streamlit as st
 
-from digits import drawings
+from digits import drawings, room_answers
 from webapp import presenter
 from webapp.pictures import room as pictures
 from webapp.text import plain
@@ -63,6 +63,7 @@ def edit(page: list, key: str) -> None:
 
         def delete(db):
             done = sum(drawings.delete(db, i) for i in picked)
+            room_answers.forget_deleted(db)  # their kept answers go with them
             st.session_state.pop(key, None)
             st.session_state.pop("room_sure", None)
             return f"Deleted {count(done)}." + gone(len(picked) - done)

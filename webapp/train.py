@@ -110,6 +110,9 @@ def run_controls(run_dir: Path, paused: bool) -> None:
     if not presenter.is_presenter():
         return
     a, b = st.columns(2)
+    if st.session_state.get("_stopping") == run_dir.name:
+        a.button(":material/hourglass_top: Stopping…", width="stretch", disabled=True, key="stopping")
+        return
     if paused and not pause_requested(run_dir):  # resumed: the run is back at its next batch
         a.button(":material/hourglass_top: Resuming…", width="stretch", disabled=True, key="resuming")
     elif paused:
@@ -125,6 +128,7 @@ def run_controls(run_dir: Path, paused: bool) -> None:
         st.rerun(scope="fragment")
     if b.button(":material/stop: Stop training", width="stretch", key="stop"):
         stopped = stop_run(run_dir)  # a paused run stops from its pause
+        st.session_state["_stopping"] = run_dir.name  # until it ends: "stopping", not "resuming"
         resume_run(run_dir)
         if stopped:
             st.toast("Stop requested: the run finishes its batch and keeps its best checkpoint, if a validation has "

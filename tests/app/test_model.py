@@ -107,3 +107,20 @@ def test_the_settings_listed_are_those_that_applied_to_the_run(app):
     at = open_page(app, "model")
     listed = list(at.dataframe[1].value.iloc[:, 0])
     assert "Optimizer" in listed and not any(n.startswith(("Momentum", "Room's share")) for n in listed), listed
+
+
+def test_kept_figures_that_are_not_numbers_of_images_are_refused():
+    import json
+
+    import pytest as pt
+
+    from webapp import model as sections
+
+    good = json.loads((resources.ROOT / "checkpoints" / ".figures" /
+                       f"{sections.fingerprint(resources.ROOT / 'checkpoints' / 'lenet5.pt')}.json").read_text())
+    sections._from_json(good)
+    for field, value in (("accuracy", float("nan")), ("count", -5), ("confidence", float("inf"))):
+        bad = json.loads(json.dumps(good))
+        bad["calibration"]["before"][0][field] = value
+        with pt.raises(ValueError):
+            sections._from_json(bad)

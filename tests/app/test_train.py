@@ -228,6 +228,10 @@ def test_wrong_presenter_keys_are_limited_for_the_whole_server_and_logged_withou
     second.text_input(key="_presenter_try_train").set_value("room-42").run()  # the right key, too soon
     assert any("Too many wrong keys on this server" in e.value for e in second.error)
     assert any("for the presenter" in c.value for c in second.caption)
+    for _ in range(3):  # reruns with the same wrong key in its field: it was checked once, and is not again
+        time.sleep(presenter.GUESSES.wait())
+        first.run()
+    assert presenter.GUESSES.wrong == 1
     guard = presenter.Guesses()
     for expected in (1, 2, 4, 8, 16, 32, 60, 60):
         guard.failed(now=0.0)
