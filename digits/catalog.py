@@ -6,6 +6,7 @@ Bad files are reported with their reason, never raised, so that one broken file 
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,18 @@ def _info(path: str, size: int, mtime_ns: int) -> CheckpointInfo | str:
         return str(e)
     return CheckpointInfo(Path(path), meta["model"], meta["metrics"], meta["config"],
                           meta.get("created", ""), meta.get("command", ""))
+
+
+@functools.lru_cache(maxsize=512)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def file_sha256(path: Path | str) -> str:
+    """The SHA-256 of a checkpoint file, computed once per version of it (size and mtime): what figures and
+    answers measured with it are kept under (webapp.model, digits.room_answers)."""
+    st = Path(path).stat()
+    return _sha256(str(path), st.st_size, st.st_mtime_ns)
 
 
 def checkpoint_info(path: Path | str) -> CheckpointInfo:

@@ -112,7 +112,8 @@ class Drawings(list):
 def drawing_of_row(row) -> Drawing | None:
     """A stored row as a Drawing, or None when it breaks the schema's rules."""
     i, created, session, label, pixels, model, predicted, confidence = row
-    numbers = (isinstance(created, (int, float)) and (confidence is None or isinstance(confidence, (int, float)))
+    numbers = (isinstance(created, (int, float)) and 0 <= created < 1e11  # a time: seconds since 1970, before 5138
+               and (confidence is None or isinstance(confidence, (int, float)))
                and (predicted is None or (isinstance(predicted, int) and 0 <= predicted <= 9)))
     if not (numbers and isinstance(pixels, bytes) and len(pixels) == 784 and isinstance(label, int)
             and NOT_A_DIGIT <= label <= 9 and isinstance(session, str) and (model is None or isinstance(model, str))):

@@ -7,8 +7,7 @@ both pass a check and then both insert). Writes are bounded: the PNG's size, a r
 session, and a total count, each refused with a one-line `DrawingsError`.
 
 Exports and imports are `.npz` files, the canvases as drawn leave as a zip of PNGs, the rest of each row as a
-CSV; the formats, and the checks of what comes from outside, are digits.drawing_formats'. (About 260 lines: every
-read and write of the one table, each guarded the same way, kept together.)
+CSV; the formats, and the checks of what comes from outside, are digits.drawing_formats'.
 """
 
 from __future__ import annotations
@@ -43,6 +42,7 @@ from .drawing_formats import (  # noqa: F401
 from .mnist import default_root
 
 MAX_PNG_BYTES = 512 * 1024  # a 280×280 canvas is ~5–20 KB as PNG
+ROW = "id, created, session, label, pixels, model, predicted, confidence"  # a Drawing's columns (drawing_of_row)
 MAX_DRAWINGS = 20_000       # a day of a large workshop is a few thousand
 RATE = (30, 60.0)           # at most 30 drawings a browser session per 60 s: a person, not a script
 
@@ -160,8 +160,7 @@ def delete(db: sqlite3.Connection, drawing_id: int) -> bool:
 def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> Drawings:
     """The newest `limit` stored drawings that keep the schema's rules, oldest first; the others counted."""
     out, damaged = [], 0
-    rows = db.execute("SELECT id, created, session, label, pixels, model, predicted, confidence FROM drawings "
-                      "ORDER BY id DESC")
+    rows = db.execute(f"SELECT {ROW} FROM drawings ORDER BY id DESC")
     for row in rows:
         if len(out) == limit:
             break
@@ -204,10 +203,9 @@ def export_pngs(db: sqlite3.Connection) -> bytes:
     without one (imported from a .npz) are left out: their 28×28 images are in the .npz export."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:  # PNGs are compressed already
-        for i, label, data in db.execute("SELECT id, label, png FROM drawings WHERE png IS NOT NULL "
-                                         "AND length(pixels) = 784 ORDER BY id"):
-            if isinstance(label, int) and NOT_A_DIGIT <= label <= 9 and isinstance(data, bytes):  # else damaged: skip
-                z.writestr(png_name(i, label), data)
+        for *row, data in db.execute(f"SELECT {ROW}, png FROM drawings WHERE png IS NOT NULL ORDER BY id"):
+            if (d := drawing_of_row(row)) is not None and isinstance(data, bytes):  # a damaged row: left out
+                z.writestr(png_name(d.id, d.label), data)
     return out.getvalue()
 
 
@@ -220,15 +218,12 @@ def export_csv(db: sqlite3.Connection) -> str:
     # the line terminator; unquoted, "\r=1" in a model's name became a row starting with a live formula.
     w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writerow(CSV_COLUMNS)
-    for i, created, session, label, model, predicted, confidence in db.execute(
-            "SELECT id, created, session, label, model, predicted, confidence FROM drawings "
-            "WHERE length(pixels) = 784 ORDER BY id"):
-        if not (isinstance(created, (int, float)) and 0 <= created < 1e11 and isinstance(label, int)
-                and NOT_A_DIGIT <= label <= 9 and isinstance(confidence, (int, float, type(None)))):
+    for row in db.execute(f"SELECT {ROW} FROM drawings ORDER BY id"):
+        if (d := drawing_of_row(row)) is None:
             continue  # a damaged row (a store written outside the app): left out, as the Room page leaves it out
-        when = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")
-        w.writerow([i, when, csv_cell(session), label, csv_cell(model), csv_cell(predicted),
-                    "" if confidence is None else f"{confidence:.4f}"])
+        when = datetime.fromtimestamp(d.created, UTC).isoformat(timespec="seconds")
+        w.writerow([d.id, when, csv_cell(d.session), d.label, csv_cell(d.model), csv_cell(d.predicted),
+                    "" if d.confidence is None else f"{d.confidence:.4f}"])
     return out.getvalue()
 
 

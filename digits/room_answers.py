@@ -9,7 +9,6 @@ each answer: SQLite may give a deleted drawing's id to a new one, and an answer 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import sqlite3
 import threading
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .catalog import file_sha256
 from .drawing_formats import Drawing
 from .reading import answers_of
 
@@ -37,16 +37,10 @@ _locks: dict[str, threading.Lock] = {}  # one a checkpoint: three sessions openi
 _locks_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=256)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def fingerprint(path: Path | str) -> str:
-    """What the answers of a checkpoint file are kept under: the file's SHA-256 (computed once per version of it:
-    size, modification time) and READING, the version of how classify reads."""
-    st = Path(path).stat()
-    return f"{_sha256(str(path), st.st_size, st.st_mtime_ns)}/{READING}"
+    """What the answers of a checkpoint file are kept under: the file's SHA-256 (digits.catalog.file_sha256) and
+    READING, the version of how classify reads."""
+    return f"{file_sha256(path)}/{READING}"
 
 
 def _digest(d: Drawing) -> bytes:

@@ -24,7 +24,14 @@ refresh.button(":material/refresh: Refresh", key="room_refresh", help="Read the 
 
 def answers(path: Path) -> np.ndarray:
     """The (N, 10) log-probabilities of `path` for the drawings read in this run, as the Draw page read them
-    (digits.room_answers: kept in the store per checkpoint file and drawing, so a view reads only new drawings)."""
+    (digits.room_answers: kept in the store per checkpoint file and drawing, so a view reads only new drawings);
+    once a run for each checkpoint (the table and the matrix both ask for the chosen one)."""
+    if path not in read:
+        read[path] = _answers(path)
+    return read[path]
+
+
+def _answers(path: Path) -> np.ndarray:
     model = resources.load_model(path)[0]
     with st.spinner("Reading the room's new drawings with the checkpoint…"), closing(drawings.connect()) as db:
         return room_answers.answers(db, model, room_answers.fingerprint(path), rows)
@@ -42,6 +49,7 @@ def trained_on_room(meta: dict) -> bool:
 
 
 rows, counts = sections.read()
+read: dict[Path, np.ndarray] = {}  # this run's answers, by checkpoint
 if done := st.session_state.pop("room_done", None):  # said at the top, and in a toast where the presenter looks
     (st.success if done[0] == "success" else st.error)(plain(done[1]))
     st.toast(plain(done[1]), icon=":material/check_circle:" if done[0] == "success" else ":material/error:")

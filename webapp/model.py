@@ -6,12 +6,12 @@ every session and every restart reuses them, and the shipped checkpoints' come w
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from pathlib import Path
 
 from digits.calibration import Bin, Calibration, measure_model, reading_ece
+from digits.catalog import file_sha256
 from webapp import resources
 
 MAX_BYTES = 64 * 1024  # a kept file is ~3 KB; anything far larger is not ours
@@ -20,10 +20,6 @@ VERSION = 1  # of what is kept: a change to how the figures are measured bumps i
 
 def figures_folder() -> Path:
     return resources.CHECKPOINTS / ".figures"
-
-
-def fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _from_json(data: dict) -> tuple[Calibration, float]:
@@ -48,7 +44,7 @@ def figures(path: Path, test) -> tuple[Calibration, float]:
     """(reliability and ECE with and without the checkpoint's temperature, ECE as the Draw page reads) for the
     checkpoint at `path` on `test`: from disk when this file version's were kept, else measured and kept (a folder
     that cannot be written only means measuring again next time)."""
-    key = fingerprint(path)
+    key = file_sha256(path)
     kept = figures_folder() / f"{key}.json"
     try:
         if kept.stat().st_size > MAX_BYTES:

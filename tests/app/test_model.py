@@ -2,6 +2,7 @@
 
 
 
+from digits.catalog import file_sha256
 from tests.app.apptest import open_page
 from webapp import resources
 
@@ -62,7 +63,7 @@ def test_the_figures_are_measured_once_per_checkpoint_file_and_kept_on_disk(app,
     at = open_page(app, "model")  # measured and kept
     words = " ".join(m.value for m in at.markdown)
     (kept,) = (resources.CHECKPOINTS / ".figures").glob("*.json")
-    assert kept.stem == sections.fingerprint(resources.CHECKPOINTS / "cnn.pt")
+    assert kept.stem == file_sha256(resources.CHECKPOINTS / "cnn.pt")
 
     def never(*args):
         raise AssertionError("measured again")
@@ -92,7 +93,7 @@ def test_the_shipped_checkpoints_come_with_their_figures():
     for name in ("lenet5.pt", "cnn.pt"):
         path = resources.ROOT / "checkpoints" / name
         kept = json.loads(
-            (resources.ROOT / "checkpoints" / ".figures" / f"{sections.fingerprint(path)}.json").read_text())
+            (resources.ROOT / "checkpoints" / ".figures" / f"{file_sha256(path)}.json").read_text())
         calibration, ece = sections._from_json(kept)
         assert kept["measured_on"] == 10_000 and calibration.measured_on == 10_000 and 0 < ece < 0.01
 
@@ -117,7 +118,7 @@ def test_kept_figures_that_are_not_numbers_of_images_are_refused():
     from webapp import model as sections
 
     good = json.loads((resources.ROOT / "checkpoints" / ".figures" /
-                       f"{sections.fingerprint(resources.ROOT / 'checkpoints' / 'lenet5.pt')}.json").read_text())
+                       f"{file_sha256(resources.ROOT / 'checkpoints' / 'lenet5.pt')}.json").read_text())
     sections._from_json(good)
     for field, value in (("accuracy", float("nan")), ("count", -5), ("confidence", float("inf"))):
         bad = json.loads(json.dumps(good))
