@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import sync_playwright
 
-from digits import drawings
+from digits import drawing_files, drawings
 from digits.checkpoint import amend_checkpoint
 from digits.data import load_splits
 from testkit.served import CHROMIUM, launch, wait_idle
@@ -47,7 +47,7 @@ def build(folder: Path, n: int) -> Path:
     np.savez_compressed(buf, images=train.images[:n].numpy(), labels=train.labels[:n].numpy().astype(np.int64))
     store = folder / "drawings.sqlite"
     with closing(drawings.connect(store)) as db:
-        drawings.import_npz(db, buf.getvalue())
+        drawing_files.import_npz(db, buf.getvalue())
     checkpoints = folder / "checkpoints"
     checkpoints.mkdir()
     for name in ("lenet5.pt", "cnn.pt"):

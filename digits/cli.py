@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from . import cli_measure as measure, drawings
+from . import cli_measure as measure, drawing_files, drawings
 from .batch_source import room_of
 from .catalog import checkpoint_info
 from .checkpoint import CheckpointError, load_checkpoint
@@ -158,11 +158,11 @@ def _drawings(args) -> int:
         raise ValueError(f"the export's file name must end in .npz, got {args.file.name}")
     db = drawings.connect()
     if args.action == "export":
-        print(f"{drawings.export_npz(db, args.file):,} drawings written to {args.file}")
+        print(f"{drawing_files.export_npz(db, args.file):,} drawings written to {args.file}")
     elif args.action == "import":
         if not args.file.is_file() or args.file.stat().st_size > MAX_IMPORT_BYTES:
             raise ValueError(f"{args.file} is not a file of at most {MAX_IMPORT_BYTES >> 20} MB")
-        added, known = drawings.import_npz(db, args.file.read_bytes())
+        added, known = drawing_files.import_npz(db, args.file.read_bytes())
         print(f"{added:,} drawings added from {args.file}" + (f" ({known:,} were already stored)" if known else ""))
     counts = drawings.counts(db)
     words = ", ".join(f"{d}: {n}" for d, n in counts.items() if d != drawings.NOT_A_DIGIT)

@@ -109,15 +109,22 @@ class Drawings(list):
     beyond: int = 0
 
 
-def drawing_of_row(row) -> Drawing | None:
-    """A stored row as a Drawing, or None when it breaks the schema's rules."""
+# The schema's rules as SQL, for every read of the store: a row that breaks them (a store written outside the app,
+# without the table's CHECKs) is left out and counted, never read. SQLite's types are Python's: integer → int,
+# real → float, text → str, blob → bytes; a NaN is stored as NULL.
+SOUND = """(typeof(id) = 'integer' AND typeof(created) IN ('integer', 'real') AND created >= 0 AND created < 1e11
+    AND typeof(session) = 'text' AND typeof(label) = 'integer' AND label BETWEEN -1 AND 9
+    AND typeof(pixels) = 'blob' AND length(pixels) = 784 AND (model IS NULL OR typeof(model) = 'text')
+    AND (predicted IS NULL OR (typeof(predicted) = 'integer' AND predicted BETWEEN 0 AND 9))
+    AND (confidence IS NULL OR typeof(confidence) IN ('integer', 'real')))"""  # created: seconds, before 5138
+
+
+ROW = "id, created, session, label, pixels, model, predicted, confidence"  # a Drawing's columns
+
+
+def drawing_of_row(row) -> Drawing:
+    """A stored row (ROW's columns, read WHERE SOUND) as a Drawing."""
     i, created, session, label, pixels, model, predicted, confidence = row
-    numbers = (isinstance(created, (int, float)) and 0 <= created < 1e11  # a time: seconds since 1970, before 5138
-               and (confidence is None or isinstance(confidence, (int, float)))
-               and (predicted is None or (isinstance(predicted, int) and 0 <= predicted <= 9)))
-    if not (numbers and isinstance(pixels, bytes) and len(pixels) == 784 and isinstance(label, int)
-            and NOT_A_DIGIT <= label <= 9 and isinstance(session, str) and (model is None or isinstance(model, str))):
-        return None
     return Drawing(i, created, session, label, np.frombuffer(pixels, np.uint8).reshape(28, 28).copy(), model,
                    predicted, confidence)
 

@@ -6,28 +6,26 @@ write one short transaction that also checks the limits (`BEGIN IMMEDIATE`, so t
 both pass a check and then both insert). Writes are bounded: the PNG's size, a rate per browser
 session, and a total count, each refused with a one-line `DrawingsError`.
 
-Exports and imports are `.npz` files, the canvases as drawn leave as a zip of PNGs, the rest of each row as a
-CSV; the formats, and the checks of what comes from outside, are digits.drawing_formats'.
+The collection as files (exports and imports) is digits.drawing_files'; the formats, and the checks of what comes
+from outside, are digits.drawing_formats'.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import os
 import sqlite3
 import time
-import zipfile
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 # The store's readers take what a drawing is from here too (Drawing, counts_of, read_npz: re-exported).
 from .drawing_formats import (  # noqa: F401
     CSV_COLUMNS,
     NOT_A_DIGIT,
+    ROW,
+    SOUND,
     Drawing,
     Drawings,
     DrawingsError,
@@ -42,7 +40,6 @@ from .drawing_formats import (  # noqa: F401
 from .mnist import default_root
 
 MAX_PNG_BYTES = 512 * 1024  # a 280×280 canvas is ~5–20 KB as PNG
-ROW = "id, created, session, label, pixels, model, predicted, confidence"  # a Drawing's columns (drawing_of_row)
 MAX_DRAWINGS = 20_000       # a day of a large workshop is a few thousand
 RATE = (30, 60.0)           # at most 30 drawings a browser session per 60 s: a person, not a script
 
@@ -62,7 +59,7 @@ CREATE INDEX IF NOT EXISTS by_session ON drawings (session, created);
 """
 
 
-def _guarded(fn):
+def guarded(fn):
     """`fn` with the store's failures (a locked, corrupt or unwritable file, a full disk) as one-line
     DrawingsErrors: a page says what happened instead of breaking, and nothing half-written stays."""
     @functools.wraps(fn)
@@ -80,7 +77,7 @@ def _guarded(fn):
     return guarded
 
 
-def _rollback(db: sqlite3.Connection) -> None:
+def rollback(db: sqlite3.Connection) -> None:
     try:
         db.execute("ROLLBACK")
     except sqlite3.Error:  # no transaction was open (BEGIN itself failed), or the file is gone
@@ -106,7 +103,7 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     return db
 
 
-@_guarded
+@guarded
 def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes | None = None, model: str | None = None,
         predicted: int | None = None, confidence: float | None = None, now: float | None = None) -> int:
     """Store one labelled drawing; its id. DrawingsError when it is invalid or a limit is reached."""
@@ -135,11 +132,11 @@ def add(db: sqlite3.Connection, pixels, label: int, session: str, *, png: bytes 
         db.execute("COMMIT")
         return int(cur.lastrowid)
     except BaseException:
-        _rollback(db)
+        rollback(db)
         raise
 
 
-@_guarded
+@guarded
 def relabel(db: sqlite3.Connection, drawing_id: int, label: int, session: str | None = None) -> bool:
     """Give a drawing another label; False when it is gone (someone else deleted it meanwhile). With `session`, only
     that session's drawing: SQLite may give a deleted drawing's id to the next one, someone else's."""
@@ -150,106 +147,62 @@ def relabel(db: sqlite3.Connection, drawing_id: int, label: int, session: str | 
                       (label_of(label), int(drawing_id), str(session)[:64])).rowcount == 1
 
 
-@_guarded
+@guarded
 def delete(db: sqlite3.Connection, drawing_id: int) -> bool:
     """Delete a drawing; False when it was gone already."""
     return db.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),)).rowcount == 1
 
 
-@_guarded
+@dataclass(frozen=True)
+class Extent:
+    """Which of the store's rows are the room: the newest `limit` that keep the schema's rules (SOUND), the rows
+    from id `floor` up; the others counted, `damaged` (breaking the rules) and `beyond` (older than the newest)."""
+    floor: int
+    shown: int
+    damaged: int
+    beyond: int
+
+
+@guarded
+def extent(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> Extent:
+    row = db.execute(f"SELECT id FROM drawings WHERE {SOUND} ORDER BY id DESC LIMIT 1 OFFSET ?",
+                     (max(1, int(limit)) - 1,)).fetchone()
+    floor = -(2**63) if row is None else row[0]  # fewer than `limit`: every sound row
+    total, sound, shown = db.execute(f"SELECT count(*), count(*) FILTER (WHERE {SOUND}), "
+                                     f"count(*) FILTER (WHERE {SOUND} AND id >= ?) FROM drawings", (floor,)).fetchone()
+    return Extent(floor, shown, total - sound, sound - shown)
+
+
+@contextmanager
+def snapshot(db: sqlite3.Connection):
+    """Reads that see one state of the store (a read transaction: in WAL mode a writer meanwhile is not seen)."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        rollback(db)  # nothing was written: ending the read
+
+
+@guarded
 def drawings(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> Drawings:
     """The newest `limit` stored drawings that keep the schema's rules, oldest first; the others counted."""
-    out, damaged = [], 0
-    rows = db.execute(f"SELECT {ROW} FROM drawings ORDER BY id DESC")
-    for row in rows:
-        if len(out) == limit:
-            break
-        if (d := drawing_of_row(row)) is None:
-            damaged += 1
-        else:
-            out.append(d)
-    (total,) = db.execute("SELECT count(*) FROM drawings").fetchone()
-    found = Drawings(reversed(out))
-    found.damaged, found.beyond = damaged, total - len(out) - damaged
+    with snapshot(db):
+        ext = extent(db, limit)
+        found = Drawings(drawing_of_row(row) for row in db.execute(
+            f"SELECT {ROW} FROM drawings WHERE {SOUND} AND id >= ? ORDER BY id", (ext.floor,)))
+    found.damaged, found.beyond = ext.damaged, ext.beyond
     return found
 
 
-@_guarded
+@guarded
 def counts(db: sqlite3.Connection) -> dict[int, int]:
     """{label: how many}, NOT_A_DIGIT included, every label present."""
     found = dict(db.execute("SELECT label, count(*) FROM drawings GROUP BY label").fetchall())
     return {label: int(found.get(label, 0)) for label in range(NOT_A_DIGIT, 10)}
 
 
-@_guarded
-def export_npz(db: sqlite3.Connection, path) -> int:
-    """Write `images` (N, 28, 28) uint8 and `labels` (N,) int64 to a .npz (a path or a binary file); how many."""
-    rows = drawings(db)
-    images = np.stack([d.pixels for d in rows]) if rows else np.zeros((0, 28, 28), np.uint8)
-    np.savez_compressed(path, images=images, labels=np.array([d.label for d in rows], np.int64))
-    return len(rows)
-
-
-@_guarded
+@guarded
 def png(db: sqlite3.Connection, drawing_id: int) -> bytes | None:
     """The canvas of one drawing as it was drawn (PNG bytes); None when it has none (an imported one) or is gone."""
     row = db.execute("SELECT png FROM drawings WHERE id = ?", (int(drawing_id),)).fetchone()
     return None if row is None else row[0]
-
-
-@_guarded
-def export_pngs(db: sqlite3.Connection) -> bytes:
-    """A zip of every stored canvas, one PNG a drawing named by its id and label (see png_name). Drawings
-    without one (imported from a .npz) are left out: their 28×28 images are in the .npz export."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:  # PNGs are compressed already
-        for *row, data in db.execute(f"SELECT {ROW}, png FROM drawings WHERE png IS NOT NULL ORDER BY id"):
-            if (d := drawing_of_row(row)) is not None and isinstance(data, bytes):  # a damaged row: left out
-                z.writestr(png_name(d.id, d.label), data)
-    return out.getvalue()
-
-
-@_guarded
-def export_csv(db: sqlite3.Connection) -> str:
-    """Every drawing's row but its images, as CSV: id, created (ISO 8601, UTC), session, label (-1: not a
-    digit), model, predicted, confidence."""
-    out = io.StringIO()
-    # Every cell quoted: a spreadsheet also starts a row at a bare CR, which the csv module quotes only when it is
-    # the line terminator; unquoted, "\r=1" in a model's name became a row starting with a live formula.
-    w = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    w.writerow(CSV_COLUMNS)
-    for row in db.execute(f"SELECT {ROW} FROM drawings ORDER BY id"):
-        if (d := drawing_of_row(row)) is None:
-            continue  # a damaged row (a store written outside the app): left out, as the Room page leaves it out
-        when = datetime.fromtimestamp(d.created, UTC).isoformat(timespec="seconds")
-        w.writerow([d.id, when, csv_cell(d.session), d.label, csv_cell(d.model), csv_cell(d.predicted),
-                    "" if d.confidence is None else f"{d.confidence:.4f}"])
-    return out.getvalue()
-
-
-@_guarded
-def import_npz(db: sqlite3.Connection, data: bytes, session: str = "import") -> tuple[int, int]:
-    """Add the drawings of a checked .npz (see read_npz) in one transaction, all or nothing; (added, already
-    stored). A drawing with the same pixels and label as a stored one is not added again: importing the
-    same file twice does not double the room."""
-    images, labels = read_npz(data)
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        stored = set(db.execute("SELECT pixels, label FROM drawings").fetchall())
-        new, seen = [], set()
-        for img, lab in zip(images, labels):
-            key = (img.tobytes(), int(lab))
-            if key not in stored and key not in seen:
-                seen.add(key)
-                new.append(key)
-        if len(stored) + len(new) > MAX_DRAWINGS:
-            raise DrawingsError(f"{len(new):,} more would pass the room's limit of {MAX_DRAWINGS:,} drawings "
-                                f"({len(stored):,} are stored)")
-        now = time.time()
-        db.executemany("INSERT INTO drawings (created, session, label, pixels) VALUES (?, ?, ?, ?)",
-                       [(now, session[:64], lab, pixels) for pixels, lab in new])
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
-    return len(new), len(images) - len(new)

@@ -9,7 +9,7 @@ from contextlib import closing
 import numpy as np
 import pytest
 
-from digits import drawings as store
+from digits import drawing_files as files, drawings as store
 
 
 def image(seed: int) -> np.ndarray:
@@ -135,10 +135,10 @@ def test_export_then_import_is_the_same_collection(db, tmp_path):
     for k in range(12):
         store.add(db, image(k), k % 11 - 1, "s")
     out = tmp_path / "room.npz"
-    assert store.export_npz(db, out) == 12
+    assert files.export_npz(db, out) == 12
     other = store.connect(tmp_path / "other.sqlite")
-    assert store.import_npz(other, out.read_bytes()) == (12, 0)
-    assert store.import_npz(other, out.read_bytes()) == (0, 12)  # the same file again adds nothing
+    assert files.import_npz(other, out.read_bytes()) == (12, 0)
+    assert files.import_npz(other, out.read_bytes()) == (0, 12)  # the same file again adds nothing
     for a, b in zip(store.drawings(db), store.drawings(other)):
         np.testing.assert_array_equal(a.pixels, b.pixels)
         assert a.label == b.label
@@ -165,16 +165,17 @@ def npz_bytes(**arrays) -> bytes:
 def test_an_imported_file_is_checked_and_refused_whole(db, data, words):
     store.add(db, image(0), 0, "s")
     with pytest.raises(store.DrawingsError, match=words):
-        store.import_npz(db, data)
+        files.import_npz(db, data)
     assert len(store.drawings(db)) == 1
 
 
 def test_an_import_that_would_pass_the_limit_adds_nothing(db, monkeypatch):
     monkeypatch.setattr(store, "MAX_DRAWINGS", 5)
+    monkeypatch.setattr(files, "MAX_DRAWINGS", 5)  # imported from digits.drawings
     store.add(db, image(0), 0, "s")
     data = npz_bytes(images=np.stack([image(k) for k in range(1, 6)]), labels=np.zeros(5, int))
     with pytest.raises(store.DrawingsError, match="limit"):
-        store.import_npz(db, data)
+        files.import_npz(db, data)
     assert len(store.drawings(db)) == 1
 
 
@@ -227,16 +228,16 @@ def test_the_canvases_leave_as_a_zip_of_their_pngs_and_the_rows_as_csv(db):
     a = store.add(db, image(1), 7, "s1", png=canvas.getvalue(), model="=HYPERLINK(\"x\")", predicted=1, confidence=0.61,
                   now=1_700_000_000.0)
     b = store.add(db, image(2), store.NOT_A_DIGIT, "s2", png=b"\x89PNG other", now=1_700_000_060.0)
-    store.import_npz(db, npz_bytes(images=image(3)[None], labels=np.array([4])))  # no canvas: not in the zip
+    files.import_npz(db, npz_bytes(images=image(3)[None], labels=np.array([4])))  # no canvas: not in the zip
     assert store.png(db, a) == canvas.getvalue() and store.png(db, a + 99) is None
     assert store.png(db, store.drawings(db)[-1].id) is None
 
-    with zipfile.ZipFile(io.BytesIO(store.export_pngs(db))) as z:
+    with zipfile.ZipFile(io.BytesIO(files.export_pngs(db))) as z:
         assert z.namelist() == [f"{a:05d}-label-7.png", f"{b:05d}-not-a-digit.png"]
         assert Image.open(io.BytesIO(z.read(z.namelist()[0]))).size == (280, 280)
         assert z.read(z.namelist()[1]) == b"\x89PNG other"
 
-    rows = list(csv.DictReader(io.StringIO(store.export_csv(db))))
+    rows = list(csv.DictReader(io.StringIO(files.export_csv(db))))
     assert list(rows[0]) == list(store.CSV_COLUMNS) and len(rows) == 3
     assert [r["label"] for r in rows] == ["7", "-1", "4"]
     assert datetime.fromisoformat(rows[0]["created"]).timestamp() == 1_700_000_000.0
@@ -251,7 +252,7 @@ def test_a_line_break_in_a_csv_cell_never_starts_a_row_with_a_formula(db, name):
     import csv
 
     store.add(db, image(1), 7, "s1", model=name)
-    text = store.export_csv(db)
+    text = files.export_csv(db)
     assert '"' + store.csv_cell(name).replace('"', '""') + '"' in text  # quoted: its line breaks stay in the cell
     (row,) = list(csv.DictReader(io.StringIO(text, newline="")))
     assert row["model"] == store.csv_cell(name) and row["label"] == "7"
@@ -276,14 +277,14 @@ def test_rows_that_break_the_rules_are_skipped_and_counted_everywhere_the_store_
         assert [d.id for d in rows] == [1] and rows.damaged == 3 and rows.beyond == 0
         assert store.counts_of(rows)[3] == 1 and sum(store.counts_of(rows).values()) == 1
         assert store.read_npz(_export(db))[1].tolist() == [3]
-        assert len(store.export_csv(db).splitlines()) == 2  # the header and the good row
-        store.export_pngs(db)  # no damaged row breaks the zip
+        assert len(files.export_csv(db).splitlines()) == 2  # the header and the good row
+        files.export_pngs(db)  # no damaged row breaks the zip
         assert len(Room.of(rows).train) + len(Room.of(rows).val) + len(Room.of(rows).held_out) == 1
 
 
 def _export(db) -> bytes:
     buf = io.BytesIO()
-    store.export_npz(db, buf)
+    files.export_npz(db, buf)
     return buf.getvalue()
 
 
@@ -297,7 +298,7 @@ def test_above_the_limit_the_newest_are_read_and_the_older_ones_counted(db):
 def test_the_npz_export_writes_to_a_file_in_memory_too(db):
     store.add(db, image(5), 2, "s")
     buf = io.BytesIO()
-    assert store.export_npz(db, buf) == 1
+    assert files.export_npz(db, buf) == 1
     images, labels = store.read_npz(buf.getvalue())
     np.testing.assert_array_equal(images[0], image(5))
     assert labels.tolist() == [2]

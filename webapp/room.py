@@ -10,7 +10,7 @@ from contextlib import closing
 
 import streamlit as st
 
-from digits import drawings, room_answers
+from digits import drawing_files, drawings, room_answers
 from webapp import presenter
 from webapp.pictures import room as pictures
 from webapp.text import plain
@@ -94,7 +94,7 @@ def _export(export):
 
 def _npz(db) -> bytes:
     out = io.BytesIO()
-    drawings.export_npz(db, out)
+    drawing_files.export_npz(db, out)
     return out.getvalue()
 
 
@@ -106,10 +106,10 @@ def downloads() -> None:
         d1, d2, d3 = st.columns(3)
         d1.download_button(".npz: images and labels", _export(_npz), f"room-drawings-{day}.npz",
                            "application/octet-stream", key="room_npz", icon=":material/download:")
-        d2.download_button(".zip: the canvases as PNG", _export(drawings.export_pngs), f"room-canvases-{day}.zip",
+        d2.download_button(".zip: the canvases as PNG", _export(drawing_files.export_pngs), f"room-canvases-{day}.zip",
                            "application/zip", key="room_zip", icon=":material/download:")
-        d3.download_button(".csv: who, when, which model", _export(drawings.export_csv), f"room-drawings-{day}.csv",
-                           "text/csv", key="room_csv", icon=":material/download:")
+        d3.download_button(".csv: who, when, which model", _export(drawing_files.export_csv),
+                           f"room-drawings-{day}.csv", "text/csv", key="room_csv", icon=":material/download:")
         st.caption("The .npz holds `images` uint8 (N, 28, 28) and `labels` (N,), -1 for not a digit, as "
                    "`python -m digits drawings import` and the Import below read it. The .zip holds each canvas "
                    "as drawn (imported drawings have none); the .csv each drawing's id, time, session, label, "
@@ -117,7 +117,7 @@ def downloads() -> None:
 
 
 def import_file() -> None:
-    """A .npz of `images` and `labels` added to the room (presenter only; checked by drawings.import_npz)."""
+    """A .npz of `images` and `labels` added to the room (presenter only; checked by drawing_files.import_npz)."""
     with st.expander("Import drawings (.npz)"):
         if not presenter.presenter_gate("Importing drawings", "room_import"):
             return
@@ -127,5 +127,5 @@ def import_file() -> None:
             return
         st.session_state["_room_imported"] = f.file_id
         write(lambda db: "Imported {:,} drawings ({:,} were already in the room).".format(
-            *drawings.import_npz(db, f.getvalue())))
+            *drawing_files.import_npz(db, f.getvalue())))
         st.rerun()
