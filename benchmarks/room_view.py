@@ -1,13 +1,15 @@
 """The Room page at a full room, through a real server and Chromium (issue #35): a store of 20,000 drawings
-(MNIST training digits stored as the Draw page stores an answer), three checkpoints (the two shipped ones and a
-third file), and the times a person waits for the page, with the server's memory.
+(MNIST training digits stored as the Draw page stores an answer, each with its canvas: an 80 MB store), three
+checkpoints (the two shipped ones and a third file), and the times a person waits for the page, with the server's
+memory.
 
     python benchmarks/room_view.py                 # 19,998 drawings (+2 during the run: the cap), 50 visits
     python benchmarks/room_view.py --drawings 2000 --visits 10
 
-Prints a Markdown table: the first-ever view (every checkpoint reads every drawing once), a view after one new
-drawing, after one delete, three viewers at once after one more new drawing, and the server's resident memory
-at idle, after 5 and after 50 visits from closed browsers. Everything runs in a temporary folder."""
+Prints a Markdown table: a Home page view for comparison, the first-ever Room view (every checkpoint reads every
+drawing once), the next one, a view after one new drawing, after one delete, three viewers at once after one more
+new drawing, and 5 and 50 visits from closed browsers; for each the seconds to an idle page, the server's CPU
+seconds, its resident memory and its peak. Everything runs in a temporary folder."""
 
 from __future__ import annotations
 
@@ -22,9 +24,10 @@ from contextlib import closing
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from digits import drawing_files, drawings
+from digits import drawings
 from digits.checkpoint import amend_checkpoint
 from digits.data import load_splits
 from testkit.served import CHROMIUM, launch, wait_idle
@@ -33,21 +36,44 @@ ROOT = Path(__file__).resolve().parents[1]
 HEADING = "How each checkpoint reads the room"
 
 
-def rss_mb(pid: int) -> float:
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status in MB: VmRSS (resident now), VmHWM (the peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds the process has used (user + system, every thread)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def canvas(pixels: np.ndarray) -> bytes:
+    """A 280×280 canvas as the Draw page keeps it (PNG, RGBA): the 28×28 drawn large, black on white."""
+    big = np.kron(pixels, np.ones((10, 10), np.uint8))
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[..., :3], rgba[..., 3] = 255 - big[..., None], 255
+    out = io.BytesIO()
+    Image.fromarray(rgba).save(out, format="PNG", compress_level=6)
+    return out.getvalue()
+
+
 def build(folder: Path, n: int) -> Path:
-    """A store of `n` drawings and a checkpoints folder of three files; the store's path."""
+    """A store of `n` drawings as the Draw page keeps them (the 28×28, the canvas as PNG, the model that answered,
+    from 300 browser sessions, one a second) and a checkpoints folder of three files; the store's path."""
     train = load_splits(10_000, 0).train
-    buf = io.BytesIO()
-    np.savez_compressed(buf, images=train.images[:n].numpy(), labels=train.labels[:n].numpy().astype(np.int64))
+    images, labels = train.images[:n].numpy(), train.labels[:n].numpy()
     store = folder / "drawings.sqlite"
-    with closing(drawings.connect(store)) as db:
-        drawing_files.import_npz(db, buf.getvalue())
+    start = time.time() - n
+    with closing(drawings.connect(store)) as db:  # one transaction: drawings.add checks the rate a row
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO drawings (created, session, label, pixels, png, model, predicted, confidence) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(start + i, f"bench-{i % 300}", int(labels[i]), images[i].tobytes(), canvas(images[i]),
+                         "lenet5.pt", int(labels[i]), 0.99) for i in range(n)])
+        db.execute("COMMIT")
     checkpoints = folder / "checkpoints"
     checkpoints.mkdir()
     for name in ("lenet5.pt", "cnn.pt"):
@@ -57,13 +83,13 @@ def build(folder: Path, n: int) -> Path:
     return store
 
 
-def view(browser, url: str) -> float:
-    """Seconds from opening /room in a new browser to the page being idle with its checkpoint table."""
+def view(browser, url: str, name: str = "room", heading: str = HEADING) -> float:
+    """Seconds from opening a page (the Room page: with its checkpoint table) in a new browser to it being idle."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     start = time.perf_counter()
-    page.goto(f"{url}/room")
-    page.get_by_role("heading", name=HEADING).wait_for(timeout=600_000)
+    page.goto(f"{url}/{name}")
+    page.get_by_role("heading", name=heading).wait_for(timeout=600_000)
     wait_idle(page, timeout=600_000)
     took = time.perf_counter() - start
     context.close()
@@ -86,6 +112,50 @@ def together(browser, url: str, n: int) -> float:
     return took
 
 
+class Table:
+    """The benchmark's rows: what was done, the seconds a person waited, the server's CPU seconds for it, its
+    resident memory after it and the peak so far."""
+
+    def __init__(self, pid: int):
+        self.pid, self.rows = pid, []
+
+    def time(self, what: str, act=None) -> None:
+        cpu = cpu_s(self.pid)
+        seconds = f"{act():.1f}" if act else ""
+        self.rows.append((what, seconds, f"{cpu_s(self.pid) - cpu:.1f}" if act else "",
+                          f"{status_mb(self.pid, 'VmRSS'):,.0f}", f"{status_mb(self.pid, 'VmHWM'):,.0f}"))
+
+    def print(self) -> None:
+        print("| | seconds to an idle page | server CPU s | server memory (MB) | peak so far (MB) |")
+        print("|---|---|---|---|---|")
+        for row in self.rows:
+            print("| " + " | ".join(row) + " |")
+
+
+def change(store: Path, act) -> None:
+    with closing(drawings.connect(store)) as db:
+        act(db)
+
+
+def run(browser, url: str, store: Path, table: Table, visits: int) -> None:
+    table.time("server idle, before any view")
+    table.time("a Home page view (the app's modules and torch loaded), for comparison",
+               lambda: view(browser, url, "", "digits"))
+    table.time("first-ever Room view (3 checkpoints read every drawing)", lambda: view(browser, url))
+    table.time("the next Room view, nothing changed", lambda: view(browser, url))
+    change(store, lambda db: drawings.add(db, np.full((28, 28), 255, np.uint8), 1, "bench-1"))
+    table.time("after one new drawing", lambda: view(browser, url))
+    change(store, lambda db: drawings.delete(db, drawings.drawings(db)[0].id))
+    table.time("after one delete", lambda: view(browser, url))
+    change(store, lambda db: drawings.add(db, np.eye(28, dtype=np.uint8) * 255, 7, "bench-2"))
+    table.time("three viewers at once, after one new drawing", lambda: together(browser, url, 3))
+    times = []
+    for visit in range(1, visits + 1):
+        times.append(view(browser, url))
+        if visit in (5, visits):
+            table.time(f"after {visit} more visits (median view {np.median(times):.1f} s)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--drawings", type=int, default=19_998)  # + the two the run adds: the collection's cap
@@ -96,40 +166,20 @@ def main() -> None:
         store = build(folder, args.drawings)
         env = {**os.environ, "DIGITS_RUNS": str(folder / "runs"), "DIGITS_CHECKPOINTS": str(folder / "checkpoints")}
         url, proc = launch(env, drawings=store)
-        rows = []
+        table = Table(proc.pid)
         try:
             time.sleep(3)
-            rows.append(("server idle, before any view", "", f"{rss_mb(proc.pid):.0f}"))
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
                     "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-                rows.append(("first-ever view (3 checkpoints read every drawing)", f"{view(browser, url):.1f}",
-                             f"{rss_mb(proc.pid):.0f}"))
-                with closing(drawings.connect(store)) as db:
-                    drawings.add(db, np.full((28, 28), 255, np.uint8), 1, "bench-1")
-                rows.append(("after one new drawing", f"{view(browser, url):.1f}", f"{rss_mb(proc.pid):.0f}"))
-                with closing(drawings.connect(store)) as db:
-                    drawings.delete(db, drawings.drawings(db)[0].id)
-                rows.append(("after one delete", f"{view(browser, url):.1f}", f"{rss_mb(proc.pid):.0f}"))
-                with closing(drawings.connect(store)) as db:
-                    drawings.add(db, np.eye(28, dtype=np.uint8) * 255, 7, "bench-2")
-                rows.append(("three viewers at once, after one new drawing", f"{together(browser, url, 3):.1f}",
-                             f"{rss_mb(proc.pid):.0f}"))
-                times = []
-                for visit in range(1, args.visits + 1):
-                    times.append(view(browser, url))
-                    if visit in (5, args.visits):
-                        rows.append((f"after {visit} more visits (median view {np.median(times):.1f} s)", "",
-                                     f"{rss_mb(proc.pid):.0f}"))
+                run(browser, url, store, table, args.visits)
                 browser.close()
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     print(f"{args.drawings:,} drawings, 3 checkpoints · {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores · {time.strftime('%Y-%m-%d')}\n")
-    print("| | seconds to an idle page | server memory (MB) |\n|---|---|---|")
-    for what, seconds, mb in rows:
-        print(f"| {what} | {seconds} | {mb} |")
+    table.print()
 
 
 if __name__ == "__main__":

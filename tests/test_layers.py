@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # mnist, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawing_files, negatives, heldout
 # → models, room
 # → config, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain, robustness,
-# calibration, measure, detector_fit, room_answers → runs, control, snapshots, summary → batch_source, keeper,
-# step_log, train
+# calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary → batch_source,
+# keeper, step_log, train
 # → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
     # foundations: MNIST's files, devices, processes and locks, a drawing → 28×28, augmentations, losses, drawn digits
@@ -23,7 +23,8 @@ LAYERS = [
     {"config", "optim", "evaluate", "inside", "events"},       # a run's settings, measuring a split, events
     {"detector", "checkpoint", "catalog", "uploads"},          # checkpoints (with the detector's runtime head)
     # reading drawings, measuring them, the room's answers kept
-    {"reading", "explain", "robustness", "calibration", "measure", "detector_fit", "room_answers"},
+    {"reading", "explain", "robustness", "calibration", "measure", "detector_fit", "room_answers",
+     "room_view"},
     {"runs", "control", "snapshots", "summary"},               # a run folder: its files, pause/stop, snapshots
     {"batch_source", "keeper", "step_log", "train"},           # the training loop and its helpers
     {"cli_measure", "cli_args", "cli"},                        # the command line

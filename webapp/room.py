@@ -7,32 +7,65 @@ from __future__ import annotations
 import io
 import time
 from contextlib import closing
+from pathlib import Path
 
 import streamlit as st
 
-from digits import drawing_files, drawings, room_answers
-from webapp import presenter
+from digits import drawing_files, drawings, room_answers, room_view
+from webapp import presenter, resources
 from webapp.pictures import room as pictures
 from webapp.text import plain
 
 
-def read():
-    """(the drawings oldest first, counts per label of those same rows); what was left out said in one line each;
-    a store that cannot be opened ends the page in one line."""
+@st.cache_resource(show_spinner=False)
+def _kept(path: str) -> room_view.Kept:
+    """The room's numbers, kept for every session while the store is unchanged (one a store file)."""
+    return room_view.Kept(path)
+
+
+def counted(query, *args):
+    """query(db, *args) of digits.room_view (or room_answers), counted once for every session while the store is
+    unchanged; a store that fails meanwhile ends the page in one line."""
+    def count():
+        with closing(drawings.connect()) as db:  # a connection a count: sqlite3's belong to the thread that opened it
+            return query(db, *args)
+    key = (query.__name__, *(a.extent if isinstance(a, room_view.Room) else a for a in args))
     try:
-        with closing(drawings.connect()) as db:  # one connection a run: sqlite3's belong to the thread that opened them
-            rows = drawings.drawings(db)
+        return _kept(str(drawings.default_path())).get(key, count)
     except drawings.DrawingsError as e:
         st.error(plain(pictures.message(e)))
         st.stop()
-    if rows.damaged:
-        st.warning(f"{rows.damaged:,} damaged drawing{'s' if rows.damaged != 1 else ''} skipped: "
-                   f"{'its row breaks' if rows.damaged == 1 else 'their rows break'} the store's rules (written "
+
+
+def read() -> room_view.Room:
+    """The room in numbers (digits.room_view.look), what was left out said in one line each; a store that cannot be
+    opened ends the page in one line."""
+    room = counted(room_view.look)
+    if damaged := room.extent.damaged:
+        st.warning(f"{damaged:,} damaged drawing{'s' if damaged != 1 else ''} skipped: "
+                   f"{'its row breaks' if damaged == 1 else 'their rows break'} the store's rules (written "
                    "outside the app?).")
-    if rows.beyond:
-        st.info(f"The newest {len(rows):,} drawings are shown and counted; {rows.beyond:,} older ones are in the "
-                f"store beyond the collection's limit of {drawings.MAX_DRAWINGS:,}.")
-    return rows, drawings.counts_of(rows)
+    if room.extent.beyond:
+        st.info(f"The newest {room.extent.shown:,} drawings are shown and counted; {room.extent.beyond:,} older ones "
+                f"are in the store beyond the collection's limit of {drawings.MAX_DRAWINGS:,}.")
+    return room
+
+
+def _read_missing(db, model, checkpoint: str, floor: int) -> bool:
+    if not room_answers.ready(db):
+        return False
+    room_answers.read_missing(db, model, checkpoint, floor)
+    return True
+
+
+def readings(room: room_view.Room, path: Path) -> str | None:
+    """The fingerprint the checkpoint's readings of the room are kept under (digits.room_answers), once it has read
+    every drawing of the room; None when the store cannot keep them (the page then shows no answers)."""
+    model = resources.load_model(path)[0]
+    checkpoint = room_answers.fingerprint(path)
+    with st.spinner(f"Reading the room's new drawings with {plain(resources.checkpoint_label(path))}…"):
+        kept = counted(_read_missing, model, checkpoint, room.extent.floor)
+    return checkpoint if kept else None
 
 
 def write(action, *args) -> None:

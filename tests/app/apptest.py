@@ -54,16 +54,17 @@ def _unescaped_links(at) -> list[str]:
 
 
 def room_store(tmp_path, model, items):
-    """Store (pixels, label, session, model name) items; the predictions of `model` as classify reads a drawing
-    whose 28×28 these pixels are (answers_of: nine shifted views)."""
+    """Store (pixels, label, session, model name) items; the predictions of `model` as the Room page reads them
+    (the network alone, one view: digits.room_answers)."""
     from digits import drawings
-    from digits.reading import answers_of
+    from digits.data import Split
+    from digits.evaluate import logits_of
 
     with closing(drawings.connect(tmp_path / "drawings.sqlite")) as db:
         ids = [drawings.add(db, pixels, label, session, png=b"\x89PNG", model=name)
                for pixels, label, session, name in items]
     images = torch.from_numpy(np.stack([pixels for pixels, *_ in items]))
-    return ids, answers_of(model, images).digit.tolist()
+    return ids, logits_of(model, Split(images, torch.zeros(len(images), dtype=torch.int64))).argmax(1).tolist()
 
 
 def gallery(at) -> tuple[list[int], list[int]]:

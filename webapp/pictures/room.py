@@ -8,7 +8,6 @@ import base64
 import hashlib
 import html
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,23 +62,6 @@ def counts_chart(counts: dict[int, int]) -> go.Figure:
                       yaxis=dict(title="drawings", rangemode="tozero", dtick=1 if few else None, tickformat=",d"),
                       xaxis=dict(type="category"), dragmode=False)
     return fig
-
-
-@dataclass(frozen=True)
-class Filters:
-    wrong_only: bool = False
-    label: int | None = None      # a digit, NOT_A_DIGIT, or None for any
-    model: str | None = None      # the model that answered when it was drawn, or None for any
-
-
-def chosen(rows: list[Drawing], predicted: dict[int, int], f: Filters) -> list[Drawing]:
-    """The drawings that pass the filters, newest first. `predicted` maps id → the chosen checkpoint's
-    digit; "wrong" is a digit drawing it reads as another digit (a not-a-digit one is never "wrong": the
-    network has no such answer)."""
-    keep = [d for d in reversed(rows)
-            if (f.label is None or d.label == f.label) and (f.model is None or d.model == f.model)
-            and (not f.wrong_only or (d.label != NOT_A_DIGIT and predicted.get(d.id) != d.label))]
-    return keep
 
 
 def _tile_uri(pixels: np.ndarray) -> str:
