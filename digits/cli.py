@@ -33,6 +33,7 @@ from .preprocess import read_image
 from .process import lower_priority
 from .reading import classify
 from .runs import CHECKPOINT, EVENTS, SNAPSHOTS, RunWriter, write_starting
+from .serve import serve
 from .train import fit
 
 
@@ -191,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             return _drawings(args)
         if args.command == "heldout":
             return measure.heldout(args)
+        if args.command == "serve":
+            return serve(args.replicas, args.port, args.address, args.host)
         return _predict(args)
     except (CheckpointError, MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

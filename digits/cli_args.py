@@ -114,4 +114,13 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser("drawings", help="the room's collected drawings ($DIGITS_DRAWINGS, else data/drawings.sqlite)")
     w.add_argument("action", choices=["stats", "export", "import"])
     w.add_argument("file", type=Path, nargs="?", help="the .npz to write (export) or read (import)")
+
+    s = sub.add_parser("serve", help="a lecture hall: several app processes behind Caddy, each browser kept on one "
+                                     "(docs/workshop.md)")
+    s.add_argument("--replicas", type=int, default=2, help="app processes (default 2: one a core)")
+    s.add_argument("--port", type=int, default=8501, help="the port people open (default 8501)")
+    s.add_argument("--address", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1; 0.0.0.0 for the room's network)")
+    s.add_argument("--host", action="append", default=[], metavar="NAME",
+                   help="a name people type to reach this machine (repeatable; its network address is added)")
     return p

@@ -6,7 +6,7 @@ import streamlit as st
 
 from digits.mnist import ready as mnist_ready
 from webapp import resources
-from webapp.address import unreachable_room
+from webapp.address import replica, unreachable_room
 from webapp.text import plain
 
 
@@ -23,5 +23,5 @@ def sidebar() -> None:
             with st.expander(f"⚠ {len(bad)} unusable checkpoint file{'s' if len(bad) > 1 else ''}"):
                 for path, reason in bad.items():  # the file's name, not the server's folders
                     st.caption(plain(reason.replace(str(path), path.name)))
-        st.caption(f"Compute: {resources.device_label()}")
+        st.caption(f"Compute: {resources.device_label()}" + (f" · {served}" if (served := replica()) else ""))
         st.caption("MNIST: verified ✓" if mnist_ready() else "MNIST: fetched on first use")
