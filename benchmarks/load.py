@@ -4,6 +4,7 @@
     python benchmarks/load.py --pages 20 --think 0.5 --stroke-speed 0   # a harsher pace
     python benchmarks/load.py --pages 3 --drawings 3 --no-training
     python benchmarks/load.py --clients protocol --pages 20 50 100 --drawings 5   # the server alone
+    python benchmarks/load.py --clients protocol --pages 100 200 300 --replicas 2   # a lecture hall behind Caddy
 
 Starts `streamlit run app.py` on a free local port (with the repository's .streamlit/config.toml)
 and a training run (as the Train page does), opens N headless Chromium pages on the Draw page at
@@ -60,6 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="pen speed in px/s, mouse events at 60 Hz (0: all at once, as fast as Playwright can)")
     ap.add_argument("--timeout", type=float, default=30, help="seconds before a drawing counts as an error")
     ap.add_argument("--no-training", action="store_true", help="no training run in the background")
+    ap.add_argument("--replicas", type=int, default=0,
+                    help="serve through `python -m digits serve --replicas N` (Caddy in front); 0: one plain server")
     ap.add_argument("--clients", choices=["browser", "protocol"], default="browser",
                     help="browser: headless Chromium pages (the default). protocol: websocket sessions that "
                          "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
@@ -73,12 +76,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, runs: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, env={**os.environ, "DIGITS_RUNS": str(runs)},
+def start_server(port: int, runs: Path, replicas: int = 0) -> subprocess.Popen:
+    command = ([sys.executable, "-m", "digits", "serve", "--replicas", str(replicas), "--port", str(port)] if replicas
+               else [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                     "--server.port", str(port), "--server.address", "127.0.0.1"])
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DIGITS_RUNS": str(runs)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
@@ -112,6 +116,16 @@ def measure(drive, n: int, args, server_pid: int, runs: Path) -> tuple[dict, dic
         stop_run(run)
         time.sleep(2)
     return results, cpu, training
+
+
+def replica_memory(pid: int) -> str:
+    """The resident memory of each app process under `python -m digits serve` (its children but Caddy), in MB."""
+    sizes = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        if b"streamlit" in Path(f"/proc/{child}/cmdline").read_bytes():
+            status = Path(f"/proc/{child}/status").read_text()
+            sizes.append(int(next(ln for ln in status.splitlines() if ln.startswith("VmRSS:")).split()[1]) // 1024)
+    return " / ".join(f"{mb:,}" for mb in sizes)
 
 
 def percentile(values, q):
@@ -154,7 +168,7 @@ def main() -> int:
     args = parse_args()
     runs = Path(tempfile.mkdtemp(prefix="digits-load-"))
     port = free_port()
-    server = start_server(port, runs)
+    server = start_server(port, runs, args.replicas)
     url = f"http://127.0.0.1:{port}"
     for line in header(args):
         print(line)
@@ -168,6 +182,8 @@ def main() -> int:
         for n in args.pages:
             r, cpu, training = measure(drive, n, args, server.pid, runs)
             print(row(n, training, r, cpu, args.drawings), flush=True)
+            if args.replicas:
+                print(f"  replicas' memory: {replica_memory(server.pid)} MB", flush=True)
             failed |= bool(r["errors"]) or not r["latencies"]
             for e in r["errors"][:5]:
                 print(f"  error: {e}", file=sys.stderr)
