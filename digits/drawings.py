@@ -15,10 +15,13 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import drawings_pg
 
 # The store's readers take what a drawing is from here too (Drawing, counts_of, read_npz: re-exported).
 from .drawing_formats import (  # noqa: F401
@@ -59,20 +62,25 @@ CREATE INDEX IF NOT EXISTS by_session ON drawings (session, created);
 """
 
 
+def store_errors() -> tuple[type[Exception], ...]:
+    """What a store's failure raises: sqlite3's and the OS's, and psycopg's once a PostgreSQL store is in use."""
+    pg = sys.modules.get("psycopg")
+    return (sqlite3.Error, OSError) + ((pg.Error,) if pg is not None else ())
+
+
 def guarded(fn):
-    """`fn` with the store's failures (a locked, corrupt or unwritable file, a full disk) as one-line
-    DrawingsErrors: a page says what happened instead of breaking, and nothing half-written stays."""
+    """`fn` with the store's failures (a locked, corrupt or unwritable file, a full disk, a server that went away)
+    as one-line DrawingsErrors: a page says what happened instead of breaking, and nothing half-written stays."""
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
+        except store_errors() as e:
+            text = str(e).splitlines()[0] if str(e) else ""
+            if "locked" in text or "busy" in text or "lock timeout" in text:
                 raise DrawingsError("the drawings store is busy (another program is writing to it); try again in a "
                                     "moment") from None
-            raise DrawingsError(f"the drawings store cannot be used ({str(e)[:120]})") from None
-        except (sqlite3.Error, OSError) as e:
-            reason = getattr(e, "strerror", None) or str(e)[:120] or type(e).__name__
+            reason = getattr(e, "strerror", None) or text[:120] or type(e).__name__
             raise DrawingsError(f"the drawings store cannot be used ({reason})") from None
     return guarded
 
@@ -80,18 +88,31 @@ def guarded(fn):
 def rollback(db: sqlite3.Connection) -> None:
     try:
         db.execute("ROLLBACK")
-    except sqlite3.Error:  # no transaction was open (BEGIN itself failed), or the file is gone
+    except store_errors():  # no transaction was open (BEGIN itself failed), or the file is gone
         pass
 
 
-def default_path() -> Path:
-    """$DIGITS_DRAWINGS, else drawings.sqlite in the data folder ($DIGITS_DATA or ./data)."""
-    return Path(os.environ.get("DIGITS_DRAWINGS") or default_root() / "drawings.sqlite")
+def default_path() -> Path | str:
+    """$DIGITS_DRAWINGS (a file, or a postgresql:// URL: digits.drawings_pg), else drawings.sqlite in the data
+    folder ($DIGITS_DATA or ./data)."""
+    where = os.environ.get("DIGITS_DRAWINGS") or ""
+    return where if drawings_pg.URL.match(where) else Path(where or default_root() / "drawings.sqlite")
 
 
 def connect(path: Path | str | None = None) -> sqlite3.Connection:
-    """A connection in autocommit mode, WAL, waiting up to 10 s for a writer instead of failing."""
-    path = Path(path or default_path())
+    """A connection in autocommit mode, WAL, waiting up to 10 s for a writer instead of failing; for a
+    postgresql:// URL, a connection to that server with the same methods (digits.drawings_pg)."""
+    path = path or default_path()
+    if isinstance(path, str) and drawings_pg.URL.match(path):
+        try:
+            db = drawings_pg.Connection(path)
+            db.executescript(SCHEMA)
+        except ImportError:
+            raise DrawingsError("a PostgreSQL store needs psycopg: pip install 'psycopg[binary]'") from None
+        except store_errors() as e:  # the server's address and the password stay out of what people see
+            raise DrawingsError(f"the PostgreSQL drawings store cannot be used ({type(e).__name__})") from None
+        return db
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=10.0, isolation_level=None)

@@ -22,7 +22,7 @@ from torch import nn
 from .catalog import file_sha256
 from .data import Split
 from .drawing_formats import SOUND
-from .drawings import MAX_DRAWINGS, guarded
+from .drawings import MAX_DRAWINGS, guarded, store_errors
 from .evaluate import logits_of
 from .room import part
 
@@ -59,11 +59,11 @@ def ready(db: sqlite3.Connection) -> bool:
         db.execute("DELETE FROM main.readings WHERE 0")  # fails when the file cannot be written
         db.execute("DROP TABLE IF EXISTS main.answers")  # READING 1's table
         return True
-    except sqlite3.Error:
+    except store_errors():
         try:
             db.execute(f"CREATE TEMP TABLE IF NOT EXISTS readings {COLUMNS}")
             return True
-        except sqlite3.Error:
+        except store_errors():
             return False
 
 
@@ -103,7 +103,7 @@ def _keep(db: sqlite3.Connection, checkpoint: str, rows: list[tuple], digits: np
                         for (i, created, pixels), digit in zip(rows, digits)])
         db.execute("COMMIT")
         return True
-    except sqlite3.Error:
+    except store_errors():
         if db.in_transaction:
             db.execute("ROLLBACK")
         return False

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import drawings_pg
 from .drawing_formats import NOT_A_DIGIT, ROW, SOUND, Drawing, drawing_of_row
-from .drawings import MAX_DRAWINGS, Extent, extent, guarded, snapshot
+from .drawings import MAX_DRAWINGS, Extent, extent, guarded, snapshot, store_errors
 from .room_answers import MATCH
 
 ROOM = f"{SOUND} AND id >= ?"  # the room's rows, from the extent's floor up
@@ -100,14 +101,15 @@ class Kept:
     """The room's numbers of one store file, counted once while the store is unchanged: whoever asks next in this
     process gets them without a query. Unchanged is SQLite's `PRAGMA data_version` on a connection of this object's
     own, which moves whenever another connection, of any process, commits (a drawing, a relabel, a reading kept),
-    and the same file (a store replaced by another file under its name is another store)."""
+    and the same file (a store replaced by another file under its name is another store); for a PostgreSQL store,
+    the server's write-ahead log position, which every commit moves."""
 
     MAX = 256  # numbers kept for one state of the store (filters × pages × checkpoints asked for)
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
+        self.path = path if isinstance(path, str) and drawings_pg.URL.match(path) else Path(path)
         self._lock = threading.Lock()
-        self._watch: sqlite3.Connection | None = None
+        self._watch = None  # a connection of its own: only the store's version is asked of it
         self._file: tuple[int, int] | None = None
         self._state, self._kept = None, {}
 
@@ -115,15 +117,19 @@ class Kept:
         """What changes when the store does; None when it cannot be told (then nothing is kept)."""
         with self._lock:
             try:
+                if isinstance(self.path, str):  # a PostgreSQL store: the server's write-ahead log position
+                    self._watch = self._watch or drawings_pg.Connection(self.path)
+                    return self._watch.version()
                 st = os.stat(self.path)
                 if self._watch is None or self._file != (st.st_dev, st.st_ino):
                     if self._watch is not None:
                         self._watch.close()
-                    # Only PRAGMA data_version is asked of it, from any thread, one at a time (the lock).
+                    # Asked from any thread, one at a time (the lock).
                     self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                     self._file = (st.st_dev, st.st_ino)
                 return self._file, self._watch.execute("PRAGMA data_version").fetchone()[0]
-            except (OSError, sqlite3.Error):
+            except (ImportError, *store_errors()):
+                self._watch = None
                 return None
 
     def get(self, key, count: Callable[[], object]):

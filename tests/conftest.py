@@ -22,6 +22,25 @@ def tiny_splits() -> Splits:
     return Splits(train=synthetic_split(512, 1), val=synthetic_split(128, 2), test=synthetic_split(128, 3))
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of the tests' own (testkit/postgres.py), for the store's tests against both stores."""
+    from testkit.postgres import Server
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path):
+    """Where a drawings store lives: a file (SQLite, the embedded default), or a new database on the tests'
+    PostgreSQL server (the shared store of replicas on several machines): the same tests pass against both."""
+    if request.param == "sqlite":
+        return tmp_path / "room.sqlite"
+    return request.getfixturevalue("postgres").new_database()
+
+
 @pytest.fixture(scope="module")
 def drawings_file(tmp_path_factory) -> Path:
     """The drawings store of the module's server (a test may read it through digits.drawings)."""

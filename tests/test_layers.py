@@ -9,7 +9,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 
 # Lowest first. The one-line form (docs/architecture.md):
-# mnist, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawing_files, negatives, heldout
+# mnist, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawings_pg, drawing_files,
+# negatives, heldout
 # → models, room
 # → config, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain, robustness,
 # calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary → batch_source,
@@ -18,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 LAYERS = [
     # foundations: MNIST's files, devices, processes and locks, a drawing → 28×28, augmentations, losses, drawn digits
     {"mnist", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
-    {"data", "drawings", "drawing_files", "negatives", "heldout"},  # MNIST's tensors, the room's store, drawings
+    {"data", "drawings", "drawings_pg", "drawing_files", "negatives", "heldout"},  # MNIST, the store, drawings
     {"models", "room"},                                        # the networks; the room's drawings as splits
     {"config", "optim", "evaluate", "inside", "events"},       # a run's settings, measuring a split, events
     {"detector", "checkpoint", "catalog", "uploads"},          # checkpoints (with the detector's runtime head)

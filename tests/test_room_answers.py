@@ -3,6 +3,7 @@ Room page's counts, confusion and gallery pages counted by the store."""
 
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,16 +24,30 @@ def one_view(model, images: list[np.ndarray]) -> list[int]:
     return logits_of(model, Split(x, torch.zeros(len(x), dtype=torch.int64))).argmax(1).tolist()
 
 
-@pytest.fixture
-def room(tmp_path):
+def a_room(tmp_path, where):
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "m.pt", "lenet5", build_model("lenet5"))
     model = load_checkpoint(tmp_path / "m.pt")[0].eval()
-    db = drawings.connect(tmp_path / "room.sqlite")
+    db = drawings.connect(where)
     for i in range(12):
         drawings.add(db, image(i), i % 10 if i < 11 else drawings.NOT_A_DIGIT, f"s{i % 3}", model=f"m{i % 2}.pt")
     assert room_answers.ready(db)
-    yield db, model, room_answers.fingerprint(tmp_path / "m.pt")
+    return db, model, room_answers.fingerprint(tmp_path / "m.pt")
+
+
+@pytest.fixture
+def room(tmp_path, store_at):
+    """Twelve drawings in a store: the tests that use it pass against SQLite and PostgreSQL alike."""
+    db, model, key = a_room(tmp_path, store_at)
+    yield db, model, key
+    db.close()
+
+
+@pytest.fixture
+def sqlite_room(tmp_path):
+    """The same in an SQLite file, for what only a file has (ids given again, read-only files, a replaced file)."""
+    db, model, key = a_room(tmp_path, tmp_path / "room.sqlite")
+    yield db, model, key
     db.close()
 
 
@@ -88,8 +103,8 @@ def test_a_gallery_page_is_filtered_and_paged_by_the_store(room):
     assert imported.matches == 0
 
 
-def test_a_new_drawing_under_a_reused_id_is_read_again_and_deleted_ones_are_forgotten(room):
-    db, model, key = room
+def test_a_new_drawing_under_a_reused_id_is_read_again_and_deleted_ones_are_forgotten(sqlite_room):
+    db, model, key = sqlite_room
     room_answers.read_missing(db, model, key)
     last = drawings.drawings(db)[-1]
     assert drawings.delete(db, last.id)
@@ -101,21 +116,21 @@ def test_a_new_drawing_under_a_reused_id_is_read_again_and_deleted_ones_are_forg
     assert room_answers.forget_deleted(db) == 1
 
 
-def test_another_checkpoint_file_has_readings_of_its_own_kept_for_every_connection(room, tmp_path):
+def test_another_checkpoint_file_has_readings_of_its_own_kept_for_every_connection(room, tmp_path, store_at):
     db, model, key = room
     save_checkpoint(tmp_path / "other.pt", "lenet5", build_model("lenet5"))
     other = load_checkpoint(tmp_path / "other.pt")[0].eval()
     other_key = room_answers.fingerprint(tmp_path / "other.pt")
     room_answers.read_missing(db, model, key)
-    with closing(drawings.connect(tmp_path / "room.sqlite")) as another:  # another session, another connection
+    with closing(drawings.connect(store_at)) as another:  # another session, another connection
         assert room_answers.read_missing(another, model, key) == 0  # what one read, the other has
         assert room_answers.read_missing(another, other, other_key) == 12
         (count,) = another.execute("SELECT count(DISTINCT checkpoint) FROM readings").fetchone()
     assert count == 2 and key != other_key
 
 
-def test_a_read_only_store_keeps_its_readings_for_the_connection(room, tmp_path):
-    db, model, key = room
+def test_a_read_only_store_keeps_its_readings_for_the_connection(sqlite_room, tmp_path):
+    db, model, key = sqlite_room
     ro = sqlite3.connect(f"file:{tmp_path / 'room.sqlite'}?mode=ro", uri=True, isolation_level=None)
     with closing(ro):
         ro.execute("DROP TABLE IF EXISTS temp.readings")
@@ -126,8 +141,8 @@ def test_a_read_only_store_keeps_its_readings_for_the_connection(room, tmp_path)
     assert readings(db, key) == {}
 
 
-def test_readings_written_by_something_else_are_not_counted(room):
-    db, model, key = room
+def test_readings_written_by_something_else_are_not_counted(sqlite_room):
+    db, model, key = sqlite_room
     room_answers.read_missing(db, model, key)
     db.execute("UPDATE readings SET digit = 99 WHERE drawing = 1")
     db.execute("UPDATE readings SET digit = 'seven' WHERE drawing = 2")
@@ -136,24 +151,26 @@ def test_readings_written_by_something_else_are_not_counted(room):
     assert room_answers.read_missing(db, model, key) == 2  # and read again
 
 
-def test_kept_numbers_are_counted_again_only_after_the_store_changes(room, tmp_path):
+def test_kept_numbers_are_counted_again_only_after_the_store_changes(room, tmp_path, store_at):
     db, model, key = room
-    kept = room_view.Kept(tmp_path / "room.sqlite")
+    kept = room_view.Kept(str(store_at))
     counts = []
 
     def count():
-        with closing(drawings.connect(tmp_path / "room.sqlite")) as other:  # as a page counts: a connection its own
+        with closing(drawings.connect(store_at)) as other:  # as a page counts: a connection its own
             counts.append(room_view.look(other).extent.shown)
         return counts[-1]
 
     assert kept.get("shown", count) == 12 and kept.get("shown", count) == 12 and counts == [12]
-    with closing(drawings.connect(tmp_path / "room.sqlite")) as other:
+    with closing(drawings.connect(store_at)) as other:
         assert room_answers.ready(other)  # making sure of the table writes nothing: still the same store
     assert kept.get("shown", count) == 12 and counts == [12]
     drawings.add(db, image(77), 4, "s77")  # a commit by any other connection
     assert kept.get("shown", count) == 13 and kept.get("shown", count) == 13 and counts == [12, 13]
     assert room_answers.read_missing(db, model, key) == 13  # readings kept are a change too
     assert kept.get("shown", count) == 13 and counts == [12, 13, 13]
+    if not isinstance(store_at, Path):
+        return
     (tmp_path / "room.sqlite").rename(tmp_path / "old.sqlite")  # another file under the store's name
     with closing(drawings.connect(tmp_path / "room.sqlite")) as new:
         drawings.add(new, image(1), 1, "s")

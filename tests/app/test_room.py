@@ -178,3 +178,26 @@ def test_a_store_with_damaged_rows_shows_the_good_ones_and_says_how_many_were_sk
     assert not at.exception and at.metric[0].value == "1"
     assert [shown(w.value) for w in at.warning] == [
         "3 damaged drawings skipped: their rows break the store's rules (written outside the app?)."]
+
+
+def test_the_room_page_reads_a_postgresql_store_as_it_reads_a_file(app, postgres, monkeypatch):
+    """DIGITS_DRAWINGS=postgresql://…: the shared store of replicas on several machines (digits.drawings_pg)."""
+    from digits import drawings
+
+    url = postgres.new_database()
+    monkeypatch.setenv("DIGITS_DRAWINGS", url)
+    rng = np.random.default_rng(9)
+    with closing(drawings.connect(url)) as db:
+        ids = [drawings.add(db, rng.integers(0, 256, (28, 28), dtype=np.uint8), label, f"s{k}", model="cnn.pt")
+               for k, label in enumerate([3, 5, drawings.NOT_A_DIGIT])]
+    at = open_page(app, "room")
+    assert not at.exception and at.metric[0].value == "3"
+    assert at.dataframe[0].value.iloc[0]["Right"].endswith("of 2")  # the not-a-digit one has no right answer
+    assert gallery(at)[0] == ids[::-1]
+    pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
+    pick.set_value([ids[0]])
+    at.selectbox(key="room_new_label").set_value(8).run()
+    at.button(key="room_relabel").click().run()
+    assert any("Relabelled 1 drawing as 8" in shown(s.value) for s in at.success)
+    with closing(drawings.connect(url)) as db:
+        assert {d.id: d.label for d in drawings.drawings(db)}[ids[0]] == 8

@@ -26,7 +26,7 @@ def label_word(label: int) -> str:
 def message(error: Exception) -> str:
     """A store's one-line error for everyone in the room: the store's file by its name, not the server's folders."""
     where = default_path()
-    return str(error).replace(str(where), where.name)
+    return str(error).replace(str(where), where.name if isinstance(where, Path) else "the PostgreSQL store")
 
 
 def canvas_png(image: np.ndarray) -> bytes:
