@@ -141,9 +141,9 @@ def header(args) -> list[str]:
     return [f"Draw page, {args.drawings} drawings a page, {pace}; "
             f"{os.cpu_count()} CPUs for server, training and {clients}"
             + ("" if browsers else "; clients: websocket sessions replaying a real page's messages"),
-            f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | max | "
+            f"| {who} | training | page open p50 / max | drawings classified | errors | p50 | p95 | p99 | max | "
             f"CPU s while drawing: server / training / {clients} (wall) |",
-            "|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|"]
 
 
 def row(n: int, training: str, r: dict, cpu: dict | None, drawings: int) -> str:
@@ -159,7 +159,8 @@ def row(n: int, training: str, r: dict, cpu: dict | None, drawings: int) -> str:
     return (f"| {n} | {training} | "
             + (f"{s(statistics.median(r['open']))} / {s(max(r['open']))}" if r["open"] else "–")
             + f" | {len(lat)} / {n * drawings} | {len(errors)} | "
-            + (f"{ms(statistics.median(lat))} | {ms(percentile(lat, 0.95))} | {ms(max(lat))}" if lat else "– | – | –")
+            + (" | ".join(ms(v) for v in (statistics.median(lat), percentile(lat, 0.95), percentile(lat, 0.99),
+                                          max(lat))) if lat else "– | – | – | –")
             + " | " + (f"{cpu['server']:.0f} / {cpu['training']:.0f} / {cpu['browsers']:.0f}" if cpu else "–")
             + f" ({r['wall']:.0f} s) |")
 

@@ -28,6 +28,7 @@ from .control import pause_requested
 from .data import load_splits
 from .drawing_formats import MAX_IMPORT_BYTES
 from .events import describe
+from .export import export
 from .mnist import MNISTUnavailable, ensure_mnist
 from .preprocess import read_image
 from .process import lower_priority
@@ -172,6 +173,16 @@ def _drawings(args) -> int:
     return 0
 
 
+def _export(args) -> int:
+    if args.onnx is None and args.state_dict is None:
+        print("error: say what to write: --onnx FILE and/or --state-dict FILE", file=sys.stderr)
+        return 2
+    model, meta = load_checkpoint(args.checkpoint, detector=False)
+    for path in export(model, meta, args.onnx, args.state_dict):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
@@ -192,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             return _drawings(args)
         if args.command == "heldout":
             return measure.heldout(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "serve":
             return serve(args.replicas, args.port, args.address, args.host)
         return _predict(args)

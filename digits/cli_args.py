@@ -115,6 +115,12 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("action", choices=["stats", "export", "import"])
     w.add_argument("file", type=Path, nargs="?", help="the .npz to write (export) or read (import)")
 
+    x = sub.add_parser("export", help="a checkpoint for use elsewhere: ONNX (ONNX Runtime runs it without digits or "
+                                      "PyTorch) and/or a plain PyTorch state_dict with a JSON description beside it")
+    x.add_argument("checkpoint", type=Path)
+    x.add_argument("--onnx", type=Path, help="the ONNX file to write (pixels in [0, 1] → logits, probabilities)")
+    x.add_argument("--state-dict", type=Path, help="the .pt to write (the weights); its .json description beside it")
+
     s = sub.add_parser("serve", help="a lecture hall: several app processes behind Caddy, each browser kept on one "
                                      "(docs/workshop.md)")
     s.add_argument("--replicas", type=int, default=2, help="app processes (default 2: one a core)")

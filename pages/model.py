@@ -87,6 +87,8 @@ if meta.get("detector_command"):
     st.caption("The command that fitted its not-a-digit detector:")
     st.code(meta["detector_command"], language="bash", wrap_lines=True)
 
+sections.take_home(path, model, meta)
+
 st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
 test = resources.mnist_or_stop()
 

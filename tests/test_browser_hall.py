@@ -74,13 +74,16 @@ def hall():
         proc.kill()
         pytest.fail("the hall did not start: " + proc.stdout.read()[-3000:])
     yield url, proc, folder / "drawings.sqlite"
+    started = children(proc.pid)  # the replicas and Caddy
     proc.send_signal(signal.SIGINT)  # Ctrl-C: it ends the replicas and the proxy it started
     try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    shutil.rmtree(folder, ignore_errors=True)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    assert len(started) == 3 and not [pid for pid in started if Path(f"/proc/{pid}").exists()]  # all ended
 
 
 def test_two_browsers_on_two_replicas_share_one_room_and_survive_a_dead_replica(hall, browser):

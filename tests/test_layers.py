@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # → config, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain, robustness,
 # calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary → batch_source,
 # keeper, step_log, train
-# → serve → cli_measure, cli_args, cli → spare → launch
+# → serve, export → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
     # foundations: MNIST's files, devices, processes and locks, a drawing → 28×28, augmentations, losses, drawn digits
     {"mnist", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
@@ -28,7 +28,7 @@ LAYERS = [
      "room_view"},
     {"runs", "control", "snapshots", "summary"},               # a run folder: its files, pause/stop, snapshots
     {"batch_source", "keeper", "step_log", "train"},           # the training loop and its helpers
-    {"serve"},                                                 # several app processes behind a proxy
+    {"serve", "export"},                                       # a hall behind a proxy; a checkpoint taken home
     {"cli_measure", "cli_args", "cli"},                        # the command line
     {"spare", "launch"},                                       # training as a process of its own (runs the CLI)
     {"__init__", "__main__"},                                  # the package's front doors

@@ -1,15 +1,20 @@
 """The Model page's figures on the MNIST test set: the reliability diagram and the calibration error of what the
 Draw page shows. Measuring them takes ~10 s of a core (the nine views of 10,000 images), so each checkpoint's are
 measured once and kept on disk, keyed by the SHA-256 of the checkpoint file: a new file version gets new figures,
-every session and every restart reuses them, and the shipped checkpoints' come with the project."""
+every session and every restart reuses them, and the shipped checkpoints' come with the project. And the
+checkpoint taken home: its ONNX file and its weights (digits.export)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
+import streamlit as st
+
+from digits import export
 from digits.calibration import Bin, Calibration, measure_model, reading_ece
 from digits.catalog import file_sha256
 from webapp import resources
@@ -65,3 +70,22 @@ def figures(path: Path, test) -> tuple[Calibration, float]:
     except OSError:
         pass
     return calibration, ece
+
+
+def take_home(path: Path, model, meta: dict) -> None:
+    """Download buttons for the checkpoint as ONNX, its weights as a state_dict and their description; each file
+    made when its button is pressed."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem if path.parent == resources.CHECKPOINTS
+                  else f"run-{path.parent.name}")[:60]
+    st.markdown("**Take it home**")
+    a, b, c = st.columns(3)
+    a.download_button("ONNX: runs without PyTorch", lambda: export.onnx_bytes(model), f"{stem}.onnx",
+                      "application/octet-stream", key="model_onnx", icon=":material/download:")
+    b.download_button("Weights: a PyTorch state_dict", lambda: export.state_dict_bytes(model), f"{stem}-weights.pt",
+                      "application/octet-stream", key="model_weights", icon=":material/download:")
+    c.download_button("What the weights are (JSON)", lambda: json.dumps(export.description(model, meta), indent=2),
+                      f"{stem}-weights.json", "application/json", key="model_spec", icon=":material/download:")
+    st.caption(f"The ONNX file (opset {export.OPSET}) takes `pixels`, float32 (N, 1, 28, 28) in [0, 1], white on "
+               "black and centred as MNIST's; it gives `logits` and `probabilities`, the calibration temperature "
+               "folded in. One view, no not-a-digit detector. Five lines that use it with ONNX Runtime alone are in "
+               "the README (*Command line*); `python -m digits export` writes the same files.")

@@ -125,3 +125,12 @@ def test_kept_figures_that_are_not_numbers_of_images_are_refused():
         bad["calibration"]["before"][0][field] = value
         with pt.raises(ValueError):
             sections._from_json(bad)
+
+
+def test_the_checkpoint_can_be_taken_home_as_onnx_weights_and_their_description(app):
+    at = open_page(app, "model")
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert set(buttons) == {"ONNX: runs without PyTorch", "Weights: a PyTorch state_dict",
+                            "What the weights are (JSON)"}
+    assert not at.exception
+    assert any("opset 17" in c.value and "temperature folded in" in c.value for c in at.caption)
