@@ -12,16 +12,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # mnist, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawings_pg, drawing_files,
 # negatives, heldout
 # → models, room
-# → config, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain, robustness,
-# calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary → batch_source,
-# keeper, step_log, train
+# → config, config_link, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain,
+# robustness, calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary
+# → batch_source, keeper, step_log, train
 # → serve, export → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
     # foundations: MNIST's files, devices, processes and locks, a drawing → 28×28, augmentations, losses, drawn digits
     {"mnist", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
     {"data", "drawings", "drawings_pg", "drawing_files", "negatives", "heldout"},  # MNIST, the store, drawings
     {"models", "room"},                                        # the networks; the room's drawings as splits
-    {"config", "optim", "evaluate", "inside", "events"},       # a run's settings, measuring a split, events
+    {"config", "config_link", "optim", "evaluate", "inside", "events"},  # a run's settings, measuring, events
     {"detector", "checkpoint", "catalog", "uploads"},          # checkpoints (with the detector's runtime head)
     # reading drawings, measuring them, the room's answers kept
     {"reading", "explain", "robustness", "calibration", "measure", "detector_fit", "room_answers",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from digits import MODELS, CheckpointError, TrainConfig, build_model, count_parameters, drawings
+from digits import MODELS, CheckpointError, TrainConfig, build_model, config_link, count_parameters, drawings
 from digits.batch_source import room_of
 from digits.catalog import checkpoint_info
 from digits.config import applies, choice_words, fields as config_fields, label as config_label
@@ -102,6 +102,35 @@ def config_inputs(defaults: TrainConfig, columns: int = 4) -> None:
             _config_input(where, f, getattr(defaults, f.name))
 
 
+def from_link() -> None:
+    """The settings in the page's address (a presenter's shared link: digits.config_link), set in the form once for
+    each link a session opens; what a link could not set is said in one line (never its text as markup)."""
+    query = st.query_params.to_dict()
+    if not query or st.session_state.get("_link") == query:
+        return
+    st.session_state["_link"] = query
+    settings, refused = config_link.settings_of(query)
+    for name, value in settings.items():
+        st.session_state[KEY + name] = value
+    said = []
+    if settings:
+        said.append("Settings from the link: " + ", ".join(f"{config_label(f)} {settings[f.name]}"
+                                                             for f in config_fields() if f.name in settings) + ".")
+    if refused:
+        said.append("Left at their defaults (not valid in a link): " + "; ".join(refused) + ".")
+    st.session_state["_link_said"] = " ".join(said)
+
+
+def share_link() -> None:
+    """The form's settings put in the page's address: the link to hand the room (Home shows the server's address)."""
+    query = config_link.query_of(config_values(TrainConfig()))
+    st.query_params.from_dict(query)
+    st.session_state["_link"] = query  # the address now says what the form says: nothing to set again
+    st.session_state["_link_said"] = ("The address bar now opens the Train page with these settings: copy it to "
+                                      "share them." if query else "These are the defaults: the plain address opens "
+                                      "them.")
+
+
 def config_values(defaults: TrainConfig) -> dict:
     """The settings entered in the panel, by field name (a hidden field keeps its default)."""
     return {f.name: st.session_state.get(KEY + f.name, getattr(defaults, f.name)) for f in _visible(defaults)}
@@ -161,6 +190,7 @@ def _start() -> None:
 def new_run_panel(running: Path | None) -> None:
     """The settings and Start, in a panel that is open while nothing trains and folds away while a run
     goes (the run is what people watch then); it opens again when the run ends."""
+    from_link()
     if running is None and presenter.is_presenter():
         ready_spare()  # a training process warms up while the settings are chosen: Start answers at once
     before = st.session_state.get("_panel_for")
@@ -170,7 +200,7 @@ def new_run_panel(running: Path | None) -> None:
         # fine-tune's before → after) is what people look at, and it stays at the top of the page.
         st.session_state["new_run"] = running is None and before is None
     with st.expander("New run", icon=":material/tune:", key="new_run", on_change="rerun"):
-        room, fast, _ = st.columns([2, 2, 1])
+        room, fast, share = st.columns([2, 2, 1])
         room.button(":material/groups: Fine-tune on the room's drawings", on_click=_room_recipe,
                     help="Fills in the settings below: the sidebar's checkpoint, fine-tuned for one epoch on MNIST "
                          "plus the drawings people labelled on the Draw page (recipe \"room\"); measured on the "
@@ -178,7 +208,11 @@ def new_run_panel(running: Path | None) -> None:
         fast.button(":material/bolt: Fast recipe", on_click=_fast_recipe,
                     help="Fills in the settings below: LeNet-5 from scratch to 99% test accuracy in 6 epochs, about a "
                          "minute on a shared 2-core CPU (recipe \"fast\"; README, \"Speed\")")
+        if said := st.session_state.pop("_link_said", None):
+            st.info(plain(said), icon=":material/link:")
         config_inputs(TrainConfig())
+        share.button(":material/link: Share", on_click=share_link, width="stretch", key="share_link",
+                     help="Puts these settings in the page's address, a link that opens this form set up the same way")
         name, start = st.columns([3, 1], vertical_alignment="bottom")
         name.text_input("Name (optional)", key="run_name", max_chars=MAX_NAME, placeholder="e.g. fast SGD try",
                         help="Words of yours for this run, shown with it wherever runs are listed")

@@ -1,0 +1,34 @@
+"""A presenter's shared link, in a real Chromium against a real server: Share puts the Train form's settings in the
+address bar, and that address opens the form set up the same way in another browser. Slow: `pytest -m slow
+tests/test_browser_link.py`."""
+
+import re
+
+import pytest
+
+from testkit.served import open_page, wait_idle
+
+pytestmark = pytest.mark.slow
+
+
+def test_share_puts_the_settings_in_the_address_and_the_address_opens_them(server, browser):
+    url, _ = server
+    presenter = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = presenter.new_page()
+    open_page(page, url, "train", "Train")
+    page.get_by_label("Epochs", exact=True).fill("4")
+    page.get_by_label("Epochs", exact=True).press("Tab")
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("Share")).click()
+    page.wait_for_url(re.compile(r"/train\?epochs=4$"), timeout=30_000)
+    link = page.url
+    presenter.close()
+
+    learner = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = learner.new_page()
+    page.goto(link)
+    page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.get_by_label("Epochs", exact=True).input_value() == "4"
+    assert page.get_by_text("Settings from the link: Epochs 4.").count() == 1
+    learner.close()
