@@ -89,8 +89,9 @@ def start_server(port: int, runs: Path, replicas: int = 0) -> subprocess.Popen:
                 return proc
         except OSError:
             time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
+    proc.terminate()  # digits serve ends its replicas and Caddy on SIGTERM (SIGKILL would leave them running)
+    proc.wait(timeout=120)
+    raise RuntimeError("the app did not start")
 
 
 def measure(drive, n: int, args, server_pid: int, runs: Path) -> tuple[dict, dict | None, str]:
@@ -190,7 +191,7 @@ def main() -> int:
                 print(f"  error: {e}", file=sys.stderr)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        server.wait(timeout=120)  # digits serve stops its processes one after another
         shutil.rmtree(runs, ignore_errors=True)
     return 1 if failed else 0
 

@@ -168,7 +168,7 @@ def _drawings(args) -> int:
         print(f"{added:,} drawings added from {args.file}" + (f" ({known:,} were already stored)" if known else ""))
     counts = drawings.counts(db)
     words = ", ".join(f"{d}: {n}" for d, n in counts.items() if d != drawings.NOT_A_DIGIT)
-    print(f"{sum(counts.values()):,} drawings in {drawings.default_path()} — {words}; "
+    print(f"{sum(counts.values()):,} drawings in {drawings.store_name(drawings.default_path())} — {words}; "
           f"not a digit: {counts[drawings.NOT_A_DIGIT]}")
     return 0
 
@@ -176,6 +176,10 @@ def _drawings(args) -> int:
 def _export(args) -> int:
     if args.onnx is None and args.state_dict is None:
         print("error: say what to write: --onnx FILE and/or --state-dict FILE", file=sys.stderr)
+        return 2
+    if args.state_dict is not None and args.state_dict.suffix == ".json":
+        print("error: --state-dict names the weights' file; its .json description is written beside it",
+              file=sys.stderr)
         return 2
     model, meta = load_checkpoint(args.checkpoint, detector=False)
     for path in export(model, meta, args.onnx, args.state_dict):
@@ -210,4 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         return _predict(args)
     except (CheckpointError, MNISTUnavailable, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a folder that does not exist, a full disk: the file's name and why, in one line
+        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -78,7 +78,13 @@ def parser() -> argparse.ArgumentParser:
                    "priority to this nice value and to the CPU others leave over "
                    "(the app's Start: 19; default: 0, as is)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _measuring(sub)
+    _elsewhere(sub)
+    return p
 
+
+def _measuring(sub) -> None:
+    """The verbs that measure a checkpoint, fit its calibration or detector, or read an image with it."""
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint", type=Path)
 
@@ -111,6 +117,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("image", type=Path)
     r.add_argument("--checkpoint", type=Path, required=True)
 
+
+def _elsewhere(sub) -> None:
+    """The verbs beyond one checkpoint: the room's drawings, a checkpoint taken home, a lecture hall."""
     w = sub.add_parser("drawings", help="the room's collected drawings ($DIGITS_DRAWINGS, else data/drawings.sqlite)")
     w.add_argument("action", choices=["stats", "export", "import"])
     w.add_argument("file", type=Path, nargs="?", help="the .npz to write (export) or read (import)")
@@ -129,4 +138,3 @@ def parser() -> argparse.ArgumentParser:
                    help="the address to listen on (default 127.0.0.1; 0.0.0.0 for the room's network)")
     s.add_argument("--host", action="append", default=[], metavar="NAME",
                    help="a name people type to reach this machine (repeatable; its network address is added)")
-    return p

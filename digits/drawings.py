@@ -17,6 +17,7 @@ import os
 import sqlite3
 import sys
 import time
+import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,21 @@ def store_errors() -> tuple[type[Exception], ...]:
     """What a store's failure raises: sqlite3's and the OS's, and psycopg's once a PostgreSQL store is in use."""
     pg = sys.modules.get("psycopg")
     return (sqlite3.Error, OSError) + ((pg.Error,) if pg is not None else ())
+
+
+def read_only(error: Exception) -> bool:
+    """Whether a store's failure says it may not be written: a read-only file, or a PostgreSQL role that may only
+    read (a read-only transaction, no privilege)."""
+    return (str(getattr(error, "sqlite_errorname", "")).startswith("SQLITE_READONLY")
+            or getattr(error, "sqlstate", None) in ("25006", "42501"))
+
+
+def store_name(where: Path | str) -> str:
+    """A store as people may see it: a file's path; a server's address without the user and the password."""
+    if isinstance(where, str) and drawings_pg.URL.match(where):
+        url = urllib.parse.urlsplit(where)
+        return f"{url.scheme}://{url.hostname or ''}{f':{url.port}' if url.port else ''}{url.path}"
+    return str(where)
 
 
 def guarded(fn):
@@ -196,8 +212,9 @@ def extent(db: sqlite3.Connection, limit: int = MAX_DRAWINGS) -> Extent:
 
 @contextmanager
 def snapshot(db: sqlite3.Connection):
-    """Reads that see one state of the store (a read transaction: in WAL mode a writer meanwhile is not seen)."""
-    db.execute("BEGIN")
+    """Reads that see one state of the store (a read transaction: in WAL mode a writer meanwhile is not seen; on
+    PostgreSQL a repeatable-read one, digits.drawings_pg)."""
+    db.execute("BEGIN DEFERRED")
     try:
         yield db
     finally:

@@ -20,6 +20,8 @@ from .drawing_formats import SOUND
 SOUND_PG = """(created >= 0 AND created < 1e11 AND label BETWEEN -1 AND 9 AND length(pixels) = 784
     AND (predicted IS NULL OR predicted BETWEEN 0 AND 9))"""  # the types are the columns'; NOT NULL is the schema's
 URL = re.compile(r"postgres(ql)?://")
+# A table or index made IF NOT EXISTS: its name (without SQLite's "main.").
+CREATE = re.compile(r"\s*CREATE (?:TABLE|INDEX) IF NOT EXISTS (?:main\.)?(\w+)")
 _EXACT = [  # SQLite's text → PostgreSQL's, in this order
     (SOUND, SOUND_PG),
     ("typeof(r.digit) = 'integer' AND ", ""),
@@ -28,16 +30,19 @@ _EXACT = [  # SQLite's text → PostgreSQL's, in this order
     ("INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?, ?)",
      "INSERT INTO readings VALUES (?, ?, ?, ?, ?) ON CONFLICT (checkpoint, drawing) DO UPDATE SET "
      "drawn = EXCLUDED.drawn, digit = EXCLUDED.digit, held_out = EXCLUDED.held_out"),
-    ("main.readings", "readings"), ("main.answers", "answers"), ("WHERE 0", "WHERE false"),
-    ("WITHOUT ROWID", ""), ("INTEGER PRIMARY KEY,", "BIGSERIAL PRIMARY KEY,"), ("BLOB", "BYTEA"),
-    ("REAL", "DOUBLE PRECISION"),
+    ("main.readings", "readings"),
+    ("WITHOUT ROWID", ""), ("INTEGER PRIMARY KEY,", "BIGSERIAL PRIMARY KEY,"),
 ]
+_TYPES = [(re.compile(r"\bBLOB\b"), "BYTEA"), (re.compile(r"\bREAL\b"), "DOUBLE PRECISION")]
+_QUOTED_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")  # a string literal (left as it is), or a parameter mark
 
 
 def translate(sql: str) -> str:
     for sqlite, pg in _EXACT:
         sql = sql.replace(sqlite, pg)
-    return sql.replace("?", "%s")
+    for word, pg in _TYPES:
+        sql = word.sub(pg, sql)
+    return _QUOTED_OR_MARK.sub(lambda m: "%s" if m[0] == "?" else m[0], sql)
 
 
 class _Result:
@@ -72,12 +77,21 @@ class Connection:
         return self._db.info.transaction_status != self._pq.IDLE
 
     def execute(self, sql: str, params=()) -> _Result:
-        if sql.lstrip().upper().startswith("PRAGMA"):
-            return _Result()  # SQLite's file settings: nothing to set here
+        if sql.lstrip().upper().startswith("PRAGMA") or sql.strip() == "DROP TABLE IF EXISTS main.answers":
+            return _Result()  # SQLite's file settings; a table only an SQLite store of an older version had
+        if sql.strip() == "BEGIN DEFERRED":  # digits.drawings.snapshot: every read sees one state
+            self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return _Result()
         if sql.strip() == "BEGIN IMMEDIATE":
             self._db.execute("BEGIN")
-            self._db.execute("LOCK TABLE drawings IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time
+            try:
+                self._db.execute("LOCK TABLE drawings IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time
+            except self.errors:
+                self._db.execute("ROLLBACK")  # not left in an aborted transaction
+                raise
             return _Result()
+        if (made := CREATE.match(sql)) and self._exists(made[1]):
+            return _Result()  # made already: CREATE … IF NOT EXISTS would still lock the table and need its owner
         pg = translate(sql)
         inserting = re.match(r"\s*INSERT INTO drawings\b", pg) is not None
         cur = self._db.execute(pg + (" RETURNING id" if inserting else ""), tuple(params) or None)
@@ -91,7 +105,10 @@ class Connection:
     def executescript(self, script: str) -> None:
         for statement in (s.strip() for s in script.split(";")):
             if statement:
-                self._db.execute(translate(statement))
+                self.execute(statement)
+
+    def _exists(self, name: str) -> bool:
+        return self._db.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None
 
     def close(self) -> None:
         self._db.close()

@@ -25,6 +25,11 @@ from .models import MODELS, eval_mode
 
 OPSET = 17
 INPUT, OUTPUTS = "pixels", ("logits", "probabilities")
+# The TorchScript-based exporter: the one that needs no more packages and takes a fraction of a second for these
+# networks (the torch.export-based one needs onnxscript and seconds). PyTorch marks it legacy and warns at every
+# export; said once here instead (filters set once at import: catch_warnings would change them for every thread).
+warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
 
 
 class Portable(nn.Module):
@@ -44,10 +49,7 @@ def onnx_bytes(model: nn.Module) -> bytes:
     # A copy on the CPU: the app's model is shared by every session, and may live on a GPU.
     portable = Portable(copy.deepcopy(model).cpu(), getattr(model, "temperature", 1.0))
     out = io.BytesIO()
-    with eval_mode(portable), warnings.catch_warnings():
-        # The TorchScript-based exporter: the one that needs no more packages and takes a fraction of a second
-        # for these networks (the torch.export-based one needs onnxscript and seconds); PyTorch marks it legacy.
-        warnings.simplefilter("ignore")
+    with eval_mode(portable):
         torch.onnx.export(portable, (torch.zeros(1, 1, 28, 28),), out, dynamo=False, opset_version=OPSET,
                           input_names=[INPUT], output_names=list(OUTPUTS),
                           dynamic_axes={INPUT: {0: "n"}, **{name: {0: "n"} for name in OUTPUTS}})

@@ -22,7 +22,7 @@ from torch import nn
 from .catalog import file_sha256
 from .data import Split
 from .drawing_formats import SOUND
-from .drawings import MAX_DRAWINGS, guarded, store_errors
+from .drawings import MAX_DRAWINGS, guarded, read_only, store_errors
 from .evaluate import logits_of
 from .room import part
 
@@ -50,21 +50,20 @@ def fingerprint(path: Path | str) -> str:
     return f"{file_sha256(path)}/{READING}"
 
 
+@guarded
 def ready(db: sqlite3.Connection) -> bool:
-    """Make the readings table: in the store, or for a store that cannot be written (a read-only file) a
-    temporary one of this connection (SQLite finds a temporary table first by its name); False when neither can
-    be made: then the store's drawings have no readings to count."""
+    """Make sure of the readings table; False when the store cannot be written (a read-only file, a database role
+    that may only read): then nothing is kept and the Room page shows no answers. Other failures (a store busy
+    for longer than its timeout) are DrawingsErrors: never a table of half the readings."""
     try:
         db.execute(f"CREATE TABLE IF NOT EXISTS main.readings {COLUMNS}")
-        db.execute("DELETE FROM main.readings WHERE 0")  # fails when the file cannot be written
+        db.execute("DELETE FROM main.readings WHERE 1 = 0")  # fails when the store cannot be written
         db.execute("DROP TABLE IF EXISTS main.answers")  # READING 1's table
         return True
-    except store_errors():
-        try:
-            db.execute(f"CREATE TEMP TABLE IF NOT EXISTS readings {COLUMNS}")
-            return True
-        except store_errors():
+    except store_errors() as e:
+        if read_only(e):
             return False
+        raise
 
 
 @guarded

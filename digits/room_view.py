@@ -129,7 +129,13 @@ class Kept:
                     self._file = (st.st_dev, st.st_ino)
                 return self._file, self._watch.execute("PRAGMA data_version").fetchone()[0]
             except (ImportError, *store_errors()):
-                self._watch = None
+                # A new connection's data_version may start where the old one's stood: nothing kept is trusted.
+                if self._watch is not None:
+                    try:
+                        self._watch.close()
+                    except store_errors():
+                        pass
+                self._watch, self._file, self._state, self._kept = None, None, None, {}
                 return None
 
     def get(self, key, count: Callable[[], object]):

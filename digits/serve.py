@@ -143,8 +143,8 @@ class Hall:
         home = {"XDG_DATA_HOME": str(self.folder), "XDG_CONFIG_HOME": str(self.folder), "HOME": str(self.folder)}
         self.proxy = subprocess.Popen([self.caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
                                       env={**self.env, **home}, stdin=subprocess.DEVNULL)
-        wait_healthy(self.port, deadline, self.proxy, host="127.0.0.1" if self.address in ("0.0.0.0", "::")
-                     else self.address, what="Caddy")
+        local = {"0.0.0.0": "127.0.0.1", "::": "::1", "localhost": "127.0.0.1"}  # where to ask for its health
+        wait_healthy(self.port, deadline, self.proxy, what="Caddy", host=local.get(self.address, self.address))
 
     def watch(self, interval: float = 1.0) -> None:
         """Start again any replica that died, until the proxy ends (or this process is told to stop)."""
@@ -179,7 +179,8 @@ def wait_healthy(port: int, deadline: float, proc: subprocess.Popen, host: str =
             raise ServeError(f"{what} ended at start-up with {proc.returncode} (its messages are above; port {port} "
                              "taken?)")
         try:
-            with urllib.request.urlopen(f"http://{host}:{port}{HEALTH}", timeout=2) as r:
+            with urllib.request.urlopen(f"http://{f'[{host}]' if ':' in host else host}:{port}{HEALTH}",
+                                        timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
@@ -202,7 +203,7 @@ def serve(replicas: int, port: int, address: str, hosts: list[str] = ()) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         hall.start()
-        shown = "localhost" if address in ("127.0.0.1", "localhost") else address
+        shown = "localhost" if address in LOOPBACK else f"[{address}]" if ":" in address else address
         print(f"{replicas} replica{'s' if replicas != 1 else ''} behind Caddy: http://{shown}:{port}", flush=True)
         hall.watch()
     except KeyboardInterrupt:

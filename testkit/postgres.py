@@ -21,6 +21,15 @@ def binaries() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def missing() -> str | None:
+    """What this machine lacks to run the server and talk to it, or None."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is missing (pip install -r requirements-dev.txt)"
+    return None if binaries() else "PostgreSQL is missing (apt-get install postgresql)"
+
+
 class Server:
     def __init__(self):
         self.bin = binaries()
@@ -31,10 +40,14 @@ class Server:
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_user:
             shutil.chown(self.folder, "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "digits", "--no-sync", "-E", "UTF8")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "start", "-o",
-                  f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
-                  "-c synchronous_commit=off -c full_page_writes=off")
+        try:
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "digits", "--no-sync", "-E", "UTF8")
+            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "start", "-o",
+                      f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
+                      "-c synchronous_commit=off -c full_page_writes=off")
+        except (subprocess.SubprocessError, OSError):
+            self.stop()  # a server half started, and its folder, go
+            raise
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run([*self.as_user, str(self.bin / tool), *args], check=True, stdout=subprocess.DEVNULL,
@@ -54,6 +67,9 @@ class Server:
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+            if (self.data / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        except (subprocess.SubprocessError, OSError):
+            pass  # not running
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)

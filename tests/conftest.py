@@ -25,8 +25,10 @@ def tiny_splits() -> Splits:
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server of the tests' own (testkit/postgres.py), for the store's tests against both stores."""
-    from testkit.postgres import Server
+    from testkit.postgres import Server, missing
 
+    if (why := missing()) and os.environ.get("DIGITS_REQUIRE_POSTGRES") != "1":
+        pytest.skip(f"{why}; CI sets DIGITS_REQUIRE_POSTGRES=1 and fails instead")
     server = Server()
     yield server
     server.stop()

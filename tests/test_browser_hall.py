@@ -71,8 +71,9 @@ def hall():
         except OSError:
             time.sleep(0.5)
     else:
-        proc.kill()
-        pytest.fail("the hall did not start: " + proc.stdout.read()[-3000:])
+        proc.send_signal(signal.SIGINT)  # it ends what it started (SIGKILL would leave the replicas running)
+        output = proc.communicate(timeout=120)[0]
+        pytest.fail("the hall did not start: " + output[-3000:])
     yield url, proc, folder / "drawings.sqlite"
     started = children(proc.pid)  # the replicas and Caddy
     proc.send_signal(signal.SIGINT)  # Ctrl-C: it ends the replicas and the proxy it started

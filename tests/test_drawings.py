@@ -324,3 +324,21 @@ def test_a_store_that_fails_under_a_page_is_a_one_line_message(tmp_path):
     db.execute("UPDATE drawings SET session = CAST(x'ff' AS TEXT)")  # bytes that are not UTF-8 where text belongs
     with pytest.raises(store.DrawingsError, match="cannot be used"):
         store.drawings(db)
+
+
+def test_a_servers_store_is_named_without_its_user_and_password(postgres, monkeypatch, capsys):
+    url = postgres.new_database().replace("postgresql://digits@", "postgresql://digits:s3cret@")
+    assert store.store_name(url) == url.replace("digits:s3cret@", "")
+    monkeypatch.setenv("DIGITS_DRAWINGS", url)
+    from digits.cli import main
+
+    assert main(["drawings", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "0 drawings in postgresql://127.0.0.1:" in out
+
+
+def test_the_sql_is_translated_for_postgresql_outside_its_string_literals():
+    from digits.drawings_pg import translate
+
+    assert (translate("SELECT 'a?b', x FROM t WHERE REALLY = ? AND y = ? -- BLOBS REAL BLOB")
+            == "SELECT 'a?b', x FROM t WHERE REALLY = %s AND y = %s -- BLOBS DOUBLE PRECISION BYTEA")

@@ -129,16 +129,19 @@ def test_another_checkpoint_file_has_readings_of_its_own_kept_for_every_connecti
     assert count == 2 and key != other_key
 
 
-def test_a_read_only_store_keeps_its_readings_for_the_connection(sqlite_room, tmp_path):
+def test_a_read_only_store_keeps_no_readings_and_a_busy_one_is_one_line(sqlite_room, tmp_path):
     db, model, key = sqlite_room
     ro = sqlite3.connect(f"file:{tmp_path / 'room.sqlite'}?mode=ro", uri=True, isolation_level=None)
     with closing(ro):
-        ro.execute("DROP TABLE IF EXISTS temp.readings")
-        assert room_answers.ready(ro)  # a temporary table: nothing written to the file
-        assert room_answers.read_missing(ro, model, key) == 12
-        room = room_view.look(ro)
-        assert room_view.confusion(ro, room, key).sum() == 11
-    assert readings(db, key) == {}
+        assert not room_answers.ready(ro)  # the Room page then shows the drawings without answers
+        assert room_view.look(ro).extent.shown == 12
+    with closing(drawings.connect(tmp_path / "room.sqlite")) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        db.execute("PRAGMA busy_timeout = 100")
+        with pytest.raises(drawings.DrawingsError, match="busy"):
+            room_answers.ready(db)  # not mistaken for a read-only store: no page of half the readings
+        writer.execute("ROLLBACK")
+    assert room_answers.ready(db)
 
 
 def test_readings_written_by_something_else_are_not_counted(sqlite_room):

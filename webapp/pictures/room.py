@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from digits.drawings import NOT_A_DIGIT, Drawing, default_path
+from digits.drawings import NOT_A_DIGIT, Drawing, default_path, store_name
 
 LABELS = (*range(10), NOT_A_DIGIT)  # the answers a person can give, in the order the Room page lists them
 
@@ -26,7 +26,7 @@ def label_word(label: int) -> str:
 def message(error: Exception) -> str:
     """A store's one-line error for everyone in the room: the store's file by its name, not the server's folders."""
     where = default_path()
-    return str(error).replace(str(where), where.name if isinstance(where, Path) else "the PostgreSQL store")
+    return str(error).replace(str(where), where.name if isinstance(where, Path) else store_name(where))
 
 
 def canvas_png(image: np.ndarray) -> bytes:
