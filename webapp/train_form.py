@@ -114,11 +114,21 @@ def from_link() -> None:
         st.session_state[KEY + name] = value
     said = []
     if settings:
-        said.append("Settings from the link: " + ", ".join(f"{config_label(f)} {settings[f.name]}"
+        said.append("Settings from the link: " + ", ".join(f"{config_label(f)} {_words(f, settings[f.name])}"
                                                              for f in config_fields() if f.name in settings) + ".")
     if refused:
         said.append("Left at their defaults (not valid in a link): " + "; ".join(refused) + ".")
     st.session_state["_link_said"] = " ".join(said)
+
+
+def _words(f, value) -> str:
+    """A setting's value as the form shows it."""
+    if f.name == "model":
+        return MODELS[value].title
+    if f.metadata["choices"] is not None:
+        return choice_words(f.name, value)
+    return ("yes" if value else "no") if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) \
+        else str(value)
 
 
 def share_link() -> None:

@@ -13,7 +13,7 @@ def test_a_link_sets_the_form_and_says_what_it_could_not(app):
     at = open_page(app, "train")
     assert at.selectbox(key="cfg_model").value == "cnn" and at.number_input(key="cfg_epochs").value == 3
     said = info(at)
-    assert "Settings from the link: Architecture cnn, Epochs 3." in said
+    assert "Settings from the link: Architecture Small CNN, Epochs 3." in said
     assert "Left at their defaults (not valid in a link): lr='nan'; optimizer='<b>x</b>'; 'start_from' is not a " \
            "setting." in said
     assert all("<b>" not in i.proto.body or "&lt;b&gt;" in i.proto.body for i in at.info)  # shown as text
