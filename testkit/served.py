@@ -32,17 +32,22 @@ def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Pop
                              "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not healthy(url, proc, 60):
         proc.kill()
         raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
     return url, proc
+
+
+def healthy(url: str, proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait until the app (or the proxy) at `url` says it is ok; False when `proc` ends first or time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 def wait_idle(page, timeout=60_000):

@@ -12,14 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from digits import drawings
-from testkit.served import DRAWINGS, ROOT, free_port, open_page, stroke, wait_idle
+from testkit.served import DRAWINGS, ROOT, free_port, healthy, open_page, stroke, wait_idle
 
 pytestmark = pytest.mark.slow
 
@@ -63,14 +62,7 @@ def hall():
     proc = subprocess.Popen([sys.executable, "-m", "digits", "serve", "--replicas", "2", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not healthy(url, proc, 120):
         proc.send_signal(signal.SIGINT)  # it ends what it started (SIGKILL would leave the replicas running)
         output = proc.communicate(timeout=120)[0]
         pytest.fail("the hall did not start: " + output[-3000:])
