@@ -2,19 +2,27 @@
 
 Set DIGITS_PRESENTER_KEY (or `presenter_key` in .streamlit/secrets.toml) and those room-wide actions
 ask for the key once per browser session; drawing, browsing and looking stay open to everyone. Wrong keys
-are limited for the whole server (Guesses), not per session.
+are limited for the whole server (Guesses), not per session, and for all the replicas of a hall together.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
+import json
 import logging
+import math
 import os
 import threading
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
+
+from webapp import resources
 
 log = logging.getLogger("digits.presenter")
 
@@ -22,42 +30,92 @@ log = logging.getLogger("digits.presenter")
 class Guesses:
     """Wrong keys across every session of this server: after each one, no key is checked for a while, a second
     after the first and twice as long after each further one (at most MAX_WAIT s); a right key starts over. Many
-    browsers guessing together get no more tries than one. Each wrong key is logged, never what was typed."""
+    browsers guessing together get no more tries than one. Each wrong key is logged, never what was typed.
+
+    With a `file` (a function giving its path), the count is kept there under a file lock, so that the replicas of
+    `python -m digits serve`, which share the runs folder, are one server to a guesser, not N. A file that cannot
+    be used (a read-only folder) or holds nonsense leaves the count to this process alone."""
 
     MAX_WAIT = 60.0
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.wrong, self.closed_until = 0, 0.0
+    def __init__(self, file: Callable[[], Path] | None = None):
+        self._lock, self._file = threading.Lock(), file
+        self._state = {"wrong": 0, "closed_until": 0.0}
+
+    @contextmanager
+    def _shared(self):
+        """The count, under this process's lock and every process's (flock on the file): read, changed, written."""
+        with self._lock:
+            f = self._open()
+            try:
+                yield self._state
+                if f is not None:
+                    f.seek(0)
+                    f.truncate()
+                    f.write(json.dumps(self._state))
+                    f.flush()
+            except OSError:
+                pass  # a full disk: the count stays this process's
+            finally:
+                if f is not None:
+                    f.close()  # and the lock with it
+
+    def _open(self):
+        if self._file is None:
+            return None
+        try:
+            path = self._file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(path, "a+", encoding="utf-8")
+        except OSError:
+            return None
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            data = json.loads(f.read(1000) or "{}")
+            wrong, until = data.get("wrong", 0), data.get("closed_until", 0.0)
+            if (isinstance(wrong, int) and 0 <= wrong <= 10**6 and isinstance(until, (int, float))
+                    and math.isfinite(until) and until <= time.time() + self.MAX_WAIT + 1):
+                self._state = {"wrong": wrong, "closed_until": float(until)}
+        except (OSError, ValueError, AttributeError):
+            pass  # nonsense in the file: this process's count, written over it
+        return f
+
+    @property
+    def wrong(self) -> int:
+        with self._shared() as state:
+            return state["wrong"]
 
     def wait(self, now: float | None = None) -> float:
         """Seconds until a key may be checked again (0: now)."""
-        return max(0.0, self.closed_until - (time.monotonic() if now is None else now))
+        with self._shared() as state:
+            return max(0.0, state["closed_until"] - (time.time() if now is None else now))
 
     def take(self, now: float | None = None) -> float:
         """The right to check one key: 0 and the window closed for a second (so that sessions arriving together
         are checked one a second), else the seconds to wait. Taken under the lock: check and close are one step."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if (wait := self.closed_until - now) > 0:
+        now = time.time() if now is None else now
+        with self._shared() as state:
+            if (wait := state["closed_until"] - now) > 0:
                 return wait
-            self.closed_until = now + 1.0
+            state["closed_until"] = now + 1.0
             return 0.0
 
     def failed(self, now: float | None = None) -> None:
-        with self._lock:
-            self.wrong += 1
-            delay = min(self.MAX_WAIT, 2.0 ** (self.wrong - 1))
-            self.closed_until = (time.monotonic() if now is None else now) + delay
+        with self._shared() as state:
+            state["wrong"] += 1
+            wrong, delay = state["wrong"], min(self.MAX_WAIT, 2.0 ** (state["wrong"] - 1))
+            state["closed_until"] = (time.time() if now is None else now) + delay
         log.warning("a wrong presenter key (%d in a row on this server); keys are checked again in %.0f s",
-                    self.wrong, delay)
+                    wrong, delay)
 
     def passed(self) -> None:
-        with self._lock:
-            self.wrong, self.closed_until = 0, 0.0
+        with self._shared() as state:
+            state["wrong"], state["closed_until"] = 0, 0.0
 
 
-GUESSES = Guesses()  # one for the server: module state lives as long as the Streamlit process
+# One for the server, kept in the runs folder that every replica of a hall shares (webapp.resources.RUNS).
+GUESSES = Guesses(lambda: resources.RUNS / ".presenter-guesses.json")
 
 
 def presenter_key() -> str | None:

@@ -240,6 +240,38 @@ def test_wrong_presenter_keys_are_limited_for_the_whole_server_and_logged_withou
     assert guard.wait(now=0.0) == 0
 
 
+def test_the_replicas_of_a_hall_share_one_limit_on_wrong_keys(tmp_path):
+    """Two Guesses on one file, as two app processes on one runs folder: a guess on one closes the other too;
+    nonsense in the file is not trusted, and a file that cannot be used leaves each process its own count."""
+    import multiprocessing
+
+    path = tmp_path / "runs" / ".presenter-guesses.json"
+    one, other = presenter.Guesses(lambda: path), presenter.Guesses(lambda: path)
+    one.failed()
+    assert 0.9 < other.wait() <= 1.0 and other.wrong == 1
+    ctx = multiprocessing.get_context("spawn")  # another interpreter, as a replica is
+    proc = ctx.Process(target=_fail_once, args=(str(path),))
+    proc.start()
+    proc.join(timeout=60)
+    assert proc.exitcode == 0 and one.wrong == 2  # its guess counted here (its 2 s may be over by now)
+    one.passed()
+    assert other.wait() == 0 and other.wrong == 0
+    path.write_text('{"wrong": "many", "closed_until": 1e308}')  # written by something else
+    assert other.wait() == 0 and other.wrong == 0
+    blocked = presenter.Guesses(lambda: tmp_path / "a-file" / "x.json")
+    (tmp_path / "a-file").write_text("not a folder")
+    blocked.failed(now=0.0)
+    assert blocked.wait(now=0.0) == 1 and blocked.wrong == 1
+
+
+def _fail_once(path: str) -> None:
+    from pathlib import Path
+
+    from webapp import presenter
+
+    presenter.Guesses(lambda: Path(path)).failed()
+
+
 def test_the_new_run_panel_follows_each_choice_at_once(app):
     at = open_page(app, "train")
     def labels():
