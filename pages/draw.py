@@ -10,7 +10,7 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 from digits import classify, drawings
 from digits.preprocess import ink_extent
 from digits.reading import VIEWS
-from webapp import navigation, resources
+from webapp import navigation, resources, upload
 from webapp.pictures import images, room as room_pictures
 from webapp.pictures.numbers import percent
 from webapp.text import plain
@@ -186,4 +186,4 @@ def board(path: Path) -> None:
 
 
 board(path)
-resources.upload_checkpoint()
+upload.upload_checkpoint()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from digits.evaluate import Predictions, predict
 from digits.models import title
-from webapp import navigation, resources
+from webapp import navigation, resources, upload
 from webapp.pictures import images, predictions as pictures
 from webapp.pictures.numbers import percent
 
@@ -15,7 +15,7 @@ PAGE = 28  # images per batch shown (four rows of seven on a laptop screen)
 CELL = 56  # images shown for a cell of the confusion matrix
 
 st.title("Predictions on the test set")
-resources.upload_checkpoint()
+upload.upload_checkpoint()
 path = resources.checkpoint_or_stop()
 test = resources.mnist_or_stop()
 

@@ -19,8 +19,6 @@ from digits.mnist import MNISTUnavailable
 from digits.models import title
 from digits.runs import CHECKPOINT, list_runs
 from digits.summary import run_name
-from digits.uploads import import_checkpoint
-from webapp import presenter
 from webapp.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,24 +107,6 @@ def checkpoint_select(label: str, key: str, default: Path | None = None) -> Path
 
 def invalid_checkpoints() -> dict[Path, str]:
     return _checkpoints()[1]
-
-
-def upload_checkpoint() -> None:
-    """Add a checkpoint file from the user's computer (checked before it is stored; see digits.uploads)."""
-    with st.expander("Upload a checkpoint"):
-        if not presenter.presenter_gate("Uploading a checkpoint", "upload"):
-            return
-        f = st.file_uploader("A .pt file saved by digits", type=["pt"], key="upload")
-        if f is None or st.session_state.get("_uploaded") == f.file_id:
-            return
-        try:
-            path = import_checkpoint(f.getvalue(), f.name, CHECKPOINTS)
-        except CheckpointError as e:
-            st.error(plain(f"Not added: {e}"))
-            return
-        st.session_state["_uploaded"] = f.file_id
-        st.session_state["open_checkpoint"] = str(path)
-        st.rerun()
 
 
 def selected_checkpoint() -> Path | None:

@@ -50,3 +50,30 @@ def test_a_module_that_imported_streamlit_into_the_pictures_would_be_seen(tmp_pa
 
 def test_the_root_holds_app_py_and_no_other_python_file():
     assert sorted(p.name for p in ROOT.glob("*.py")) == ["app.py"]
+
+
+def app_modules_imported(path: Path) -> set[str]:
+    """The webapp modules a file imports: `from webapp import x`, `from webapp.x import y`, `import webapp.x`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "webapp":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("webapp."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("webapp.")}
+    return found
+
+
+def test_the_app_package_has_no_import_cycle():
+    graph = {p.stem: app_modules_imported(p) - {p.stem} for p in (ROOT / "webapp").glob("*.py")}
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), set()) - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    assert [name for name in sorted(graph) if name in reachable(name)] == []
