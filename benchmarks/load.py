@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from load_cpu import CpuMeter
 from digits.control import stop_run
 from digits.launch import start_run
 from digits.runs import run_state
+from digits.serve import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,12 +68,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                          "replay what a real page sends, to measure the server without 20 browsers on its CPUs")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     return ap.parse_args(argv)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, runs: Path, replicas: int = 0) -> subprocess.Popen:

@@ -56,6 +56,15 @@ def choice_words(setting_name: str, value: str) -> str:
     return words if isinstance(words, str) else words.title  # a model's registry entry carries its title
 
 
+def value_words(f: dataclasses.Field, value) -> str:
+    """The words for a setting's value, in pages and messages: its choice's words, yes or no, a number as %g."""
+    if f.metadata["choices"] is not None:
+        return choice_words(f.name, value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def fields() -> tuple[dataclasses.Field, ...]:
     return dataclasses.fields(TrainConfig)
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from digits import MODELS, count_parameters
 from digits.cli_args import train_command
-from digits.config import applies, choice_words, fields, label
+from digits.config import applies, fields, label, value_words
 from digits.inside import operations
 from digits.reading import VIEWS
 from digits.summary import run_name
@@ -67,9 +67,7 @@ config = meta.get("config", {})
 for f in fields():
     if f.name in config and applies(f.name, config):  # not momentum for Adam, nor the room's share without it
         v = config[f.name]
-        shown[label(f)] = (choice_words(f.name, v) if f.metadata["choices"] else ("yes" if v else "no")
-                           if isinstance(v, bool) else v or "random weights (from scratch)" if f.name == "start_from"
-                           else f"{v:g}" if isinstance(v, float) else str(v))
+        shown[label(f)] = "random weights (from scratch)" if f.name == "start_from" and not v else value_words(f, v)
 # Text from the file shown as data (a table cell), never as markdown. The loader already bounds its length.
 st.dataframe(pd.DataFrame({"": list(shown), "value": [str(v) for v in shown.values()]}), hide_index=True,
              width="stretch", height="content")

@@ -2,7 +2,6 @@
 fixtures are in tests/conftest.py) and the browser benchmarks (benchmarks/*_browser.py)."""
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -10,15 +9,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from digits.serve import free_port  # noqa: F401 — the tests' and benchmarks' too
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Popen]:

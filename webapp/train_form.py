@@ -12,7 +12,7 @@ import streamlit as st
 from digits import MODELS, CheckpointError, TrainConfig, build_model, config_link, count_parameters, drawings
 from digits.batch_source import room_of
 from digits.catalog import checkpoint_info
-from digits.config import applies, choice_words, fields as config_fields, label as config_label
+from digits.config import applies, choice_words, fields as config_fields, label as config_label, value_words
 from digits.device import available_devices
 from digits.launch import RunActive, await_first_point, ready_spare, start_run, waiting_spare
 from digits.models import title
@@ -114,21 +114,11 @@ def from_link() -> None:
         st.session_state[KEY + name] = value
     said = []
     if settings:
-        said.append("Settings from the link: " + ", ".join(f"{config_label(f)} {_words(f, settings[f.name])}"
+        said.append("Settings from the link: " + ", ".join(f"{config_label(f)} {value_words(f, settings[f.name])}"
                                                              for f in config_fields() if f.name in settings) + ".")
     if refused:
         said.append("Left at their defaults (not valid in a link): " + "; ".join(refused) + ".")
     st.session_state["_link_said"] = " ".join(said)
-
-
-def _words(f, value) -> str:
-    """A setting's value as the form shows it."""
-    if f.name == "model":
-        return MODELS[value].title
-    if f.metadata["choices"] is not None:
-        return choice_words(f.name, value)
-    return ("yes" if value else "no") if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) \
-        else str(value)
 
 
 def share_link() -> None:
