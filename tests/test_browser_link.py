@@ -28,6 +28,8 @@ def test_share_puts_the_settings_in_the_address_and_the_address_opens_them(serve
     page = learner.new_page()
     page.goto(link)
     page.get_by_role("heading", name="Train").wait_for(timeout=60_000)
+    # Streamlit may run the page once before the address's query reaches it: the run that reads the link says so.
+    page.get_by_text("Settings from the link: Epochs 4.").wait_for(timeout=30_000)
     wait_idle(page)
     assert page.get_by_label("Epochs", exact=True).input_value() == "4"
     assert page.get_by_text("Settings from the link: Epochs 4.").count() == 1
