@@ -6,10 +6,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from digits.serve import free_port  # noqa: F401 — the tests' and benchmarks' too
+from digits.serve import ServeError, free_port, wait_healthy  # free_port: the tests' and benchmarks' too
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -27,22 +26,20 @@ def launch(env: dict, drawings: Path | None = None) -> tuple[str, subprocess.Pop
                              "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    if not healthy(url, proc, 60):
+    if not healthy(port, proc, 60):
         proc.kill()
         raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
     return url, proc
 
 
-def healthy(url: str, proc: subprocess.Popen, timeout: float) -> bool:
-    """Wait until the app (or the proxy) at `url` says it is ok; False when `proc` ends first or time is up."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+def healthy(port: int, proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait until the app (or the proxy) on this machine's `port` says it is ok (digits.serve.wait_healthy); False
+    when `proc` ends first or time is up."""
+    try:
+        wait_healthy(port, time.monotonic() + timeout, proc)
+        return True
+    except ServeError:
+        return False
 
 
 def wait_idle(page, timeout=60_000):

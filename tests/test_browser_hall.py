@@ -62,7 +62,7 @@ def hall():
     proc = subprocess.Popen([sys.executable, "-m", "digits", "serve", "--replicas", "2", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    if not healthy(url, proc, 120):
+    if not healthy(port, proc, 120):
         proc.send_signal(signal.SIGINT)  # it ends what it started (SIGKILL would leave the replicas running)
         output = proc.communicate(timeout=120)[0]
         pytest.fail("the hall did not start: " + output[-3000:])
