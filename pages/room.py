@@ -48,7 +48,8 @@ for path in checkpoints:
     loaded = resources.load_model(path, stop=False)  # None: it went bad since it was listed
     if loaded is None or (checkpoint := sections.readings(room, path)) is None:
         continue
-    learned = kept.setdefault(path, (checkpoint, trained_on_room(loaded[1])))[1]
+    learned = trained_on_room(loaded[1])
+    kept[path] = checkpoint, learned
     confusion = sections.counted(room_view.confusion, room, checkpoint, learned)
     right, n = int(confusion.trace()), int(confusion.sum())
     table.append({"Checkpoint": resources.checkpoint_label(path),
