@@ -5,6 +5,7 @@ tests/test_browser_link.py`."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from testkit.served import open_page, wait_idle
 
@@ -20,7 +21,9 @@ def test_share_puts_the_settings_in_the_address_and_the_address_opens_them(serve
     page.get_by_label("Epochs", exact=True).press("Tab")
     wait_idle(page)
     page.get_by_role("button", name=re.compile("Share")).click()
-    page.wait_for_url(re.compile(r"/train\?epochs=4$"), timeout=30_000)
+    page.get_by_text("The address bar now opens the Train page with these settings").wait_for(timeout=30_000)
+    # The address changes in place (history.replaceState, no navigation): polled, not awaited as a page load.
+    expect(page).to_have_url(re.compile(r"/train\?epochs=4$"), timeout=30_000)
     link = page.url
     presenter.close()
 
@@ -31,6 +34,7 @@ def test_share_puts_the_settings_in_the_address_and_the_address_opens_them(serve
     # Streamlit may run the page once before the address's query reaches it: the run that reads the link says so.
     page.get_by_text("Settings from the link: Epochs 4.").wait_for(timeout=30_000)
     wait_idle(page)
-    assert page.get_by_label("Epochs", exact=True).input_value() == "4"
+    # the number field follows the message a moment later
+    expect(page.get_by_label("Epochs", exact=True)).to_have_value("4", timeout=10_000)
     assert page.get_by_text("Settings from the link: Epochs 4.").count() == 1
     learner.close()
