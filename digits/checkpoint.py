@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import arch
 from .config import TrainConfig
 from .detector import DETECTOR_FIELDS, feature_size, from_tensors
 from .models import MODELS, build_model
@@ -29,7 +30,7 @@ FORMAT = "digits-checkpoint-v1"
 # The archive, checked before torch.load. torch.save writes a zip of stored (uncompressed) entries:
 # ~20 entries and ~0.25 MB for these networks. Compressed entries are refused: a 4 MB upload of
 # DEFLATE-compressed zeros expands to gigabytes inside torch.load.
-MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 4 * arch.MAX_PARAMETERS + 4 * 1024 * 1024  # float32 weights of the largest network one builds
 MAX_ENTRIES = 256
 
 # The schema: known metric → (type, lowest, highest). Other metric keys are dropped.
@@ -183,6 +184,8 @@ def _weights(path: Path, value) -> dict[str, torch.Tensor]:
                                               for k, v in value.items()):
         raise CheckpointError(f"{path}: state_dict must map parameter names to tensors")
     for k, v in value.items():
+        if k.endswith(".num_batches_tracked") and v.dtype == torch.int64 and v.numel() == 1:
+            continue  # batch norm's count of batches seen: the one whole number a state_dict holds
         if not v.is_floating_point():
             raise CheckpointError(f"{path}: weights {k[:40]!r} are {v.dtype}, not floating point")
         if not torch.isfinite(v).all():
@@ -238,7 +241,7 @@ def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module,
     `detector` is False: what fitting a new one asks for, since the old one may no longer fit the features)."""
     data = read_checkpoint(path)
     try:
-        model = build_model(data["model"])
+        model = build_model(data["model"], data["config"].get("layers", ""))
         model.load_state_dict(data.pop("state_dict"))
     except (RuntimeError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from . import cli_measure as measure, drawing_files, drawings
+from . import arch, cli_measure as measure, drawing_files, drawings
 from .batch_source import room_of
 from .catalog import checkpoint_info
 from .checkpoint import CheckpointError, load_checkpoint
@@ -30,6 +30,7 @@ from .drawing_formats import MAX_IMPORT_BYTES
 from .events import describe
 from .export import export
 from .mnist import MNISTUnavailable, ensure_mnist
+from .models import BUILT
 from .preprocess import read_image
 from .process import lower_priority
 from .reading import classify
@@ -50,8 +51,11 @@ def _train_config(args) -> TrainConfig:
     base = TrainConfig.from_file(args.config).to_dict() if args.config else {}
     recipe = TrainConfig.recipe(args.recipe) if args.recipe else {}
     settings = {**base, **recipe, **flags}
+    if args.arch:  # a network spec file: a JSON list of layers, or their text form
+        settings.update(model=BUILT, layers=arch.read(args.arch))
     if settings.get("start_from") and "model" not in settings:  # fine-tuning: the checkpoint's architecture
-        settings["model"] = checkpoint_info(settings["start_from"]).model
+        info = checkpoint_info(settings["start_from"])
+        settings.update(model=info.model, layers=info.config.get("layers", ""))
     config = TrainConfig.from_dict(settings)
     events = args.run_dir / EVENTS if args.run_dir else None
     if events and ((events.is_file() and events.stat().st_size) or (args.run_dir / CHECKPOINT).exists()):

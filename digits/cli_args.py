@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model")
     _add_config_flags(t)
     t.add_argument("--config", type=Path, help="a config.json to start from; flags given override it")
+    t.add_argument("--arch", type=Path, help="train your own network: a file of its layers, a JSON list "
+                   "([{\"layer\": \"conv\", \"channels\": 8, \"kernel\": 3}, …]) or their text form "
+                   "('conv 8 3, relu, maxpool 2, flatten, linear 10'; digits.arch); sets --model built")
     t.add_argument("--recipe", choices=RECIPES, help="a named set of settings (digits.config.RECIPES): "
                    "fast = LeNet-5 to 99%% test accuracy in seconds (README, Speed); "
                    "room = fine-tune --start-from on the "

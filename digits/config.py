@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import MODELS
+from . import arch
+from .models import BUILT, MODELS
 
 MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
@@ -77,12 +78,18 @@ def applies(name: str, settings: dict) -> bool:
         return settings.get("optimizer", TrainConfig.optimizer) == "sgd"
     if name == "room_share":
         return bool(settings.get("drawings", TrainConfig.drawings))
+    if name == "layers":
+        return settings.get("model", TrainConfig.model) == BUILT
     return True
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    model: str = setting("lenet5", "the network: a key of digits.MODELS", label="Architecture", choices=MODELS)
+    model: str = setting("lenet5", "the network: a key of digits.MODELS; built: your own layers", label="Architecture",
+                         choices=MODELS)
+    layers: str = setting("", "a built network's layers, in order, as text (digits.arch): "
+                          "'conv 8 3, relu, maxpool 2, flatten, linear 10'; or --arch FILE with a JSON list",
+                          label="Layers")
     start_from: str = setting("", "a checkpoint to fine-tune (its path; the same architecture); empty: random weights",
                               label="Start from")
     epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
@@ -127,8 +134,13 @@ class TrainConfig:
                 problems["batch_size"] = (f"batch size must be from 1 to {most} "
                                           f"(at most the {MNIST_TRAIN_IMAGES - self.val_size} "
                                           f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
+        if "layers" not in problems and "model" not in problems:
+            if (problem := _layers_problem(self.model, self.layers)):
+                problems["layers"] = problem
         if problems:
             raise ValueError("; ".join(problems.values()))
+        if self.layers:  # one way to write a network: the same layers are the same text everywhere
+            object.__setattr__(self, "layers", arch.text(arch.parse(self.layers)))
 
     def evaluation_interval(self, total_iterations: int) -> int:
         """Iterations between validations: eval_every, or with 0 the tutorial's 500, shortened so that
@@ -175,6 +187,20 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+def _layers_problem(model: str, layers: str) -> str | None:
+    """Why a config's layers do not go with its model: a built network needs working layers (digits.arch
+    says which layer fails), a shipped one has its own and takes none."""
+    if model != BUILT:
+        return None if layers == "" else f"layers are for a built network; {model} has its own"
+    if not layers.strip():
+        return "a built network needs its layers ('conv 8 3, relu, maxpool 2, flatten, linear 10')"
+    try:
+        arch.parse(layers)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def _problem(f: dataclasses.Field, value) -> str | None:
     """Why `value` is not valid for field `f`, in words; None when it is."""
     m, name = f.metadata, label(f).lower()
@@ -187,8 +213,9 @@ def _problem(f: dataclasses.Field, value) -> str | None:
     if f.type in (bool, "bool"):
         return None if isinstance(value, bool) else f"{name} must be true or false, got {_shown(value)}"
     if f.type in (str, "str"):
-        ok = isinstance(value, str) and len(value) <= MAX_TEXT and value.isprintable()
-        return None if ok else f"{name} must be text of at most {MAX_TEXT} characters, got {_shown(value)}"
+        longest = arch.MAX_TEXT if f.name == "layers" else MAX_TEXT
+        ok = isinstance(value, str) and len(value) <= longest and value.replace("\n", " ").isprintable()
+        return None if ok else f"{name} must be text of at most {longest} characters, got {_shown(value)}"
     whole = f.type in (int, "int")
     number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     low_ok = number and (value > m["low"] if m["low_open"] else value >= m["low"])

@@ -59,7 +59,7 @@ def onnx_bytes(model: nn.Module) -> bytes:
 def description(model: nn.Module, meta: dict) -> dict:
     """What the weights are, for someone without digits: the architecture, the input, the calibration."""
     name = meta["model"]
-    return {"architecture": name, "description": MODELS[name].description,
+    return {"architecture": name, "description": MODELS[name].description, "layers": model.spec,
             "class": type(model).__name__, "input": "float32 (N, 1, 28, 28): MNIST-style pixels in [0, 1], "
             f"standardised as (x - {MNIST_MEAN}) / {MNIST_STD} before the network",
             "output": "logits (N, 10); probabilities = softmax(logits / temperature)",

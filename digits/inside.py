@@ -9,6 +9,7 @@ The results are plain records of numpy arrays, names and shapes; a page renders 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ class Computation:
     bias: float                       # 0.0 for pooling
     reduce: str                       # "sum + bias", "mean" or "max"
     pre_activation: float             # the products summed plus the bias (or the pooled value)
-    function: str | None              # "tanh", "ReLU" or None (the last layer: a logit)
+    function: str | None              # "tanh", "ReLU", "batch norm, GELU"… or None (the last layer: a logit)
     value: float                      # function(pre_activation): the activation at `position`
     field: tuple[int, int, int, int]  # (top, left, bottom, right), bottom and right exclusive: the pixels of the
                                       # 28×28 input it depends on; LeNet-5's reach past 0..28 into its padding
@@ -155,7 +156,7 @@ def _geometry(fn) -> tuple[int, int, int] | None:
         return k, fn.keywords.get("stride") or k, fn.keywords.get("padding", 0)
     if isinstance(fn, functools.partial) and fn.func is F.pad:
         return 1, 1, fn.keywords["pad"][0]  # the image moves by the padding; sides are equal in these models
-    if fn in (torch.tanh, F.relu):
+    if fn in _FUNCTIONS or isinstance(fn, (nn.Dropout, nn.BatchNorm2d)):
         return 1, 1, 0
     return None
 
@@ -181,7 +182,18 @@ def _f64(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
 
-_FUNCTIONS = {torch.tanh: np.tanh, F.relu: lambda z: max(z, 0.0)}  # a step after the weights → the same in float64
+# a step after the weights → the same in float64 (GELU's exact form: z·Φ(z))
+_FUNCTIONS = {torch.tanh: np.tanh, F.relu: lambda z: max(z, 0.0), F.gelu: lambda z: z * (1 + math.erf(z / 2**0.5)) / 2}
+
+
+def _after(fn, value: float, channel: int) -> float:
+    """One number through a step that follows the weights: an activation, batch norm (its running statistics:
+    the model is in eval mode) or dropout (nothing, in eval mode)."""
+    if isinstance(fn, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        mean, var = float(fn.running_mean[channel]), float(fn.running_var[channel])
+        scale, shift = float(fn.weight[channel].detach()), float(fn.bias[channel].detach())
+        return (value - mean) / math.sqrt(var + fn.eps) * scale + shift
+    return value if isinstance(fn, nn.Dropout) else float(_FUNCTIONS[fn](value))
 
 
 def _arithmetic(fn, x: np.ndarray, position: tuple[int, ...]):
@@ -193,7 +205,8 @@ def _arithmetic(fn, x: np.ndarray, position: tuple[int, ...]):
     k, s, p = _geometry(fn)
     top, left = row * s - p, col * s - p
     if isinstance(fn, nn.Conv2d):
-        patch = x[:, top:top + k, left:left + k]
+        padded = np.pad(x, ((0, 0), (p, p), (p, p)))  # a convolution's own padding is zeros
+        patch = padded[:, top + p:top + p + k, left + p:left + p + k]
         return (top, left), patch, _f64(fn.weight[c]), float(fn.bias[c].detach()), "sum + bias"
     return (top, left), x[c, top:top + k, left:left + k], None, 0.0, "max" if fn.func is F.max_pool2d else "mean"
 
@@ -220,8 +233,10 @@ def explain_number(model: nn.Module, image: np.ndarray, layer: str, position: tu
     products = None if weights is None else inputs * weights
     pre = (float(products.sum() + bias) if products is not None
            else float(inputs.max() if reduce == "max" else inputs.mean()))
-    after = mine[main + 1:]  # at most one activation function in these models
-    value = float(_FUNCTIONS[after[0][0].fn](pre)) if after else pre
+    after = mine[main + 1:]  # the layer's steps after its weights: activation, batch norm, dropout
+    value = pre
+    for step, _, _ in after:
+        value = _after(step.fn, value, position[0])
     upto = [s for s, _, _ in steps[:next(i for i, t in enumerate(steps) if t is mine[main]) + 1]]
     field = _field(upto, *(position[1:] if len(position) == 3 else (0, 0)))
     def as32(a):
@@ -229,4 +244,4 @@ def explain_number(model: nn.Module, image: np.ndarray, layer: str, position: tu
 
     source = names[names.index(layer) - 1] if names.index(layer) else INPUT
     return Computation(layer, position, source, origin, as32(inputs), as32(weights), as32(products), bias, reduce, pre,
-                       after[0][0].operation if after else None, value, field)
+                       ", ".join(s.operation for s, _, _ in after) or None, value, field)

@@ -1,4 +1,5 @@
-"""The two classifiers. Each takes (N, 1, 28, 28) MNIST-normalised images and returns logits (N, 10)."""
+"""The classifiers: networks built from a spec (digits.arch), two of them shipped. Each takes (N, 1, 28, 28)
+MNIST-normalised images and returns logits (N, 10)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import arch
 from .data import MNIST_MEAN, MNIST_STD
 
 
@@ -27,65 +29,117 @@ def run_stages(stages: list[Stage], x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-class LeNet5(nn.Module):
+def _layer_module(layer: dict, shape: tuple) -> nn.Module | None:
+    """The weighted module of one layer spec on an input of `shape` (None for a layer without weights)."""
+    kind = layer["layer"]
+    if kind == "conv":
+        return nn.Conv2d(shape[0], layer["channels"], layer["kernel"], layer["stride"], layer["padding"])
+    if kind == "linear":
+        return nn.Linear(shape[0], layer["width"])
+    if kind == "batchnorm":
+        return (nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(shape[0])
+    if kind == "dropout":
+        return nn.Dropout(layer["p"])
+    return None
+
+
+_FUNCTIONS = {"tanh": torch.tanh, "relu": F.relu, "gelu": F.gelu, "flatten": partial(torch.flatten, start_dim=1)}
+
+
+class Built(nn.Module):
+    """A network from a spec (digits.arch): its layers in order, each a Stage of the forward pass.
+
+    Weighted layers are attributes named by their spec's `key` (the shipped networks keep the names their
+    checkpoints have always had: `c1`, `conv1`…), else by kind and count (`conv1`, `linear2`, `bn1`,
+    `dropout1`), so a checkpoint's state_dict is the same for the same spec.
+    """
+
+    # A padded border must be *background*, which after normalisation is -mean/std, not 0.
+    BACKGROUND = -MNIST_MEAN / MNIST_STD
+
+    def __init__(self, spec: list[dict], channels_last: bool = False):
+        super().__init__()
+        self.spec = arch.checked(spec)
+        self.channels_last = channels_last  # digits.models.to_device: NHWC weights and activations
+        self._stages, counts = [], {}
+        for row, layer, shape in zip(arch.rows(self.spec), self.spec, self._inputs()):
+            self._stages.append((row.group, row.words, self._function(layer, shape, counts)))
+
+    def _inputs(self) -> list[tuple]:
+        return [arch.INPUT] + [r.shape for r in arch.rows(self.spec)][:-1]
+
+    def _function(self, layer: dict, shape: tuple, counts: dict):
+        kind = layer["layer"]
+        module = _layer_module(layer, shape)
+        if module is not None:
+            family = {"batchnorm": "bn"}.get(kind, kind)
+            counts[family] = counts.get(family, 0) + 1
+            name = layer.get("key") or f"{family}{counts[family]}"
+            self.add_module(name, module)
+            return name  # looked up at each stages() call: the module as it is now (moved, loaded)
+        if kind == "pad":
+            return partial(F.pad, pad=(layer["size"],) * 4, value=self.BACKGROUND)
+        if kind.endswith("pool"):
+            return partial(F.max_pool2d if kind == "maxpool" else F.avg_pool2d, kernel_size=layer["size"])
+        return _FUNCTIONS[kind]
+
+    def stages(self) -> list[Stage]:
+        """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
+        return [Stage(group, words, getattr(self, fn) if isinstance(fn, str) else fn)
+                for group, words, fn in self._stages]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 1, 28, 28) → (N, 10) logits
+        return run_stages(self.stages(), x)
+
+
+class Registered(NamedTuple):
+    cls: type[nn.Module]  # the network; Built takes its layers from the run's config (config.layers)
+    title: str           # the name people read: "LeNet-5"
+    description: str     # one line on what it is
+
+
+def _spec(text: str, groups: list[str], keys: list[str]) -> list[dict]:
+    """A shipped network's spec: its text form, each layer's name on the Inside page, its weights' names."""
+    layers = arch.parse(text)
+    weighted = iter(keys)
+    for layer, group in zip(layers, groups):
+        layer["group"] = group
+        if layer["layer"] in ("conv", "linear"):
+            layer["key"] = next(weighted)
+    return layers
+
+
+class LeNet5(Built):
     """LeNet-5 (LeCun et al. 1998), as in the tutorial "CNN from scratch" this project started from.
 
     | layer | operation                         | output      | params |
     |-------|-----------------------------------|-------------|--------|
-    | input | 28×28 padded to 32×32             | 1 × 32 × 32 |      0 |
+    | input | pad 2                             | 1 × 32 × 32 |      0 |
     | C1    | conv 6 @ 5×5, tanh                | 6 × 28 × 28 |    156 |
-    | S2    | average pool 2×2 stride 2, tanh   | 6 × 14 × 14 |      0 |
+    | S2    | average pool 2×2, tanh            | 6 × 14 × 14 |      0 |
     | C3    | conv 16 @ 5×5, tanh               | 16 × 10 × 10|  2,416 |
-    | S4    | average pool 2×2 stride 2, tanh   | 16 × 5 × 5  |      0 |
+    | S4    | average pool 2×2, tanh            | 16 × 5 × 5  |      0 |
     | C5    | conv 120 @ 5×5, tanh              | 120 × 1 × 1 | 48,120 |
-    | F6    | flatten, fully connected 84, tanh | 84          | 10,164 |
-    | out   | fully connected 10                | 10          |    850 |
+    | F6    | flatten, linear 84, tanh          | 84          | 10,164 |
+    | out   | linear 10                         | 10          |    850 |
     |       | total                             |             | 61,706 |
 
-    The output is logits; softmax turns them into probabilities at inference.
+    The paper feeds 32×32 images with the digit in the central 28×28 (so that stroke ends can reach the centre
+    of C3's receptive fields): 2 pixels of background on each side. The output is logits; softmax turns them
+    into probabilities at inference.
     """
 
-    # The paper feeds 32×32 images with the digit in the central 28×28 (so that stroke ends can
-    # reach the centre of C3's receptive fields); the border must be *background*, which after
-    # normalisation is -mean/std, not 0.
-    BACKGROUND = -MNIST_MEAN / MNIST_STD
-    # Training is faster with NHWC weights and activations here (2-core CPU: ~8,500 → ~10,000 samples/s).
-    channels_last = True
+    SPEC = _spec("pad 2, conv 6 5, tanh, avgpool 2, tanh, conv 16 5, tanh, avgpool 2, tanh, conv 120 5, tanh, "
+                 "flatten, linear 84, tanh, linear 10",
+                 ["input", "C1", "C1", "S2", "S2", "C3", "C3", "S4", "S4", "C5", "C5", "F6", "F6", "F6", "out"],
+                 ["c1", "c3", "c5", "f6", "out"])
 
     def __init__(self):
-        super().__init__()
-        self.c1 = nn.Conv2d(1, 6, 5)
-        self.c3 = nn.Conv2d(6, 16, 5)
-        self.c5 = nn.Conv2d(16, 120, 5)
-        self.f6 = nn.Linear(120, 84)
-        self.out = nn.Linear(84, 10)
-
-    def stages(self) -> list[Stage]:
-        """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
-        return [
-            Stage("input", "28×28 padded to 32×32",
-                  partial(F.pad, pad=(2, 2, 2, 2), value=self.BACKGROUND)),  # (N, 1, 32, 32)
-            Stage("C1", "conv 6 @ 5×5", self.c1),                            # (N, 6, 28, 28)
-            Stage("C1", "tanh", torch.tanh),
-            Stage("S2", "average pool 2×2 stride 2", partial(F.avg_pool2d, kernel_size=2)),  # (N, 6, 14, 14)
-            Stage("S2", "tanh", torch.tanh),
-            Stage("C3", "conv 16 @ 5×5", self.c3),                           # (N, 16, 10, 10)
-            Stage("C3", "tanh", torch.tanh),
-            Stage("S4", "average pool 2×2 stride 2", partial(F.avg_pool2d, kernel_size=2)),  # (N, 16, 5, 5)
-            Stage("S4", "tanh", torch.tanh),
-            Stage("C5", "conv 120 @ 5×5", self.c5),                          # (N, 120, 1, 1)
-            Stage("C5", "tanh", torch.tanh),
-            Stage("F6", "flatten", partial(torch.flatten, start_dim=1)),     # (N, 120)
-            Stage("F6", "fully connected 84", self.f6),                      # (N, 84)
-            Stage("F6", "tanh", torch.tanh),
-            Stage("out", "fully connected 10", self.out),                    # (N, 10) logits (softmax at inference)
-        ]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return run_stages(self.stages(), x)
+        # Training is faster in NHWC here (2-core CPU: ~8,500 → ~10,000 samples/s).
+        super().__init__(self.SPEC, channels_last=True)
 
 
-class SmallCNN(nn.Module):
+class SmallCNN(Built):
     """The small CNN of the tutorial "Dataloading…" this project started from (57,790 parameters).
 
     | layer    | operation                          | output       | params |
@@ -94,59 +148,33 @@ class SmallCNN(nn.Module):
     | Pool-1   | max pool 2×2                       | 6 × 13 × 13  |      0 |
     | Conv2d-2 | conv 12 @ 3×3, ReLU                | 12 × 11 × 11 |    660 |
     | Pool-2   | max pool 2×2                       | 12 × 5 × 5   |      0 |
-    | Linear-1 | flatten, 300 → 140, ReLU           | 140          | 42,140 |
-    | Linear-2 | 140 → 80, ReLU                     | 80           | 11,280 |
-    | Linear-3 | 80 → 40, ReLU                      | 40           |  3,240 |
-    | Linear-4 | 40 → 10                            | 10           |    410 |
+    | Linear-1 | flatten, linear 140, ReLU          | 140          | 42,140 |
+    | Linear-2 | linear 80, ReLU                    | 80           | 11,280 |
+    | Linear-3 | linear 40, ReLU                    | 40           |  3,240 |
+    | Linear-4 | linear 10                          | 10           |    410 |
     |          | total                              |              | 57,790 |
     """
 
-    channels_last = False  # NHWC is slower for this one (2-core CPU: ~17,000 → ~11,000 samples/s)
+    SPEC = _spec("conv 6 3, relu, maxpool 2, conv 12 3, relu, maxpool 2, flatten, linear 140, relu, linear 80, relu, "
+                 "linear 40, relu, linear 10",
+                 ["Conv2d-1", "Conv2d-1", "Pool-1", "Conv2d-2", "Conv2d-2", "Pool-2", "Linear-1", "Linear-1",
+                  "Linear-1", "Linear-2", "Linear-2", "Linear-3", "Linear-3", "Linear-4"],
+                 ["conv1", "conv2", "fc1", "fc2", "fc3", "fc4"])
 
     def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 3)
-        self.conv2 = nn.Conv2d(6, 12, 3)
-        self.fc1 = nn.Linear(12 * 5 * 5, 140)
-        self.fc2 = nn.Linear(140, 80)
-        self.fc3 = nn.Linear(80, 40)
-        self.fc4 = nn.Linear(40, 10)
-
-    def stages(self) -> list[Stage]:
-        """The forward pass as named steps, in order; `forward` runs exactly these (digits.inside records them)."""
-        return [
-            Stage("Conv2d-1", "conv 6 @ 3×3", self.conv1),                   # (N, 6, 26, 26)
-            Stage("Conv2d-1", "ReLU", F.relu),
-            Stage("Pool-1", "max pool 2×2", partial(F.max_pool2d, kernel_size=2)),  # (N, 6, 13, 13)
-            Stage("Conv2d-2", "conv 12 @ 3×3", self.conv2),                  # (N, 12, 11, 11)
-            Stage("Conv2d-2", "ReLU", F.relu),
-            Stage("Pool-2", "max pool 2×2", partial(F.max_pool2d, kernel_size=2)),  # (N, 12, 5, 5)
-            Stage("Linear-1", "flatten", partial(torch.flatten, start_dim=1)),  # (N, 300)
-            Stage("Linear-1", "300 → 140", self.fc1),                        # (N, 140)
-            Stage("Linear-1", "ReLU", F.relu),
-            Stage("Linear-2", "140 → 80", self.fc2),                         # (N, 80)
-            Stage("Linear-2", "ReLU", F.relu),
-            Stage("Linear-3", "80 → 40", self.fc3),                          # (N, 40)
-            Stage("Linear-3", "ReLU", F.relu),
-            Stage("Linear-4", "40 → 10", self.fc4),                          # (N, 10) logits
-        ]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return run_stages(self.stages(), x)
+        super().__init__(self.SPEC)  # NHWC is slower for this one (2-core CPU: ~17,000 → ~11,000 samples/s)
 
 
-class Registered(NamedTuple):
-    cls: type[nn.Module]
-    title: str           # the name people read: "LeNet-5"
-    description: str     # one line on what it is
+BUILT = "built"  # the model name of a network a learner built (its config's `layers` hold it)
 
-
-# name → its class and words. Adding a model is one class and one line here.
+# name → its class and words. Adding a shipped model is one class (its spec) and one line here.
 MODELS: dict[str, Registered] = {
     "lenet5": Registered(LeNet5, "LeNet-5", "LeNet-5 (1998): tanh convolutions with average pooling, 32×32 input"),
     "cnn": Registered(SmallCNN, "Small CNN",
                       "Small CNN: two 3×3 ReLU convolutions with max pooling, four linear layers"),
+    BUILT: Registered(Built, "Your own network", "the layers you build on the Train page (or --arch on the CLI)"),
 }
+SHIPPED = tuple(name for name, entry in MODELS.items() if entry.cls is not Built)  # built with no layers given
 
 
 def title(name: str) -> str:
@@ -154,11 +182,17 @@ def title(name: str) -> str:
     return MODELS[name].title if name in MODELS else name
 
 
-def build_model(name: str, **kwargs) -> nn.Module:
-    """A freshly initialised model from the registry."""
+def build_model(name: str, layers: str = "") -> nn.Module:
+    """A freshly initialised model: a shipped one by name, or "built" from `layers` (digits.arch's text form);
+    ValueError with one line for an unknown name or a network that does not work out."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return MODELS[name].cls(**kwargs)
+    cls = MODELS[name].cls
+    if cls is not Built:
+        return cls()
+    if not layers:
+        raise ValueError("a built network needs its layers")
+    return Built(arch.parse(layers))
 
 
 def to_device(model: nn.Module, device) -> nn.Module:

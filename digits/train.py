@@ -67,10 +67,12 @@ def starting_model(config: TrainConfig) -> torch.nn.Module:
     """Random weights, or the weights of the checkpoint to fine-tune (config.start_from), checked to be of
     the run's architecture; CheckpointError or ValueError with a one-line reason."""
     if not config.start_from:
-        return build_model(config.model)
+        return build_model(config.model, config.layers)
     model, meta = load_checkpoint(config.start_from)
-    if meta["model"] != config.model:
-        raise ValueError(f"{config.start_from} holds a {meta['model']} model; the run's architecture is {config.model}")
+    if meta["model"] != config.model or meta["config"].get("layers", "") != config.layers:
+        raise ValueError(f"{config.start_from} holds a {meta['model']} model of other layers than the run's "
+                         f"({config.model})" if meta["model"] == config.model else
+                         f"{config.start_from} holds a {meta['model']} model; the run's architecture is {config.model}")
     return model
 
 

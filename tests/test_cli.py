@@ -60,3 +60,14 @@ def test_an_unwritable_run_folder_is_a_message(tmp_path):
     done = cli("train", "--epochs", "1", "--run-dir", blocker / "run")
     assert done.returncode == 2 and "cannot write the run folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_network_file_that_does_not_work_out_is_one_line(tmp_path):
+    (tmp_path / "net.json").write_text('[{"layer": "conv", "channels": 1000000000, "kernel": 3}]')
+    (tmp_path / "net.txt").write_text("conv 8 3\nrelu\nlinear 10")
+    for name, words in [("net.json", "net.json: layer 1 (conv): channels must be a whole number from 1 to 512"),
+                        ("net.txt", "net.txt: layer 3 (linear 10) needs a flat input"),
+                        ("missing", "cannot read")]:
+        done = cli("train", "--arch", tmp_path / name, "--epochs", "1")
+        assert done.returncode == 2 and words in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

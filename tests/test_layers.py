@@ -9,7 +9,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 
 # Lowest first. The one-line form (docs/architecture.md):
-# mnist, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawings_pg, drawing_files,
+# mnist, arch, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawings_pg, drawing_files,
 # negatives, heldout
 # → models, room
 # → config, config_link, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain,
@@ -17,8 +17,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # → batch_source, keeper, step_log, train
 # → serve, export → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
-    # foundations: MNIST's files, devices, processes and locks, a drawing → 28×28, augmentations, losses, drawn digits
-    {"mnist", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
+    # foundations: MNIST's files, a network as data, devices, processes and locks, a drawing → 28×28,
+    # augmentations, losses, drawn digits
+    {"mnist", "arch", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
     {"data", "drawings", "drawings_pg", "drawing_files", "negatives", "heldout"},  # MNIST, the store, drawings
     {"models", "room"},                                        # the networks; the room's drawings as splits
     {"config", "config_link", "optim", "evaluate", "inside", "events"},  # a run's settings, measuring, events

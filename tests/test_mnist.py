@@ -7,10 +7,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from digits import TrainConfig, evaluate, load_checkpoint, load_splits
+from digits.data import normalize
 from digits.mnist import verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +61,31 @@ def test_one_epoch_of_lenet5_trains_evaluates_and_predicts(tmp_path):
     done = cli("predict", tmp_path / "digit.png", "--checkpoint", run / "best.pt")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[0] == str(int(test.labels[0]))
+
+
+def test_a_network_of_ones_own_trains_from_a_spec_file_and_goes_home_as_onnx(tmp_path):
+    """#29: the CLI takes the builder's spec (--arch), the checkpoint rebuilds it, ONNX Runtime reads it as PyTorch."""
+    import onnxruntime
+
+    (tmp_path / "net.json").write_text(json.dumps([
+        {"layer": "conv", "channels": 8, "kernel": 3}, {"layer": "relu"}, {"layer": "maxpool", "size": 2},
+        {"layer": "flatten"}, {"layer": "linear", "width": 64}, {"layer": "relu"}, {"layer": "linear", "width": 10}]))
+    run = tmp_path / "run"
+    done = cli("train", "--arch", tmp_path / "net.json", "--epochs", "1", "--run-dir", run, "--quiet")
+    assert done.returncode == 0, done.stderr
+    model, meta = load_checkpoint(run / "best.pt")
+    assert meta["model"] == "built" and meta["config"]["layers"] == \
+        "conv 8 3, relu, maxpool 2, flatten, linear 64, relu, linear 10"
+    test = load_splits(root=ROOT / "data").test
+    assert meta["metrics"]["test_acc"] >= 0.97
+    done = cli("export", run / "best.pt", "--onnx", tmp_path / "net.onnx")
+    assert done.returncode == 0, done.stderr
+    pixels = test.images[:500].float().div(255).unsqueeze(1)
+    session = onnxruntime.InferenceSession(str(tmp_path / "net.onnx"))
+    (probs,) = session.run(["probabilities"], {"pixels": pixels.numpy()})
+    with torch.no_grad():
+        expected = torch.softmax(model(normalize(test.images[:500])) / model.temperature, 1)
+    np.testing.assert_allclose(probs, expected.numpy(), atol=1e-5)
 
 
 def test_the_fast_recipe_reaches_99_percent_test_accuracy(tmp_path):
