@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import re
 
+from . import arch
 from .config import TrainConfig, fields
+from .models import BUILT
 
 LOCAL = ("start_from", "device")  # a path on this server, a device of this machine
 MAX_VALUE = 32     # characters of one value: any valid one is far shorter
@@ -26,8 +28,10 @@ def shareable() -> list:
 
 def _parse(f, text: str):
     """The value of `text` for field `f`; ValueError when it is not one."""
-    if len(text) > MAX_VALUE or not text.isascii():
+    if len(text) > (arch.MAX_TEXT if f.name == "layers" else MAX_VALUE) or not text.isascii():
         raise ValueError
+    if f.name == "layers":
+        return text  # checked as a network with the model it belongs to (_checked_with)
     if f.metadata["choices"] is not None:
         if text not in f.metadata["choices"]:
             raise ValueError
@@ -60,7 +64,9 @@ def settings_of(query: dict) -> tuple[dict, list[str]]:
             continue
         try:
             value = _parse(f, str(text))
-            TrainConfig.from_dict({name: value})  # its bounds, as the form and the CLI check them
+            # its bounds, as the form and the CLI check them; a network's layers with the network they build
+            checked = TrainConfig.from_dict(_checked_with(name, value, str(query.get("layers", ""))))
+            value = getattr(checked, name)
         except ValueError:
             refused.append(f"{name}={str(text)[:20]!r}")
             continue
@@ -68,6 +74,16 @@ def settings_of(query: dict) -> tuple[dict, list[str]]:
     if len(refused) > MAX_REFUSED:
         refused = refused[:MAX_REFUSED] + [f"and {len(refused) - MAX_REFUSED} more"]
     return settings, refused
+
+
+def _checked_with(name: str, value, layers: str) -> dict:
+    """The settings one value of a link is checked with: layers with a built model, a built model with the link's
+    layers, any other setting alone (the others at their defaults)."""
+    if name == "layers":
+        return {"model": BUILT, "layers": value}
+    if name == "model" and value == BUILT:
+        return {"model": BUILT, "layers": layers[:arch.MAX_TEXT]}
+    return {name: value}
 
 
 def query_of(settings: dict) -> dict[str, str]:

@@ -5,9 +5,9 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
-from digits import MODELS, build_model, classify
+from digits import TrainConfig, build_model, classify
 from digits.inside import trace
-from digits.models import LeNet5, title
+from digits.models import BUILT, SHIPPED, LeNet5, title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
 from digits.summary import run_name, run_title
@@ -20,11 +20,19 @@ st.title("Inside the network")
 st.caption("What every layer computes from one image, why the network answered what it did, and how it learned.")
 
 
-@st.cache_resource(show_spinner=False)
-def untrained(name: str) -> torch.nn.Module:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def untrained(name: str, layers: str = "") -> torch.nn.Module:
     """A network as training starts it (seed 0): the contrast to a trained one."""
     torch.manual_seed(0)
-    return build_model(name).to(resources.device()).eval()
+    return build_model(name, layers).to(resources.device()).eval()
+
+
+def buildable() -> str:
+    """The network being built on the Train page, when it works out ("" when not)."""
+    try:
+        return TrainConfig(model=BUILT, layers=st.session_state.get("cfg_layers") or "").layers
+    except ValueError:
+        return ""
 
 
 def runs_with_snapshots() -> dict[str, list]:
@@ -47,8 +55,10 @@ def choose_model():
                                          "at each evaluation, untrained to trained; or a network before any "
                                          "training.")
     if source == "untrained":
-        name = right.selectbox("Architecture", list(MODELS), format_func=title, key="inside_untrained")
-        return untrained(name), f"{title(name)}, untrained", None
+        layers = buildable()
+        name = right.selectbox("Architecture", [*SHIPPED, *([BUILT] if layers else [])], format_func=title,
+                               key="inside_untrained", help="Your own network is the one built on the Train page.")
+        return untrained(name, layers if name == BUILT else ""), f"{title(name)}, untrained", None
     if source == "run":
         runs = runs_with_snapshots()  # here, not above: a stroke with another source lists no folders
         if not runs:

@@ -8,6 +8,7 @@ from digits import MODELS, count_parameters
 from digits.cli_args import train_command
 from digits.config import applies, fields, label, value_words
 from digits.inside import operations
+from digits.models import BUILT
 from digits.reading import VIEWS
 from digits.summary import run_name
 from webapp import model as sections, navigation, resources
@@ -36,9 +37,13 @@ rows = [{"layer": op.layer, "operation": op.operation, "output": " × ".join(map
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content",  # every step in view
              column_config={"parameters": st.column_config.NumberColumn(format="localized")})
 
-with st.expander("Architecture (from the class docstring)"):
-    doc = inspect.cleandoc(type(model).__doc__)
-    st.markdown(doc[doc.index("|"):] if "|" in doc else doc)  # the table and what follows; the title is above
+if name == BUILT:
+    with st.expander("Architecture (its layers, as the Train page's builder and `--arch` take them)"):
+        st.code(meta["config"]["layers"], language=None, wrap_lines=True)
+else:
+    with st.expander("Architecture (from the class docstring)"):
+        doc = inspect.cleandoc(type(model).__doc__)
+        st.markdown(doc[doc.index("|"):] if "|" in doc else doc)  # the table and what follows; the title is above
 
 st.markdown("**How this checkpoint was made**")
 metric_words = {"test_acc": "Test accuracy", "val_acc": "Best validation accuracy", "iteration": "Best at iteration",

@@ -94,7 +94,10 @@ def runs_table(names: list[str], summaries: dict) -> pd.DataFrame:
     rows = []
     for n in names:
         s, c = summaries[n], summaries[n].config
-        rows.append({"run": read_name(resources.RUNS / n) or n, "architecture": title(s.model) if s.model else "–",
+        architecture = title(s.model) if s.model else "–"
+        if c.get("layers"):  # a built network: its layers say what it is
+            architecture = f"{architecture}: {c['layers']}"
+        rows.append({"run": read_name(resources.RUNS / n) or n, "architecture": architecture,
                      "epochs": c.get("epochs"), "batch": c.get("batch_size"),
                      "optimizer": choice_words("optimizer", c["optimizer"]) if "optimizer" in c else "–",
                      "learning rate": f"{c['lr']:g}" if "lr" in c else "–",

@@ -15,17 +15,22 @@ from digits.catalog import checkpoint_info
 from digits.config import applies, choice_words, fields as config_fields, label as config_label, value_words
 from digits.device import available_devices
 from digits.launch import RunActive, await_first_point, ready_spare, start_run, waiting_spare
-from digits.models import title
+from digits.models import BUILT, title
 from digits.room import HELD_OUT, VALIDATION
 from digits.runs import MAX_NAME
-from webapp import presenter, resources
+from webapp import builder, presenter, resources
 from webapp.text import plain
 
 KEY = "cfg_"  # session_state keys of the form's fields: cfg_epochs, cfg_lr, ...
 
 
+def _parameters(model: str) -> str:
+    """"61,706 params" for a shipped network; for one being built, its count now (or why it has none yet)."""
+    return builder.parameters_words() if model == BUILT else f"{_shipped_parameters(model):,} params"
+
+
 @functools.lru_cache(maxsize=None)
-def _parameters(model: str) -> int:
+def _shipped_parameters(model: str) -> int:
     return count_parameters(build_model(model))
 
 
@@ -36,15 +41,19 @@ def _visible(defaults: TrainConfig) -> list:
 
 
 def _starts(model: str) -> list[str]:
-    """What a run of `model` can start from: "" (random weights), or a valid checkpoint of that architecture."""
-    return [""] + [str(p) for p in resources.valid_checkpoints() if _architecture(p) == model]
+    """What a run of `model` can start from: "" (random weights), or a valid checkpoint of that architecture
+    (for a built network: of the same layers)."""
+    layers = st.session_state.get(KEY + "layers", "") if model == BUILT else ""
+    return [""] + [str(p) for p in resources.valid_checkpoints() if _architecture(p) == (model, layers)]
 
 
-def _architecture(path: Path) -> str | None:
+def _architecture(path: Path) -> tuple[str, str] | None:
+    """(model, layers) of a checkpoint: what a run that starts from it trains."""
     try:
-        return checkpoint_info(path).model
+        info = checkpoint_info(path)
     except CheckpointError:
         return None
+    return info.model, info.config.get("layers", "")
 
 
 def room_words() -> str:
@@ -67,7 +76,8 @@ def _config_input(where, f, default):
     args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:], key=KEY + f.name)
     if f.name == "model":
         args["help"] = "  \n".join(r.description for r in MODELS.values())
-        options, words = list(MODELS), lambda v: f"{MODELS[v].title} · {_parameters(v):,} params"
+        options, counts = list(MODELS), {v: _parameters(v) for v in MODELS}  # now: the builder's changes
+        words = lambda v: f"{MODELS[v].title} · {counts[v]}"  # noqa: E731
         value = where.selectbox(options=options, index=options.index(default), format_func=words, **args)
         where.caption(MODELS[value].description)  # follows the choice at once: there is no form to submit
         return value
@@ -96,10 +106,12 @@ def _config_input(where, f, default):
 def config_inputs(defaults: TrainConfig, columns: int = 4) -> None:
     """One input per TrainConfig field, laid out in rows of `columns` (on a phone they stack in order).
     No st.form: a form submits on Enter, and every change shows at once (Momentum only for SGD)."""
-    settings = _visible(defaults)
+    settings = [f for f in _visible(defaults) if f.name != "layers"]
     for start in range(0, len(settings), columns):
         for where, f in zip(st.columns(columns), settings[start:start + columns]):
             _config_input(where, f, getattr(defaults, f.name))
+    if st.session_state.get(KEY + "model") == BUILT:
+        builder.editor()
 
 
 def from_link() -> None:
@@ -140,11 +152,13 @@ def _room_recipe() -> None:
     """The fine-tune button's callback: the form's fields set to the "room" recipe, starting from the
     checkpoint chosen in the sidebar."""
     path = resources.selected_checkpoint()
-    model = _architecture(path) if path else None
-    if model is None:
+    architecture = _architecture(path) if path else None
+    if architecture is None:
         st.session_state["_start_said"] = ("warning", "Choose a checkpoint to fine-tune in the sidebar first.")
         return
-    for name, value in {**TrainConfig.recipe("room"), "model": model, "start_from": str(path)}.items():
+    model, layers = architecture
+    settings = {**TrainConfig.recipe("room"), "model": model, "layers": layers, "start_from": str(path)}
+    for name, value in settings.items():
         st.session_state[KEY + name] = value
     st.session_state["run_name"] = st.session_state.get("run_name") or "room fine-tune"
 
@@ -164,8 +178,9 @@ def _start() -> None:
         return
     try:
         config = TrainConfig.from_dict(config_values(TrainConfig()))
-        if config.start_from and _architecture(Path(config.start_from)) != config.model:
-            raise ValueError(f"the checkpoint to start from is not a {title(config.model)}")
+        if config.start_from and _architecture(Path(config.start_from)) != (config.model, config.layers):
+            raise ValueError(f"the checkpoint to start from is not a {title(config.model)}"
+                             + (" of these layers" if config.layers else ""))
         room_of(config, None)  # a run with the room's drawings needs some: said here, not in a crashed run
     except ValueError as e:
         st.session_state["_start_said"] = ("error", f"Cannot start: {e}")
