@@ -247,6 +247,7 @@ def load_checkpoint(path: Path | str, detector: bool = True) -> tuple[nn.Module,
         raise CheckpointError(f"{path}: weights do not fit model {data['model']!r} "
                               f"({str(e).splitlines()[0][:200]})") from None
     model.temperature = data["metrics"].get("temperature", 1.0)  # digits.models.probabilities divides by it
+    model.dataset = data["config"].get("dataset", "mnist")  # what it reads: pages about digits ask
     model.detector = None  # digits.reading.classify asks it, when there is one
     if "detector" in data and not detector:
         del data["detector"]

@@ -121,7 +121,8 @@ def _train(args, argv: list[str]) -> int:
     try:
         room = room_of(config, None)  # before MNIST: a room with nothing to learn from is said at once
         starting("loading MNIST")
-        splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr))
+        splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr),
+                             dataset=config.dataset)
         starting("building the model")  # the Started event follows as soon as it is built
         events = fit(config, splits, checkpoint=checkpoint, stop=stop,
                      extra_meta={"command": "python -m digits " + shlex.join(argv)},

@@ -14,13 +14,14 @@ from .evaluate import evaluate as evaluate_split  # the library's, not this verb
 from .handdrawn import drawn_digits
 from .heldout import not_digits, unseen_digits
 from .measure import drawn_accuracy, read
+from .mnist import dataset_spec
 from .reading import VIEWS, answers_of
 
 
 def splits_of(meta: dict):
     """The splits a checkpoint was trained and chosen on: its config's validation size and seed."""
     config = meta.get("config", {})
-    return load_splits(config.get("val_size", 10_000), config.get("seed", 0))
+    return load_splits(config.get("val_size", 10_000), config.get("seed", 0), dataset=config.get("dataset", "mnist"))
 
 
 def evaluate(args) -> int:
@@ -29,8 +30,8 @@ def evaluate(args) -> int:
     m = evaluate_split(model, test)
     print(f"{args.checkpoint}: {meta['model']}, test accuracy {m.accuracy:.2%} (loss {m.loss:.4f}) "
           "on 10,000 test images")
-    for digit, acc in enumerate(m.per_class):
-        print(f"  {digit}: {acc:.2%}")
+    for name, acc in zip(dataset_spec(meta["config"].get("dataset", "mnist")).classes, m.per_class):
+        print(f"  {name}: {acc:.2%}")
     a = answers_of(model, test.images)  # the test images are already what to_mnist makes of a drawing
     print(f"read as digits.classify reads a drawing (the input and its {len(VIEWS) - 1} one-pixel shifts, averaged): "
           f"accuracy {(a.digit == test.labels).double().mean():.2%}, flagged {a.flagged.double().mean():.2%} "
@@ -64,6 +65,7 @@ def calibrate(args) -> int:
 def detector(args) -> int:
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
+        digits_only(meta, path, "the not-a-digit detector")
         splits = splits_of(meta)
         fitted = detector_fit.fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector
@@ -85,11 +87,19 @@ def detector(args) -> int:
     return 0
 
 
+def digits_only(meta: dict, path, what: str) -> None:
+    """ValueError (one line) for a checkpoint that reads another dataset than MNIST's digits."""
+    dataset = meta.get("config", {}).get("dataset", "mnist")
+    if dataset != "mnist":
+        raise ValueError(f"{path} reads {dataset_spec(dataset).title}: {what} is for digit models")
+
+
 def drawn(args) -> int:
     drawings = drawn_digits(args.per_digit, args.seed)
     print(f"{len(drawings)} drawings ({args.per_digit} of each digit, seed {args.seed})")
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
+        digits_only(meta, path, "drawn-digit accuracy")
         acc, per_digit = drawn_accuracy(model, drawings)
         print(f"{path}: {meta['model']}, drawn-digit accuracy {acc:.2%}  "
               + " ".join(f"{d}:{a:.0%}" for d, a in enumerate(per_digit)))
@@ -105,6 +115,7 @@ def heldout(args) -> int:
           + f" (seed {args.seed}; the drawn digits are digits.handdrawn's)")
     for path in args.checkpoints:
         model, meta = load_checkpoint(path)
+        digits_only(meta, path, "reading unseen hands")
         clean, scans, others, drawn = (read(model, s) for s in sets.values())
         detector = ("with its not-a-digit detector" if getattr(model, "detector", None)
                     else "no detector: unsure answers only")

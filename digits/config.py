@@ -19,6 +19,8 @@ MNIST_TRAIN_IMAGES = 60_000
 MAX_BATCH = 8192          # larger batches only risk exhausting memory on a small machine
 MAX_TEXT = 500            # characters of a text setting (a checkpoint's path)
 MIN_EVALUATIONS = 10      # validations in a run with eval_every 0: enough points for an accuracy curve
+# settings that are about digits: pens and scans, drawings that are not digits, the room's drawn digits
+DIGITS_ONLY = ("roughen", "not_digits", "drawings", "room_share")
 
 
 # Named sets of settings. A recipe fills the Train page's form or the CLI's flags (`--recipe NAME`); a
@@ -80,6 +82,8 @@ def applies(name: str, settings: dict) -> bool:
         return bool(settings.get("drawings", TrainConfig.drawings))
     if name == "layers":
         return settings.get("model", TrainConfig.model) == BUILT
+    if name in DIGITS_ONLY:
+        return settings.get("dataset", TrainConfig.dataset) == "mnist"
     return True
 
 
@@ -90,6 +94,9 @@ class TrainConfig:
     layers: str = setting("", "a built network's layers, in order, as text (digits.arch): "
                           "'conv 8 3, relu, maxpool 2, flatten, linear 10'; or --arch FILE with a JSON list",
                           label="Layers")
+    dataset: str = setting("mnist", "the images to learn from: MNIST's handwritten digits, or Fashion-MNIST's "
+                           "clothes (the same 28×28 grey images, ten classes; fetched offline and checked as MNIST is)",
+                           choices={"mnist": "MNIST (digits)", "fashion": "Fashion-MNIST (clothes)"})
     start_from: str = setting("", "a checkpoint to fine-tune (its path; the same architecture); empty: random weights",
                               label="Start from")
     epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
@@ -134,6 +141,9 @@ class TrainConfig:
                 problems["batch_size"] = (f"batch size must be from 1 to {most} "
                                           f"(at most the {MNIST_TRAIN_IMAGES - self.val_size} "
                                           f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
+        if self.dataset != "mnist" and (self.roughen or self.not_digits or self.drawings):
+            problems["dataset"] = ("roughen, not-digit share and the room's drawings are about digits: "
+                                   f"not for {self.dataset}")
         if "layers" not in problems and "model" not in problems:
             if (problem := _layers_problem(self.model, self.layers)):
                 problems["layers"] = problem

@@ -182,7 +182,8 @@ def describe(e: Event) -> str | None:
                 f"{e.room_held_out:,} held out)"
                 if e.room_train or e.room_held_out else "")
         return (f"Training {e.model} ({e.parameters:,} parameters) on {e.device_name}: {e.train_size:,} train{room} / "
-                f"{e.val_size:,} validation / {e.test_size:,} test images")
+                f"{e.val_size:,} validation / {e.test_size:,} test images"
+                + (" of Fashion-MNIST" if e.config.get("dataset") == "fashion" else ""))
     if isinstance(e, Preparing):
         return (f"Drawing {e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit; "
                 "the first steps follow")

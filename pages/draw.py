@@ -30,6 +30,7 @@ def _clear() -> None:
 
 st.title("Draw a digit")
 path = resources.checkpoint_or_stop()
+resources.digits_or_stop(path, "reading a drawn digit")
 
 
 def read(path: Path, image):

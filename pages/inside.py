@@ -7,6 +7,7 @@ from streamlit_drawable_canvas import st_canvas  # only importable inside a runn
 
 from digits import TrainConfig, build_model, classify
 from digits.inside import trace
+from digits.mnist import dataset_spec
 from digits.models import BUILT, SHIPPED, LeNet5, title
 from digits.runs import list_runs
 from digits.snapshots import list_snapshots
@@ -86,7 +87,7 @@ def choose_model():
     return model, resources.checkpoint_label(path), None
 
 
-def choose_image():
+def choose_image(dataset: str = "mnist"):
     """(the image as drawn or None, the 28×28 in [0, 1] the network reads, words saying what it is)."""
     asked = st.query_params.get("test")  # a "look inside" link from Predictions: text from a URL, anyone's
     if asked is not None:
@@ -100,9 +101,10 @@ def choose_image():
     kind = st.segmented_control("Image", list(kinds), format_func=kinds.get, required=True, key="inside_image")
     where = st.container()
     if kind == "test":
-        test = resources.mnist_or_stop()
+        test = resources.mnist_or_stop(dataset)
         i = where.number_input("Test image (0–9,999)", 0, len(test) - 1, key="inside_test")
-        return None, test.images[i].numpy().astype(np.float32) / 255, f"test image {i}, labelled {int(test.labels[i])}"
+        label = dataset_spec(dataset).classes[int(test.labels[i])]
+        return None, test.images[i].numpy().astype(np.float32) / 255, f"test image {i}, labelled {label}"
     with where:
         canvas = st_canvas(stroke_width=16, stroke_color="#FFFFFF", background_color="#000000", width=220, height=220,
                            drawing_mode="freedraw", return_image_data=True,
@@ -127,7 +129,7 @@ def body() -> None:
                      + (" LeNet-5 pads it to 32×32." if isinstance(model, LeNet5) else ""))
     cols = st.columns([5, 3, 3, 3])
     with cols[0]:
-        drawing, image, image_words = choose_image()
+        drawing, image, image_words = choose_image(resources.dataset_of(model))
     try:
         if image is None:
             prediction = classify(model, drawing)

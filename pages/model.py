@@ -93,7 +93,7 @@ if meta.get("detector_command"):
 sections.take_home(path, model, meta)
 
 st.markdown("**Calibration: does \"90% sure\" mean right 9 times in 10?**")
-test = resources.mnist_or_stop()
+test = resources.mnist_or_stop(resources.dataset_of(meta))
 
 
 @st.cache_data(show_spinner="Measuring on the 10,000 test images how often the model is right at each confidence, "

@@ -46,7 +46,9 @@ if not checkpoints:
 table, kept = [], {}  # kept: checkpoint path → (the fingerprint its readings are kept under, learned from the room)
 for path in checkpoints:
     loaded = resources.load_model(path, stop=False)  # None: it went bad since it was listed
-    if loaded is None or (checkpoint := sections.readings(room, path)) is None:
+    if loaded is None or resources.dataset_of(loaded[1]) != "mnist":  # the room draws digits, not clothes
+        continue
+    if (checkpoint := sections.readings(room, path)) is None:
         continue
     learned = trained_on_room(loaded[1])
     kept[path] = checkpoint, learned

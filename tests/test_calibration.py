@@ -123,7 +123,7 @@ def test_the_calibrate_verb_prints_and_writes_the_temperature(tiny_splits, tiny_
     from digits import cli, cli_measure
 
     asked = []
-    monkeypatch.setattr(cli_measure, "load_splits", lambda *a: asked.append(a) or tiny_splits)
+    monkeypatch.setattr(cli_measure, "load_splits", lambda *a, **kw: asked.append((*a, kw)) or tiny_splits)
     raw, before = tiny_checkpoint.read_bytes(), torch.load(tiny_checkpoint, weights_only=True)
     assert cli.main(["calibrate", str(tiny_checkpoint)]) == 0
     dry = capsys.readouterr().out
@@ -131,7 +131,7 @@ def test_the_calibrate_verb_prints_and_writes_the_temperature(tiny_splits, tiny_
     assert tiny_checkpoint.read_bytes() == raw  # without --write the file stays as it was
     assert cli.main(["calibrate", str(tiny_checkpoint), "--write"]) == 0
     # the split the checkpoint was chosen on
-    assert asked[0] == (before["config"]["val_size"], before["config"]["seed"])
+    assert asked[0] == (before["config"]["val_size"], before["config"]["seed"], {"dataset": "mnist"})
     assert f"written to {tiny_checkpoint}" in capsys.readouterr().out
     model, meta = load_checkpoint(tiny_checkpoint)
     expected = calibrate(load_checkpoint(tiny_checkpoint)[0], tiny_splits)

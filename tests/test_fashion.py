@@ -128,3 +128,29 @@ def test_the_debian_package_gives_the_canonical_fashion_mnist(tmp_path):
     train_labels = torch.cat([splits.train.labels, splits.val.labels])
     assert torch.bincount(train_labels).tolist() == [6_000] * 10
     assert torch.bincount(splits.test.labels).tolist() == [1_000] * 10
+
+
+@pytest.mark.slow
+def test_a_fresh_data_folder_trains_on_fashion_mnist_through_the_cli(tmp_path):
+    """#29: Fashion-MNIST trains offline from nothing (the Debian route), and the checkpoint says what it reads."""
+    import os
+    import subprocess
+    import sys
+
+    from digits import load_checkpoint
+
+    env = {**os.environ, "DIGITS_DATA": str(tmp_path / "data")}  # no files yet: every route from the start
+    done = subprocess.run([sys.executable, "-m", "digits", "train", "--dataset", "fashion", "--model", "cnn",
+                           "--epochs", "1", "--checkpoint", str(tmp_path / "f.pt"), "--quiet"],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "of Fashion-MNIST" in done.stdout and "Fashion-MNIST ready" in done.stderr + done.stdout
+    model, meta = load_checkpoint(tmp_path / "f.pt")
+    assert meta["config"]["dataset"] == "fashion" and model.dataset == "fashion"
+    assert 0.75 <= meta["metrics"]["test_acc"] < 0.97  # clothes: a 1-epoch small CNN is far from MNIST's 98%
+    done = subprocess.run([sys.executable, "-m", "digits", "evaluate", str(tmp_path / "f.pt")], capture_output=True,
+                          text=True, timeout=900, env=env)
+    assert done.returncode == 0 and "  Ankle boot: " in done.stdout, done.stderr
+    done = subprocess.run([sys.executable, "-m", "digits", "detector", str(tmp_path / "f.pt")], capture_output=True,
+                          text=True, timeout=900, env=env)
+    assert done.returncode == 2 and "reads Fashion-MNIST: the not-a-digit detector is for digit models" in done.stderr

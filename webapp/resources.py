@@ -15,7 +15,7 @@ from digits import CheckpointError, load_checkpoint, resolve_device
 from digits.catalog import checkpoint_info, list_checkpoints
 from digits.data import load_test
 from digits.device import cpu_threads, device_name
-from digits.mnist import MNISTUnavailable
+from digits.mnist import MNISTUnavailable, dataset_spec
 from digits.models import title
 from digits.runs import CHECKPOINT, list_runs
 from digits.summary import run_name
@@ -36,17 +36,37 @@ def device_label() -> str:
     return f"GPU · {device_name(d)}" if d.type != "cpu" else f"CPU · {cpu_threads()}"
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test set…")
-def test_split():
-    """The official 10,000 test images (fetched and verified on first use)."""
-    return load_test()
+@st.cache_resource(show_spinner="Loading the test set…", max_entries=2)
+def test_split(dataset: str = "mnist"):
+    """A dataset's official 10,000 test images (fetched and verified on first use)."""
+    return load_test(dataset=dataset)
 
 
-def mnist_or_stop():
+def mnist_or_stop(dataset: str = "mnist"):
+    """The test set of `dataset` (MNIST's, or Fashion-MNIST's for a checkpoint that reads it), or a message."""
     try:
-        return test_split()
+        return test_split(dataset)
     except MNISTUnavailable as e:
-        st.error(f"MNIST is not available: {e}")
+        st.error(f"{dataset_spec(dataset).title} is not available: {e}")
+        st.stop()
+
+
+def dataset_of(model_or_meta) -> str:
+    """What a checkpoint reads: "mnist" (digits) or "fashion" (its config's dataset; a loaded model carries it)."""
+    if isinstance(model_or_meta, dict):
+        return model_or_meta.get("config", {}).get("dataset", "mnist")
+    return getattr(model_or_meta, "dataset", "mnist")
+
+
+def digits_or_stop(path: Path, what: str) -> None:
+    """Stop a page that is about digits, with a plain line, when the checkpoint reads another dataset."""
+    try:
+        dataset = checkpoint_info(path).config.get("dataset", "mnist")
+    except CheckpointError:
+        return  # the page's own loading says why the file is unusable
+    if dataset != "mnist":
+        st.info(f"{checkpoint_label(path)} reads {dataset_spec(dataset).title}, not digits: {what} is for digit "
+                "models. Choose a digit checkpoint in the sidebar.", icon=":material/info:")
         st.stop()
 
 
@@ -68,7 +88,8 @@ def checkpoint_label(path: Path) -> str:
         return f"⚠ {where} (invalid)"
     acc = info.metrics.get("test_acc")
     acc = f", test {acc:.2%}" if acc is not None else ""
-    return f"{title(info.model)} · {where}{acc}"
+    dataset = info.config.get("dataset", "mnist")
+    return f"{title(info.model)}{'' if dataset == 'mnist' else ' · ' + dataset_spec(dataset).title} · {where}{acc}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # ~250 KB a model: a run's snapshots fit

@@ -35,7 +35,7 @@ def app(tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "CHECKPOINTS", tmp_path / "checkpoints")
     monkeypatch.setattr(resources, "RUNS", tmp_path / "runs")
     monkeypatch.setenv("DIGITS_DRAWINGS", str(tmp_path / "drawings.sqlite"))  # never the room's own file
-    monkeypatch.setattr(resources, "test_split", lambda: synthetic_split(200, 5))
+    monkeypatch.setattr(resources, "test_split", lambda dataset="mnist": synthetic_split(200, 5))
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60)
