@@ -47,3 +47,18 @@ def test_any_query_sets_only_settings_that_train(query):
     for name, value in found.items():
         TrainConfig.from_dict({name: value})  # each one valid as the Start button checks
     assert len(found) + len(refused) <= len(query) + 1
+
+
+def test_a_built_network_travels_in_a_link_and_a_hostile_one_is_refused():
+    layers = "conv 8 3 stride 2, batchnorm, gelu, flatten, linear 10"
+    query = query_of({**TrainConfig().to_dict(), "model": "built", "layers": layers, "dataset": "fashion"})
+    assert query == {"dataset": "fashion", "model": "built", "layers": layers}
+    assert settings_of(query) == ({"dataset": "fashion", "model": "built", "layers": layers}, [])
+    for hostile in ["conv 1000000000 3, flatten, linear 10", "relu, " * 400 + "linear 10", "conv 8 3, linear 10",
+                    "<img src=x onerror=alert(1)>", "conv 8 3, flatten, linear 10" + "\u00a0" * 3]:
+        found, refused = settings_of({"model": "built", "layers": hostile, "epochs": "2"})
+        assert found == {"epochs": 2} and [r.split("=")[0] for r in refused] == ["model", "layers"]
+        assert all(len(r) < 40 for r in refused)
+    # written another way, the same network: the link's text is taken as the form writes it
+    assert settings_of({"model": "built", "layers": "CONV 8 3;flatten;linear 10"})[0]["layers"] == \
+        "conv 8 3, flatten, linear 10"
