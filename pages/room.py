@@ -4,7 +4,7 @@ import streamlit as st
 
 from digits import drawings, room_view
 from webapp import navigation, resources, room as sections
-from webapp.pictures import predictions as predictions_pictures, room as pictures
+from webapp.pictures import room as pictures
 from webapp.text import plain
 
 navigation.use_app_navigation()
@@ -36,8 +36,7 @@ m, chart = st.columns([1, 4], vertical_alignment="center")
 m.metric("Drawings", f"{room.extent.shown:,}")
 m.caption(f"{digits:,} digit{'s' if digits != 1 else ''}, {room.counts[drawings.NOT_A_DIGIT]:,} not a digit, "
           f"from {room.sessions:,} browser session{'s' if room.sessions != 1 else ''}")
-chart.plotly_chart(pictures.counts_chart(room.counts), key="room_counts",
-                   config={"displaylogo": False, "displayModeBar": False})
+chart.html(pictures.counts_html(room.counts))
 
 # ---------- how each checkpoint reads the room ----------
 checkpoints = resources.valid_checkpoints()
@@ -54,7 +53,7 @@ for path in checkpoints:
     kept[path] = checkpoint, learned
     confusion = sections.counted(room_view.confusion, room, checkpoint, learned)
     right, n = int(confusion.trace()), int(confusion.sum())
-    table.append({"Checkpoint": resources.checkpoint_label(path),
+    table.append({"Checkpoint": plain(resources.checkpoint_label(path)),  # st.table renders markdown
                   "Room's digits": f"{right / n:.1%}" if n else "–",
                   "Right": f"{right:,} of {n:,}" + (" held out" if learned else "") if n else "–",
                   "MNIST test": f"{test:.2%}" if (test := (loaded[1].get("metrics") or {}).get("test_acc")) is not None
@@ -63,11 +62,8 @@ checkpoint = None
 if table:
     # The table across the page (a half-width one cut its columns at 1400 px); the matrix and its chooser below.
     st.subheader("How each checkpoint reads the room")
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", column_config={
-        "Checkpoint": st.column_config.TextColumn(width="large"),
-        "Room's digits": st.column_config.TextColumn(width="small"),
-        "Right": st.column_config.TextColumn(width="small"),
-        "MNIST test": st.column_config.TextColumn(width="small")})
+    # st.table: plain HTML, no data-grid bundle for a browser new to the page to load (a few rows at most)
+    st.table(pd.DataFrame(table), hide_index=True)
     left, right = st.columns([3, 2])
     left.caption("Accuracy on the drawings people labelled with a digit (not-a-digit ones have no right answer), "
                  "read by the network alone from the 28×28 each drawing became, as MNIST's 10,000 test images beside "
@@ -81,13 +77,8 @@ if table:
         checkpoint, learned = kept[path]
         confusion = sections.counted(room_view.confusion, room, checkpoint, learned)
         if confusion.sum():
-            fig = predictions_pictures.confusion_chart(confusion)
-            fig.update_layout(title="The room's digits" + (", held out" if learned else "")
-                              + ": label → the checkpoint's answer",
-                              clickmode="none", xaxis_title="read as", yaxis_title="label")
-            fig.update_traces(hovertemplate="labelled %{y} → read as %{x}: %{customdata} drawings<extra></extra>",
-                              selector=dict(mode="markers"))
-            right.plotly_chart(fig, key="room_confusion", config={"displaylogo": False, "displayModeBar": False})
+            right.html(pictures.confusion_html(confusion, "The room's digits" + (", held out" if learned else "")
+                                               + ": label → the checkpoint's answer"))
 elif checkpoints:
     st.info("The checkpoints' answers cannot be kept in this drawings store (a read-only file?): the table of how "
             "each reads the room is left out.")

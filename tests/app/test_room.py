@@ -23,7 +23,7 @@ def test_an_empty_room_says_how_to_fill_it(app):
 def test_the_room_page_shows_counts_accuracy_and_marks_the_wrong_ones(room):
     at, ids, labels = room
     assert at.metric[0].value == "6"
-    (table,) = at.dataframe
+    (table,) = at.table
     row = table.value.iloc[0]
     assert row["Room's digits"] == "60.0%" and row["Right"] == "3 of 5"  # not-a-digit left out
     assert row["MNIST test"] == "10.00%"
@@ -54,7 +54,7 @@ def test_the_room_page_reads_drawings_with_the_network_alone_as_mnist_test_is_me
     assert differ  # the test means something: nine views read these otherwise
     room_store(tmp_path, model, [(pixels[k], int(one_pass[k]), f"s{k}", "trained.pt") for k in differ])
     at = open_page(app, "room")
-    rows = {r["Checkpoint"]: r["Right"] for _, r in at.dataframe[0].value.iterrows()}
+    rows = {shown(r["Checkpoint"]): r["Right"] for _, r in at.table[0].value.iterrows()}
     assert rows[resources.checkpoint_label(trained)] == f"{len(differ)} of {len(differ)}"
 
 
@@ -67,7 +67,7 @@ def test_a_checkpoint_that_learned_from_the_room_is_measured_on_its_held_out_dra
     room_store(tmp_path, model, [(p, k % 10, f"s{k % 2}", "cnn.pt") for k, p in enumerate(pixels)])
     save_checkpoint(resources.CHECKPOINTS / "tuned.pt", "cnn", model, metrics={"test_acc": 0.1, "room_train": 24})
     at = open_page(app, "room")
-    rows = {r["Checkpoint"]: r["Right"] for _, r in at.dataframe[0].value.iterrows()}
+    rows = {shown(r["Checkpoint"]): r["Right"] for _, r in at.table[0].value.iterrows()}
     held = sum(part(p) == "held_out" for p in pixels)
     assert 0 < held < 40
     assert rows[resources.checkpoint_label(resources.CHECKPOINTS / "tuned.pt")].endswith(f"of {held} held out")
@@ -192,7 +192,7 @@ def test_the_room_page_reads_a_postgresql_store_as_it_reads_a_file(app, postgres
                for k, label in enumerate([3, 5, drawings.NOT_A_DIGIT])]
     at = open_page(app, "room")
     assert not at.exception and at.metric[0].value == "3"
-    assert at.dataframe[0].value.iloc[0]["Right"].endswith("of 2")  # the not-a-digit one has no right answer
+    assert at.table[0].value.iloc[0]["Right"].endswith("of 2")  # the not-a-digit one has no right answer
     assert gallery(at)[0] == ids[::-1]
     pick = [m for m in at.multiselect if m.key.startswith("room_pick")][0]
     pick.set_value([ids[0]])

@@ -11,7 +11,6 @@ import io
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
 
 from digits.drawings import NOT_A_DIGIT, Drawing, default_path, store_name
@@ -50,18 +49,42 @@ def model_name(path: Path, checkpoints: Path) -> str:
     return path.name if path.parent == checkpoints else f"run {path.parent.name}"
 
 
-def counts_chart(counts: dict[int, int]) -> go.Figure:
-    """Drawings per label, "not a digit" last and grey."""
-    labels = list(LABELS)
-    fig = go.Figure(go.Bar(x=[label_word(k) for k in labels], y=[counts.get(k, 0) for k in labels],
-                           text=[counts.get(k, 0) for k in labels], textposition="outside", cliponaxis=False,
-                           marker_color=["#3182bd"] * 10 + ["#969696"],
-                           hovertemplate="%{x}: %{y} drawings<extra></extra>"))
-    few = max(counts.values(), default=0) < 5  # whole drawings: no tick at 0.5
-    fig.update_layout(height=190, margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(title="drawings", rangemode="tozero", dtick=1 if few else None, tickformat=",d"),
-                      xaxis=dict(type="category"), dragmode=False)
-    return fig
+def counts_html(counts: dict[int, int]) -> str:
+    """Drawings per label as bars in plain HTML, "not a digit" last and grey: the Room page loads no chart library
+    (a browser new to the page parses plotly's 3.5 MB for two small charts otherwise)."""
+    most = max(counts.values(), default=0) or 1
+    bars = []
+    for k in LABELS:
+        n, colour = counts.get(k, 0), "#969696" if k == NOT_A_DIGIT else "#3182bd"
+        bars.append(f"<div title='{label_word(k)}: {n:,} drawings' style='flex:1;display:flex;flex-direction:column;"
+                    f"justify-content:flex-end;align-items:center;min-width:0'>"
+                    f"<span style='font-size:12px'>{n:,}</span>"
+                    f"<div style='width:70%;height:{round(110 * n / most)}px;background:{colour};border-radius:2px'>"
+                    f"</div><span style='font-size:12px;color:#555;white-space:nowrap'>{label_word(k)}</span></div>")
+    return ("<div class='room-counts' role='img' aria-label='drawings per label' style='display:flex;gap:4px;"
+            f"height:150px;align-items:stretch'>{''.join(bars)}</div>")
+
+
+def confusion_html(confusion: np.ndarray, title: str) -> str:
+    """Labels → the checkpoint's answers as a table, the mistakes shaded red by how many (the diagonal, the
+    right answers, would drown them: it is grey), each cell's count written in it."""
+    off = confusion.astype(float).copy()
+    np.fill_diagonal(off, 0)
+    worst = off.max() or 1
+    head = "".join(f"<th style='font-weight:400;color:#555'>{j}</th>" for j in range(10))
+    rows = []
+    for i, row in enumerate(confusion):
+        cells = []
+        for j, n in enumerate(row):
+            shade = "#eeeeee" if i == j else f"rgba(220,38,38,{0.08 + 0.82 * n / worst:.2f})" if n else "#ffffff"
+            ink = "#fff" if i != j and n / worst > 0.55 else "#222"
+            cells.append(f"<td title='labelled {i} → read as {j}: {n:,} drawings' style='background:{shade};"
+                         f"color:{ink};text-align:center;padding:3px 0;min-width:26px'>{n:,}</td>")
+        rows.append(f"<tr><th style='font-weight:400;color:#555;padding-right:6px'>{i}</th>{''.join(cells)}</tr>")
+    return (f"<figure style='margin:0'><figcaption style='font-size:14px;margin-bottom:4px'>{html.escape(title)}"
+            "</figcaption><table class='room-confusion' style='border-collapse:collapse;font-size:12px;width:100%'>"
+            f"<tr><th style='font-size:11px;color:#555'>label ↓ read as →</th>{head}</tr>{''.join(rows)}</table>"
+            "</figure>")
 
 
 def _tile_uri(pixels: np.ndarray) -> str:
