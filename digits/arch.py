@@ -32,8 +32,10 @@ from typing import NamedTuple
 MAX_LAYERS = 40
 MAX_TEXT = 2000               # characters of a text form: 40 layers need far fewer
 MAX_FILE = 100_000            # bytes of a network file (JSON with spaces and names)
-MAX_PARAMETERS = 5_000_000    # 80 LeNet-5s: a minute an epoch on a 2-core CPU at most
+MAX_PARAMETERS = 1_000_000    # 16 LeNet-5s: a 4 MB checkpoint, under the app's 5 MB upload limit
+MAX_MACS = 10_000_000         # multiply-adds for one image, 24 LeNet-5s: ~1.5 min an epoch on a 2-core CPU at most
 MAX_ACTIVATIONS_MB = 400      # every layer's output at batch 256 in float32: what training keeps for backward
+MAX_TRAINING_MB = 2000        # the same at the run's own batch size (up to 8,192)
 BATCH = 256
 CLASSES = 10
 INPUT = (1, 28, 28)
@@ -67,7 +69,8 @@ class Row(NamedTuple):
 def _number(i: int, layer: str, field: tuple, value):
     name, whole, low, high, _ = field
     ok_type = isinstance(value, int) if whole else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or not math.isfinite(value) or not low <= value <= high:
+    # the bounds before anything else: a JSON integer of 400 digits is an int too big for a float
+    if isinstance(value, bool) or not ok_type or not low <= value <= high or not math.isfinite(value):
         kind = "a whole number" if whole else "a number"
         raise ValueError(f"layer {i} ({layer}): {name} must be {kind} from {low:g} to {high:g}, got {_shown(value)}")
     return value
@@ -140,10 +143,30 @@ def _whole(spec: list[dict], out: list[Row]) -> None:
                          f"layer {len(spec)} gives {_dims(shape)}")
     if total > MAX_PARAMETERS:
         raise ValueError(f"{total:,} parameters: at most {MAX_PARAMETERS:,} on this machine")
+    if (macs := multiply_adds(spec, out)) > MAX_MACS:
+        raise ValueError(f"{macs:,} multiply-adds an image: at most {MAX_MACS:,} on this machine "
+                         "(fewer channels or smaller kernels, or pool earlier)")
     megabytes = floats * BATCH * 4 / 2**20
     if megabytes > MAX_ACTIVATIONS_MB:
         raise ValueError(f"its layers' outputs take {megabytes:,.0f} MB at batch {BATCH}: "
                          f"at most {MAX_ACTIVATIONS_MB} MB (fewer channels, or pool earlier)")
+
+
+def multiply_adds(spec: list[dict], rows: list[Row]) -> int:
+    """The multiply-adds one image costs in the forward pass: each weight of a convolution once per output
+    position, each of a linear layer once (the backward pass costs about twice as much)."""
+    total = 0
+    for layer, row in zip(spec, rows):
+        if layer["layer"] == "conv":
+            total += (row.parameters - layer["channels"]) * row.shape[1] * row.shape[2]
+        elif layer["layer"] == "linear":
+            total += row.parameters - layer["width"]
+    return total
+
+
+def training_mb(spec: list[dict], batch_size: int) -> float:
+    """MB of every layer's output at `batch_size` in float32 (what training keeps for the backward pass)."""
+    return sum(math.prod(r.shape) for r in rows(spec)) * batch_size * 4 / 2**20
 
 
 def _step(i: int, layer: dict, shape: tuple) -> tuple[tuple, int]:
@@ -180,13 +203,13 @@ class Groups:
     ("conv 1", "linear 2"), an activation, dropout or batch norm joins the layer before it."""
 
     def __init__(self):
-        self.last, self.counts = "input", {}
+        self.last, self.counts = None, {}
 
     def name(self, layer: dict) -> str:
         kind = layer["layer"]
         if "group" in layer:
             self.last = layer["group"]
-        elif kind not in (*ACTIVATIONS, "dropout", "batchnorm"):
+        elif kind not in (*ACTIVATIONS, "dropout", "batchnorm") or self.last is None:  # the first: its own
             family = "pool" if kind.endswith("pool") else kind
             self.counts[family] = self.counts.get(family, 0) + 1
             self.last = family if kind in ("flatten", "pad") else f"{family} {self.counts[family]}"

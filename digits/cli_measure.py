@@ -8,8 +8,9 @@ import shlex
 import numpy as np
 
 from . import calibration, detector_fit
-from .checkpoint import TEXT_FIELDS, amend_checkpoint, load_checkpoint
+from .checkpoint import MAX_DETECTOR_NUMBERS, TEXT_FIELDS, amend_checkpoint, load_checkpoint
 from .data import load_splits
+from .detector import feature_size
 from .evaluate import evaluate as evaluate_split  # the library's, not this verb
 from .handdrawn import drawn_digits
 from .heldout import not_digits, unseen_digits
@@ -66,6 +67,10 @@ def detector(args) -> int:
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
         digits_only(meta, path, "the not-a-digit detector")
+        numbers = (detector_fit.HIDDEN + 2) * feature_size(model) + detector_fit.HIDDEN + 1
+        if numbers > MAX_DETECTOR_NUMBERS:  # a wide built network: more features than a checkpoint may hold
+            raise ValueError(f"{path}: its activations give {feature_size(model):,} detector features, a detector of "
+                             f"{numbers:,} numbers; a checkpoint holds at most {MAX_DETECTOR_NUMBERS:,}")
         splits = splits_of(meta)
         fitted = detector_fit.fit(model, splits.train.images, splits.val.images)
         det = model.detector = fitted.detector

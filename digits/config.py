@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import arch
+from .mnist import DATASETS
 from .models import BUILT, MODELS
 
 MNIST_TRAIN_IMAGES = 60_000
@@ -96,7 +97,7 @@ class TrainConfig:
                           label="Layers")
     dataset: str = setting("mnist", "the images to learn from: MNIST's handwritten digits, or Fashion-MNIST's "
                            "clothes (the same 28×28 grey images, ten classes; fetched offline and checked as MNIST is)",
-                           choices={"mnist": "MNIST (digits)", "fashion": "Fashion-MNIST (clothes)"})
+                           choices={name: d.title for name, d in DATASETS.items()})
     start_from: str = setting("", "a checkpoint to fine-tune (its path; the same architecture); empty: random weights",
                               label="Start from")
     epochs: int = setting(10, "passes over the training split (a LeNet-5 epoch takes ~5 s on a 2-core CPU)",
@@ -145,7 +146,7 @@ class TrainConfig:
             problems["dataset"] = ("roughen, not-digit share and the room's drawings are about digits: "
                                    f"not for {self.dataset}")
         if "layers" not in problems and "model" not in problems:
-            if (problem := _layers_problem(self.model, self.layers)):
+            if (problem := _layers_problem(self.model, self.layers, self.batch_size)):
                 problems["layers"] = problem
         if problems:
             raise ValueError("; ".join(problems.values()))
@@ -197,7 +198,7 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def _layers_problem(model: str, layers: str) -> str | None:
+def _layers_problem(model: str, layers: str, batch_size) -> str | None:
     """Why a config's layers do not go with its model: a built network needs working layers (digits.arch
     says which layer fails), a shipped one has its own and takes none."""
     if model != BUILT:
@@ -205,9 +206,12 @@ def _layers_problem(model: str, layers: str) -> str | None:
     if not layers.strip():
         return "a built network needs its layers ('conv 8 3, relu, maxpool 2, flatten, linear 10')"
     try:
-        arch.parse(layers)
+        spec = arch.parse(layers)
     except ValueError as e:
         return str(e)
+    if isinstance(batch_size, int) and (mb := arch.training_mb(spec, batch_size)) > arch.MAX_TRAINING_MB:
+        return (f"its layers' outputs take {mb:,.0f} MB at batch {batch_size}: at most {arch.MAX_TRAINING_MB:,} "
+                "MB (a smaller batch)")
     return None
 
 
@@ -224,10 +228,14 @@ def _problem(f: dataclasses.Field, value) -> str | None:
         return None if isinstance(value, bool) else f"{name} must be true or false, got {_shown(value)}"
     if f.type in (str, "str"):
         longest = arch.MAX_TEXT if f.name == "layers" else MAX_TEXT
-        ok = isinstance(value, str) and len(value) <= longest and value.replace("\n", " ").isprintable()
+        if f.name == "layers" and isinstance(value, str):
+            value = value.replace("\n", " ")  # a network's layers may be written one a line
+        ok = isinstance(value, str) and len(value) <= longest and value.isprintable()
         return None if ok else f"{name} must be text of at most {longest} characters, got {_shown(value)}"
     whole = f.type in (int, "int")
-    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # an int is finite, however long (math.isfinite cannot take one too big for a float)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
     low_ok = number and (value > m["low"] if m["low_open"] else value >= m["low"])
     high_ok = number and (value < m["high"] if m["high_open"] else value <= m["high"])
     if number and (isinstance(value, int) or not whole) and low_ok and high_ok:

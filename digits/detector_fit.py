@@ -15,6 +15,7 @@ from torch import nn
 from .data import standardize
 from .detector import DETECTOR_FIELDS, Detector, features
 from .handdrawn import STYLES, as_canvas, drawn_digits
+from .models import inference_batch
 from .negatives import digits_drawn, negatives, worn
 from .preprocess import inputs_of, to_mnist
 
@@ -41,6 +42,7 @@ class Fitted:
 
 def _features_of(model: nn.Module, images: torch.Tensor, batch: int = 4000) -> torch.Tensor:
     """Detector features of (N, 28, 28) images in [0, 1]."""
+    batch = inference_batch(model, batch)
     with torch.inference_mode():
         return torch.cat([features(model, standardize(images[i:i + batch].float()).view(-1, 1, 28, 28))[1]
                           for i in range(0, len(images), batch)])

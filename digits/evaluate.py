@@ -11,7 +11,7 @@ from torch import nn
 
 from .data import Split, batches, normalize
 from .device import model_device
-from .models import eval_mode, probabilities
+from .models import eval_mode, inference_batch, probabilities
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def logits_of(model: nn.Module, split: Split, batch_size: int = 2000) -> torch.T
     """Logits (N, 10) for a whole split, in order, in evaluation mode; the model's mode is left as it was."""
     device = model_device(model)
     with eval_mode(model):
-        out = [model(normalize(x.to(device))) for x, _ in batches(split, batch_size)]
+        out = [model(normalize(x.to(device))) for x, _ in batches(split, inference_batch(model, batch_size))]
     return torch.cat(out).float()
 
 

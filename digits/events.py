@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .config import TrainConfig  # the only dict an event holds is the run's config
+from .mnist import dataset_spec
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ def describe(e: Event) -> str | None:
                 if e.room_train or e.room_held_out else "")
         return (f"Training {e.model} ({e.parameters:,} parameters) on {e.device_name}: {e.train_size:,} train{room} / "
                 f"{e.val_size:,} validation / {e.test_size:,} test images"
-                + (" of Fashion-MNIST" if e.config.get("dataset") == "fashion" else ""))
+                + (f" of {dataset_spec(e.config['dataset']).title}" if e.config.get("dataset", "mnist") != "mnist"
+                   else ""))
     if isinstance(e, Preparing):
         return (f"Drawing {e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit; "
                 "the first steps follow")

@@ -3,6 +3,7 @@ MNIST-normalised images and returns logits (N, 10)."""
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, NamedTuple
@@ -62,8 +63,10 @@ class Built(nn.Module):
         self.spec = arch.checked(spec)
         self.channels_last = channels_last  # digits.models.to_device: NHWC weights and activations
         self._stages, counts = [], {}
-        for row, layer, shape in zip(arch.rows(self.spec), self.spec, self._inputs()):
+        rows = arch.rows(self.spec)
+        for row, layer, shape in zip(rows, self.spec, self._inputs()):
             self._stages.append((row.group, row.words, self._function(layer, shape, counts)))
+        self.widest = max(math.prod(r.shape) for r in rows)  # floats of its largest output for one image
 
     def _inputs(self) -> list[tuple]:
         return [arch.INPUT] + [r.shape for r in arch.rows(self.spec)][:-1]
@@ -193,6 +196,16 @@ def build_model(name: str, layers: str = "") -> nn.Module:
     if not layers:
         raise ValueError("a built network needs its layers")
     return Built(arch.parse(layers))
+
+
+INFERENCE_MB = 256  # a forward pass without gradients holds about one layer's input and output at once
+
+
+def inference_batch(model: nn.Module, wanted: int) -> int:
+    """`wanted`, or fewer images at once for a network whose layers are wide (a built one): so that a layer's
+    input and output for the batch stay within INFERENCE_MB in float32. The shipped ones take 7,000 and more."""
+    widest = getattr(model, "widest", 0)
+    return max(1, min(wanted, INFERENCE_MB * 2**20 // max(1, 2 * 4 * widest)))
 
 
 def to_device(model: nn.Module, device) -> nn.Module:

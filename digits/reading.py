@@ -19,7 +19,7 @@ from torch import nn
 from .data import normalize, standardize
 from .detector import features
 from .device import model_device
-from .models import eval_mode, probabilities
+from .models import eval_mode, inference_batch, probabilities
 from .preprocess import to_mnist
 
 # Below this top probability the app says the model is unsure. With a calibrated checkpoint (digits.calibration)
@@ -99,7 +99,7 @@ def read_inputs(model: nn.Module, inputs: torch.Tensor) -> Answers:
     # no inputs: no answers
     probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]
     with torch.inference_mode(), eval_mode(model):
-        for chunk in inputs.split(READ_BATCH):
+        for chunk in inputs.split(max(1, inference_batch(model, READ_BATCH * len(VIEWS)) // len(VIEWS))):
             n = len(chunk)
             logits, f = features(model, views(chunk))  # logits float64 on the CPU: (len(VIEWS) × n, 10)
             probs.append(probabilities(model, logits.view(len(VIEWS), n, logits.shape[-1]).mean(0), dim=1))

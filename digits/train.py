@@ -100,8 +100,8 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     clock, device = Clock(), resolve_device(config.device)
     prepare(device)
     torch.manual_seed(config.seed)
-    splits = splits or load_splits(config.val_size, config.seed, dataset=config.dataset)
-    data = BatchSource(config, splits, room_of(config, room), device)
+    data = BatchSource(config, splits or load_splits(config.val_size, config.seed, dataset=config.dataset),
+                       room_of(config, room), device)
     model = to_device(starting_model(config), device)
     keeper, control = Keeper(config, model, data, clock, checkpoint, snapshots, extra_meta), Control(stop, pause)
     every, it = config.evaluation_interval(data.per_epoch * config.epochs), 0
