@@ -29,7 +29,7 @@ from .data import load_splits
 from .drawing_formats import MAX_IMPORT_BYTES
 from .events import describe
 from .export import export
-from .mnist import MNISTUnavailable, ensure_mnist
+from .mnist import MNISTUnavailable, dataset_spec, ensure_mnist
 from .models import BUILT
 from .preprocess import read_image
 from .process import lower_priority
@@ -151,10 +151,11 @@ def _predict(args) -> int:
     if p.digit is None:
         print("No ink found: the image looks empty.")
         return 1
-    print(f"{p.digit}" + ("  (does not look like a digit: the network's guess)" if p.not_digit
-                          else "  (unsure)" if p.unsure else ""))
-    for digit, prob in enumerate(p.probs):
-        print(f"  {digit}: {prob:.4f}")
+    classes = dataset_spec(model.dataset).classes  # "0".."9", or Fashion-MNIST's words
+    print(f"{classes[p.digit]}" + ("  (does not look like a digit: the network's guess)" if p.not_digit
+                                   else "  (unsure)" if p.unsure else ""))
+    for name, prob in zip(classes, p.probs):
+        print(f"  {name}: {prob:.4f}")
     return 0
 
 

@@ -65,7 +65,8 @@ def settings_of(query: dict) -> tuple[dict, list[str]]:
         try:
             value = _parse(f, str(text))
             # its bounds, as the form and the CLI check them; a network's layers with the network they build
-            checked = TrainConfig.from_dict(_checked_with(name, value, str(query.get("layers", ""))))
+            checked = TrainConfig.from_dict(_checked_with(name, value, str(query.get("layers", "")),
+                                                          query.get("model") != BUILT))
             value = getattr(checked, name)
         except ValueError:
             refused.append(f"{name}={str(text)[:20]!r}")
@@ -76,10 +77,12 @@ def settings_of(query: dict) -> tuple[dict, list[str]]:
     return settings, refused
 
 
-def _checked_with(name: str, value, layers: str) -> dict:
+def _checked_with(name: str, value, layers: str, layers_alone: bool) -> dict:
     """The settings one value of a link is checked with: layers with a built model, a built model with the link's
     layers, any other setting alone (the others at their defaults)."""
-    if name == "layers":
+    if name == "layers":  # only with the network they build: alone they would set a hidden field
+        if layers_alone:
+            raise ValueError
         return {"model": BUILT, "layers": value}
     if name == "model" and value == BUILT:
         return {"model": BUILT, "layers": layers[:arch.MAX_TEXT]}

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
+from .mnist import dataset_spec
 from .models import MODELS, eval_mode
 
 OPSET = 17
@@ -60,6 +61,8 @@ def description(model: nn.Module, meta: dict) -> dict:
     """What the weights are, for someone without digits: the architecture, the input, the calibration."""
     name = meta["model"]
     return {"architecture": name, "description": MODELS[name].description, "layers": model.spec,
+            "dataset": dataset_spec(getattr(model, "dataset", "mnist")).title,
+            "classes": list(dataset_spec(getattr(model, "dataset", "mnist")).classes),
             "class": type(model).__name__, "input": "float32 (N, 1, 28, 28): MNIST-style pixels in [0, 1], "
             f"standardised as (x - {MNIST_MEAN}) / {MNIST_STD} before the network",
             "output": "logits (N, 10); probabilities = softmax(logits / temperature)",

@@ -141,11 +141,12 @@ def body() -> None:
     except ValueError as e:  # a drawing too large, a model whose output is not a number
         st.error(plain(e))
         return
-    sections.received(cols, seen, image, f"{model_words} · {image_words}")
+    classes = dataset_spec(resources.dataset_of(model)).classes
+    sections.received(cols, seen, image, f"{model_words} · {image_words}", classes)
     sections.layers(seen)
     sections.learned_filters(model)
     sections.one_number(model, image, seen)
-    sections.why(model, image, seen)
+    sections.why(model, image, seen, classes)
     sections.robust(model, drawing, image)
     sections.how_it_learned(run)
 

@@ -18,10 +18,10 @@ SIZES = [16, 64, 256, 1024, 10_000]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def untrained(name: str):
+def untrained(name: str, layers: str = ""):
     """The architecture with its initial random weights (seed 0), as every run starts."""
     torch.manual_seed(0)
-    return build_model(name).to(resources.device()).eval()
+    return build_model(name, layers).to(resources.device()).eval()
 
 
 def significant(x: float, digits: int) -> str:
@@ -30,13 +30,13 @@ def significant(x: float, digits: int) -> str:
 
 st.title("Losses")
 path = resources.checkpoint_or_stop()
-test = resources.mnist_or_stop()
 model, meta = resources.load_model(path)
+test = resources.mnist_or_stop(resources.dataset_of(meta))
 
 weights = st.radio("Weights", ["trained", "untrained"], horizontal=True, key="loss_weights",
                    format_func=lambda w: f"trained ({plain(resources.checkpoint_label(path))})" if w == "trained"
                    else f"untrained {title(meta['model'])} (random start, seed 0)")
-net = model if weights == "trained" else untrained(meta["model"])
+net = model if weights == "trained" else untrained(meta["model"], meta["config"].get("layers", ""))
 drawing = st.session_state.get("drawing")  # the Draw page's latest drawing, if any
 c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
 source = c1.radio("Images", ["test", "drawing"], horizontal=True, key="loss_source",

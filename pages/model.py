@@ -125,7 +125,10 @@ else:
                 "validation images.")
 st.markdown(f"Read as the Draw page reads a drawing (each image and its {len(VIEWS) - 1} one-pixel shifts, averaged"
             f"{', with the temperature' if c.temperature != 1.0 else ''}): **{read_ece:.2%}**.")
-if max(c.ece_before, c.ece_after) < 0.01:
+if max(c.ece_before, c.ece_after) < 0.01 and resources.dataset_of(meta) == "mnist":
     st.markdown("Under one percentage point either way: on MNIST's own digits this model's confidence already means "
                 "what it says. Drawings unlike MNIST's are another matter, which is why the Draw page says when it is "
                 "unsure.")
+elif max(c.ece_before, c.ece_after) < 0.01:
+    st.markdown("Under one percentage point either way: on its own test images this model's confidence already means "
+                "what it says.")

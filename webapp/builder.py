@@ -43,6 +43,7 @@ def _set(layers: list[dict]) -> None:
 def _start_from(name: str) -> None:
     st.session_state[KEY] = STARTS[name]
     st.session_state["builder_at"] = 0
+    st.session_state.pop("builder_where", None)  # before the new network's last layer, its default
 
 
 def _move(by: int) -> None:
@@ -136,7 +137,7 @@ def editor() -> None:
         st.session_state[KEY] = STARTER
     layers = spec()
     st.markdown("**Your network**: start from one below, then add, move and remove layers. "
-                "The last layer must be linear 10: one output per digit.")
+                "The last layer must be linear 10: one output per class (digit).")
     for where, name in zip(st.columns(len(STARTS)), STARTS):
         where.button(f"Start from {name}" if name != "Blank" else "Start blank", on_click=_start_from, args=(name,),
                      width="stretch", key=f"builder_start_{name}")

@@ -2,20 +2,25 @@
 and the image and calls them). Numbers come from digits.inside, digits.explain and digits.robustness;
 pictures from webapp.pictures.inside. The sections read the same trace, one forward pass, except "How robust",
 which reads each version as digits.classify reads a drawing (nine shifted views), and the run's history, its
-snapshots. (About 250 lines: seven sections of one page, each a short function.)
+snapshots. (About 270 lines: seven sections of one page, each a short function.)
 """
+
+import html
 
 import numpy as np
 import streamlit as st
 
 from digits.explain import IG_STEPS, OCCLUSION_PATCH, gradient_x_input, integrated_gradients, occlusion
 from digits.inside import INPUT, explain_number, filters
+from digits.mnist import DATASETS
 from digits.reading import LOW_CONFIDENCE, VIEWS
 from digits.robustness import robustness
 from webapp import resources
 from webapp.pictures import images, inside as pictures
 from webapp.pictures.numbers import percent
 from webapp.text import plain
+
+DIGITS = DATASETS["mnist"].classes  # what an answer is called: "7", or a class of clothes in words
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -41,10 +46,11 @@ def signed(activation, last: bool) -> bool:
 
 
 
-def received(cols, seen, image, words: str) -> None:
+def received(cols, seen, image, words: str, classes=DIGITS) -> None:
     """Section 1, beside the drawing: the answer (first: on a phone the columns stack), the 28×28, the 32×32."""
-    cols[1].html("<div class='inside-digit' style='font-size:96px;font-weight:700;line-height:1;text-align:center'>"
-                 f"{seen.digit}</div>"
+    size = 96 if len(classes[seen.digit]) == 1 else 32  # a digit, or a class of clothes in words
+    cols[1].html(f"<div class='inside-digit' style='font-size:{size}px;font-weight:700;line-height:1;"
+                 f"text-align:center'>{html.escape(classes[seen.digit])}</div>"
                  f"<p style='text-align:center'>{percent(seen.probs.max())} sure</p>")
     cols[1].caption(f"{plain(words)} · one pass of this image (Draw averages it and its {len(VIEWS) - 1} "
                     "one-pixel shifts)")
@@ -100,7 +106,10 @@ def one_number(model, image, seen) -> None:
     section(4, "How one number is computed", "Pick a layer and a position: the numbers it reads, the weights, "
             "their products summed with the bias, and the activation function — equal to the value above.")
     hidden = [a for a in seen.layers if a.layer != INPUT]
-    readable = [a for a in hidden if any(w in a.operation for w in ("conv", "pool", "fully connected", "→"))]
+    readable = [a for a in hidden if any(w in a.operation for w in ("conv", "pool", "linear"))]
+    if not readable:  # a network of activations and flattening only: nothing weighs or pools
+        st.info("This network has no convolution, pooling or linear layer before its output to look into.")
+        return
     c1, c2, c3, c4 = st.columns(4)
     act = next(a for a in readable if a.layer == c1.selectbox("Layer", [a.layer for a in readable], key="inside_layer"))
     if act.values.ndim == 3:
@@ -129,7 +138,7 @@ def telling_unit(values: np.ndarray, operation: str) -> int:
     return int(np.where(fine, np.abs(size - middle), np.inf).argmin())
 
 
-def why(model, image, seen) -> None:
+def why(model, image, seen, classes=DIGITS) -> None:
     section(5, "Why this answer", "Which pixels pushed the answer up (red) or down (blue), and how much covering "
             f"a {OCCLUSION_PATCH}×{OCCLUSION_PATCH} patch with blank paper lowers the answer's probability.")
     m1, m2 = st.columns(2)
@@ -138,12 +147,13 @@ def why(model, image, seen) -> None:
                                   help="Gradient × input: each pixel times how fast the digit's score changes with it. "
                                        "Integrated gradients: the same, averaged on the way from a blank image "
                                        "(Captum).")
-    target = m2.selectbox("Explain the digit", range(10), index=seen.digit, key=f"inside_target-{seen.digit}")
+    target = m2.selectbox("Explain the digit" if classes == DIGITS else "Explain the class", range(10),
+                          index=seen.digit, key=f"inside_target-{seen.digit}", format_func=classes.__getitem__)
     attribution = (integrated_gradients if method == "integrated gradients" else gradient_x_input)(model, image, target)
     covered = occlusion(model, image, target)
     a1, a2 = st.columns(2)
     with a1:
-        png(pictures.overlay(image, attribution.values, True), caption=f"{method} for {target}")
+        png(pictures.overlay(image, attribution.values, True), caption=f"{method} for {classes[target]}")
         st.html(pictures.legend(pictures.limit(attribution.values), True, "share of the score"))
         if attribution.gap is not None:
             st.caption(f"The pixels' shares add up to {attribution.values.sum():.3f}; the digit's score is "
@@ -239,7 +249,9 @@ def learned(snapshots, index) -> None:
         if (loaded := resources.load_model(s.path, stop=False)) is None:  # a snapshot that went bad: leave its row out
             continue
         model, meta = loaded
-        first = filters(model)[0].weights
+        if not (found := filters(model)):  # a network without convolutions: no kernels to watch
+            return
+        first = found[0].weights
         rows.append(first[:, 0] / pictures.limit(first))
         accuracy.append(meta["metrics"].get("val_acc"))
     if not rows:
