@@ -71,3 +71,26 @@ def test_a_network_file_that_does_not_work_out_is_one_line(tmp_path):
         done = cli("train", "--arch", tmp_path / name, "--epochs", "1")
         assert done.returncode == 2 and words in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_predict_names_a_clothes_checkpoints_classes(tmp_path):
+    from digits import TrainConfig
+
+    path = save_checkpoint(tmp_path / "clothes.pt", "cnn", build_model("cnn"),
+                           config=TrainConfig(model="cnn", dataset="fashion").to_dict())
+    Image.fromarray(draw_digit()).save(tmp_path / "x.png")
+    done = cli("predict", tmp_path / "x.png", "--checkpoint", path)
+    assert done.returncode == 0, done.stderr
+    assert "  Ankle boot: " in done.stdout and "  9: " not in done.stdout
+    done = cli("detector", path)
+    assert done.returncode == 2 and "the not-a-digit detector is for digit models" in done.stderr
+
+
+def test_the_detector_of_a_network_too_wide_for_a_checkpoint_is_refused_in_one_line(tmp_path):
+    from digits import TrainConfig
+
+    layers = "flatten, linear 100, relu, linear 1500, relu, linear 10"
+    path = save_checkpoint(tmp_path / "wide.pt", "built", build_model("built", layers),
+                           config=TrainConfig(model="built", layers=layers).to_dict())
+    done = cli("detector", path)
+    assert done.returncode == 2 and "1,602 detector features" in done.stderr and "at most 100,000" in done.stderr

@@ -67,15 +67,16 @@ def test_a_network_of_ones_own_trains_from_a_spec_file_and_goes_home_as_onnx(tmp
     """#29: the CLI takes the builder's spec (--arch), the checkpoint rebuilds it, ONNX Runtime reads it as PyTorch."""
     import onnxruntime
 
-    (tmp_path / "net.json").write_text(json.dumps([
-        {"layer": "conv", "channels": 8, "kernel": 3}, {"layer": "relu"}, {"layer": "maxpool", "size": 2},
-        {"layer": "flatten"}, {"layer": "linear", "width": 64}, {"layer": "relu"}, {"layer": "linear", "width": 10}]))
+    (tmp_path / "net.json").write_text(json.dumps([  # batch norm, dropout and GELU: what behaves unlike the shipped
+        {"layer": "conv", "channels": 8, "kernel": 3}, {"layer": "batchnorm"}, {"layer": "relu"},
+        {"layer": "maxpool", "size": 2}, {"layer": "flatten"}, {"layer": "dropout", "p": 0.2},
+        {"layer": "linear", "width": 64}, {"layer": "gelu"}, {"layer": "linear", "width": 10}]))
     run = tmp_path / "run"
     done = cli("train", "--arch", tmp_path / "net.json", "--epochs", "1", "--run-dir", run, "--quiet")
     assert done.returncode == 0, done.stderr
     model, meta = load_checkpoint(run / "best.pt")
     assert meta["model"] == "built" and meta["config"]["layers"] == \
-        "conv 8 3, relu, maxpool 2, flatten, linear 64, relu, linear 10"
+        "conv 8 3, batchnorm, relu, maxpool 2, flatten, dropout 0.2, linear 64, gelu, linear 10"
     test = load_splits(root=ROOT / "data").test
     assert meta["metrics"]["test_acc"] >= 0.97
     done = cli("export", run / "best.pt", "--onnx", tmp_path / "net.onnx")

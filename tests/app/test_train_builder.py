@@ -78,3 +78,29 @@ def test_a_built_network_that_does_not_work_out_does_not_start(app):
     at.button(key="builder_remove").click().run()
     [b for b in at.button if b.label.endswith("Start training")][0].click().run()
     assert any("Cannot start: layer 1 (linear 10) needs a flat input" in shown(e.value) for e in at.error)
+
+
+def test_a_layer_added_after_starting_from_lenet5_goes_before_its_output(app):
+    at = building(app)
+    at.selectbox(key="builder_where").set_value(2).run()  # somewhere in the starter network
+    at.button(key="builder_start_LeNet-5").click().run()
+    at.selectbox(key="builder_kind").set_value("dropout").run()
+    at.button(key="builder_add").click().run()
+    assert at.session_state["cfg_layers"].endswith("linear 84, tanh, dropout 0.25, linear 10")
+
+
+def test_a_link_with_layers_but_not_the_network_they_build_sets_nothing_hidden(app):
+    app.query_params.update({"layers": "conv 4 3, flatten, linear 10", "epochs": "2"})
+    at = open_page(app, "train")
+    assert at.selectbox(key="cfg_model").value == "lenet5" and "cfg_layers" not in at.session_state
+    assert "layers='conv 4 3, flatten, l'" in " ".join(shown(i.value) for i in at.info)
+
+
+def test_inside_looks_into_a_built_network_without_convolutions(app):
+    at = building(app)
+    at.text_area(key="builder_text").set_value("flatten, linear 64, relu, linear 10").run()
+    at.session_state["inside_source"], at.session_state["inside_image"] = "untrained", "test"
+    at.session_state["inside_untrained"] = "built"
+    at = open_page(at, "inside")
+    assert [m.value.split("**")[1] for m in at.markdown if m.value.startswith("**linear")] == ["linear 1", "linear 2"]
+    assert at.selectbox(key="inside_layer").options == ["linear 1", "linear 2"]
