@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas  # only importable inside a running Streamlit
 
 from digits import classify, drawings
+from digits.models import title
 from digits.preprocess import ink_extent
 from digits.reading import VIEWS
 from webapp import navigation, resources, upload
@@ -100,7 +101,7 @@ def answers(paths: list[Path], image):
             col.html(images.probability_bars(r[0].probs, greyed=r[0].flagged))
     for col, r in zip(row(), results):
         if r is not None:
-            col.caption(f"{r[1]['model']} on {resources.device_label()} · {r[2]:.1f} ms · {HOW_READ}")
+            col.caption(f"{title(r[1]['model'])} on {resources.device_label()} · {r[2]:.1f} ms · {HOW_READ}")
 
 
 KEPT = ("Your answer keeps this drawing in the room's collection: the canvas, the 28×28 the network saw, your label, "

@@ -92,30 +92,39 @@ def _from_text() -> None:
 
 def _table(layers: list[dict]) -> tuple[list[arch.Row], str | None]:
     rows, problem = arch.measure(layers)
-    shown = [{"#": i + 1, "layer": r.group, "does": r.words, "output": " × ".join(map(str, r.shape)),
-              "parameters": r.parameters} for i, r in enumerate(rows)]
-    shown += [{"#": i + 1, "layer": "", "does": arch.words(layer), "output": "–", "parameters": None}
+    # the layer's name on Inside last: on a phone the grid scrolls sideways, and the numbers come first
+    shown = [{"#": i + 1, "does": r.words, "output": " × ".join(map(str, r.shape)), "parameters": r.parameters,
+              "layer": r.group} for i, r in enumerate(rows)]
+    shown += [{"#": i + 1, "does": arch.words(layer), "output": "–", "parameters": None, "layer": ""}
               for i, layer in enumerate(layers[len(rows):], len(rows))]
-    st.dataframe([{"#": 0, "layer": "input", "does": "one image", "output": "1 × 28 × 28", "parameters": 0}] + shown,
-                 hide_index=True, width="stretch", key="builder_table")
+    st.dataframe([{"#": 0, "does": "one image", "output": "1 × 28 × 28", "parameters": 0, "layer": "input"}] + shown,
+                 hide_index=True, width="stretch", key="builder_table",
+                 column_config={"parameters": st.column_config.NumberColumn(format="localized")})
     return rows, problem
 
 
 def _edit_row(layers: list[dict]) -> None:
     """Choose a layer; move it up or down, or remove it."""
-    if st.session_state.get("builder_at", 0) >= len(layers):
-        st.session_state["builder_at"] = max(0, len(layers) - 1)
+    _keep_index("builder_at", len(layers), max(0, len(layers) - 1))
     pick, up, down, remove = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-    pick.selectbox("Layer", range(len(layers)), key="builder_at",
-                   format_func=lambda i: f"{i + 1} · {arch.words(layers[i])}")
+    # numbers only: a browser sends back the words it shows, and a layer's words move when layers do
+    pick.selectbox("Layer (its # in the table)", range(len(layers)), key="builder_at",
+                   format_func=lambda i: f"#{i + 1}")
     up.button(":material/arrow_upward: Up", on_click=_move, args=(-1,), width="stretch", key="builder_up")
     down.button(":material/arrow_downward: Down", on_click=_move, args=(1,), width="stretch", key="builder_down")
     remove.button(":material/close: Remove", on_click=_remove, width="stretch", key="builder_remove")
 
 
+def _keep_index(key: str, n: int, default: int) -> None:
+    """A position chooser's value kept to 0..n-1 (layers come and go); its default when it has none yet."""
+    value = st.session_state.get(key)
+    if not isinstance(value, int) or not 0 <= value < n:
+        st.session_state[key] = default
+
+
 def _add_row(layers: list[dict]) -> None:
     """A new layer: its kind, its numbers, where it goes."""
-    kind_col, *cols = st.columns([2, 1, 1, 1, 1, 2], vertical_alignment="bottom")
+    kind_col, *cols = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")  # a convolution has four numbers
     kind = kind_col.selectbox("Add a layer", list(arch.FIELDS), format_func=ADD_WORDS.get, key="builder_kind")
     for where, (name, whole, low, high, _) in zip(cols, arch.FIELDS[kind]):
         default = ADD_DEFAULTS[name]
@@ -123,11 +132,10 @@ def _add_row(layers: list[dict]) -> None:
             where.number_input(name.capitalize(), int(low), int(high), int(default), 1, key=f"builder_{name}")
         else:
             where.number_input(name, float(low), float(high), float(default), 0.05, key=f"builder_{name}")
-    at, button = cols[3], cols[4]
-    if st.session_state.get("builder_where", 0) > len(layers):
-        st.session_state["builder_where"] = len(layers)
-    at.selectbox("Where", range(len(layers) + 1), index=max(len(layers) - 1, 0), key="builder_where",
-                 format_func=lambda i: "first" if i == 0 else f"after {i} · {arch.words(layers[i - 1])}")
+    at, button = st.columns([3, 1], vertical_alignment="bottom")
+    _keep_index("builder_where", len(layers) + 1, max(len(layers) - 1, 0))
+    at.selectbox("Where", range(len(layers) + 1), key="builder_where",
+                 format_func=lambda i: "first" if i == 0 else f"after #{i}")
     button.button(":material/add: Add", on_click=_add, width="stretch", key="builder_add")
 
 

@@ -76,8 +76,10 @@ def _config_input(where, f, default):
     args = dict(label=config_label(f), help=m["help"][:1].upper() + m["help"][1:], key=KEY + f.name)
     if f.name == "model":
         args["help"] = "  \n".join(r.description for r in MODELS.values())
-        options, counts = list(MODELS), {v: _parameters(v) for v in MODELS}  # now: the builder's changes
-        words = lambda v: f"{MODELS[v].title} · {counts[v]}"  # noqa: E731
+        # Words that do not change while the network is built: a browser sends back the words it shows, and words
+        # that had moved on (a live parameter count) would choose nothing. The builder says the count itself.
+        options = list(MODELS)
+        words = lambda v: MODELS[v].title if v == BUILT else f"{MODELS[v].title} · {_parameters(v)}"  # noqa: E731
         value = where.selectbox(options=options, index=options.index(default), format_func=words, **args)
         where.caption(MODELS[value].description)  # follows the choice at once: there is no form to submit
         return value
