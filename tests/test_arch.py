@@ -165,7 +165,7 @@ def test_the_first_layer_is_a_layer_of_its_own_on_the_inside_page():
 def test_a_run_of_a_built_network_is_bounded_at_its_own_batch_size():
     layers = "conv 32 3 pad 1, relu, flatten, linear 10"
     assert TrainConfig(model=BUILT, layers=layers, batch_size=256).layers == layers
-    with pytest.raises(ValueError, match="MB at batch 8000: at most 2,000 MB"):
+    with pytest.raises(ValueError, match="MB at batch 8000: at most 1,000 MB"):
         TrainConfig(model=BUILT, layers=layers, batch_size=8000, val_size=1000)
 
 
