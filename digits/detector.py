@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import run_stages
+from .models import ACTIVATIONS, run_stages
 
 DETECTOR_FIELDS = ("mean", "std", "w1", "b1", "w2", "b2")  # the checkpoint's "detector" mapping: name → tensor
 
@@ -46,7 +46,7 @@ def features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     seen, h = [], x
     for stage in stages[:-1]:
         h = stage.fn(h)
-        if stage.fn in (torch.tanh, F.relu, F.gelu):  # after an activation: (N, C, H, W) maps or (N, K) values
+        if stage.fn in ACTIVATIONS.values():  # after an activation: (N, C, H, W) maps or (N, K) values
             seen.append(h.mean((2, 3)) if h.dim() == 4 else h)
     z = run_stages(stages[-1:], h).float().cpu().double()  # float64 on the CPU: not every device has it (Apple's MPS)
     extra = torch.stack([torch.softmax(z, 1).max(1).values, -torch.logsumexp(z, 1)], 1)

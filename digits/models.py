@@ -44,7 +44,8 @@ def _layer_module(layer: dict, shape: tuple) -> nn.Module | None:
     return None
 
 
-_FUNCTIONS = {"tanh": torch.tanh, "relu": F.relu, "gelu": F.gelu, "flatten": partial(torch.flatten, start_dim=1)}
+ACTIVATIONS = {"tanh": torch.tanh, "relu": F.relu, "gelu": F.gelu}  # a layer's name → the function its stage runs
+_FUNCTIONS = {**ACTIVATIONS, "flatten": partial(torch.flatten, start_dim=1)}
 
 
 class Built(nn.Module):
@@ -60,16 +61,14 @@ class Built(nn.Module):
 
     def __init__(self, spec: list[dict], channels_last: bool = False):
         super().__init__()
-        self.spec = arch.checked(spec)
+        self.spec = arch.checked(spec, shapes=False)
+        rows = arch.rows(self.spec)  # the network as a whole, checked once: its shapes, its size
         self.channels_last = channels_last  # digits.models.to_device: NHWC weights and activations
         self._stages, counts = [], {}
-        rows = arch.rows(self.spec)
-        for row, layer, shape in zip(rows, self.spec, self._inputs()):
+        inputs = [arch.INPUT] + [r.shape for r in rows][:-1]
+        for row, layer, shape in zip(rows, self.spec, inputs):
             self._stages.append((row.group, row.words, self._function(layer, shape, counts)))
         self.widest = max(math.prod(r.shape) for r in rows)  # floats of its largest output for one image
-
-    def _inputs(self) -> list[tuple]:
-        return [arch.INPUT] + [r.shape for r in arch.rows(self.spec)][:-1]
 
     def _function(self, layer: dict, shape: tuple, counts: dict):
         kind = layer["layer"]
