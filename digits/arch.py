@@ -18,7 +18,7 @@ The input is one 28×28 image; the last layer must be `linear 10` (one logit per
 joined by ", ") is what a run's config, a link and the CLI carry; the dicts are what digits.models builds from.
 Everything here comes from outside (a form, a link, a JSON file, a checkpoint): every field is checked against
 bounds, and the whole network against MAX_PARAMETERS and MAX_ACTIVATIONS_MB, in pure Python, before torch
-allocates anything. A problem is a one-line ValueError that names the layer. (About 300 lines: a network's way
+allocates anything. A problem is a one-line ValueError that names the layer. (About 320 lines: a network's way
 in from outside, its fields, shapes, size and text, is one concept kept together so that no check is skipped.)
 """
 

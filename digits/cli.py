@@ -25,7 +25,6 @@ from .checkpoint import CheckpointError, load_checkpoint
 from .cli_args import parser
 from .config import TrainConfig
 from .control import pause_requested
-from .data import load_splits
 from .drawing_formats import MAX_IMPORT_BYTES
 from .events import describe
 from .export import export
@@ -121,8 +120,7 @@ def _train(args, argv: list[str]) -> int:
     try:
         room = room_of(config, None)  # before MNIST: a room with nothing to learn from is said at once
         starting("loading MNIST")
-        splits = load_splits(config.val_size, config.seed, progress=lambda m: print(m, file=sys.stderr),
-                             dataset=config.dataset)
+        splits = config.splits(progress=lambda m: print(m, file=sys.stderr))
         starting("building the model")  # the Started event follows as soon as it is built
         events = fit(config, splits, checkpoint=checkpoint, stop=stop,
                      extra_meta={"command": "python -m digits " + shlex.join(argv)},

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import arch
+from .data import Splits, load_splits
 from .mnist import DATASETS
 from .models import BUILT, MODELS
 
@@ -159,6 +160,11 @@ class TrainConfig:
         if self.eval_every:
             return self.eval_every
         return max(1, min(500, total_iterations // MIN_EVALUATIONS))
+
+    def splits(self, progress=lambda message: None) -> Splits:
+        """The run's data: its dataset's test set, and its validation set carved out of the training images
+        with its size and seed."""
+        return load_splits(self.val_size, self.seed, progress=progress, dataset=self.dataset)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -19,7 +19,7 @@ from .batch_source import BatchSource, room_of
 from .checkpoint import load_checkpoint
 from .config import TrainConfig
 from .control import Control, StopFlag
-from .data import Splits, load_splits, standardize
+from .data import Splits, standardize
 from .device import device_name, prepare, resolve_device
 from .keeper import Keeper
 from .models import build_model, count_parameters, to_device
@@ -100,8 +100,7 @@ def fit(config: TrainConfig, splits: Splits | None = None, checkpoint: Path | st
     clock, device = Clock(), resolve_device(config.device)
     prepare(device)
     torch.manual_seed(config.seed)
-    data = BatchSource(config, splits or load_splits(config.val_size, config.seed, dataset=config.dataset),
-                       room_of(config, room), device)
+    data = BatchSource(config, splits or config.splits(), room_of(config, room), device)
     model = to_device(starting_model(config), device)
     keeper, control = Keeper(config, model, data, clock, checkpoint, snapshots, extra_meta), Control(stop, pause)
     every, it = config.evaluation_interval(data.per_epoch * config.epochs), 0
