@@ -165,9 +165,3 @@ def editor() -> None:
                      help="The same layers in words: conv CHANNELS KERNEL [stride S] [pad P], maxpool N, avgpool N, "
                           "relu, tanh, gelu, batchnorm, dropout P, flatten, linear WIDTH, pad N. Also what "
                           "`python -m digits train --arch FILE` reads.")
-
-
-def parameters_words() -> str:
-    """The builder's network's parameters for the architecture choice: "13,610 params", or why none."""
-    rows, problem = arch.measure(spec())
-    return "not trainable yet" if problem else f"{sum(r.parameters for r in rows):,} params"

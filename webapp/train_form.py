@@ -24,13 +24,9 @@ from webapp.text import plain
 KEY = "cfg_"  # session_state keys of the form's fields: cfg_epochs, cfg_lr, ...
 
 
-def _parameters(model: str) -> str:
-    """"61,706 params" for a shipped network; for one being built, its count now (or why it has none yet)."""
-    return builder.parameters_words() if model == BUILT else f"{_shipped_parameters(model):,} params"
-
-
 @functools.lru_cache(maxsize=None)
-def _shipped_parameters(model: str) -> int:
+def _parameters(model: str) -> int:
+    """A shipped network's parameters (a built one's are the builder's to say: they change as it is built)."""
     return count_parameters(build_model(model))
 
 
@@ -79,7 +75,7 @@ def _config_input(where, f, default):
         # Words that do not change while the network is built: a browser sends back the words it shows, and words
         # that had moved on (a live parameter count) would choose nothing. The builder says the count itself.
         options = list(MODELS)
-        words = lambda v: MODELS[v].title if v == BUILT else f"{MODELS[v].title} · {_parameters(v)}"  # noqa: E731
+        words = lambda v: MODELS[v].title if v == BUILT else f"{MODELS[v].title} · {_parameters(v):,} params"  # noqa: E731
         value = where.selectbox(options=options, index=options.index(default), format_func=words, **args)
         where.caption(MODELS[value].description)  # follows the choice at once: there is no form to submit
         return value
