@@ -79,6 +79,18 @@ def stroke(page, canvas, points):
     page.mouse.up()
 
 
+def draw(page, digit: str) -> str:
+    """Draw DRAWINGS[digit] with the mouse on the open Draw page's canvas; the digit the page then reads."""
+    time.sleep(1.0)  # the canvas's script sets up its mouse handlers
+    canvas = page.locator("canvas.upper-canvas").first
+    for points in DRAWINGS[digit]:
+        stroke(page, canvas, points)
+    answer = page.locator(".digit").first
+    answer.wait_for(timeout=30_000)
+    wait_idle(page)
+    return answer.inner_text().strip()
+
+
 # Mouse paths in canvas pixels (280×280) for a few digits, drawn the way a person would.
 DRAWINGS = {
     "1": [[(140, 50), (140, 230)]],

@@ -16,7 +16,7 @@ from digits import load_checkpoint
 from digits.data import load_splits, normalize
 from digits.inside import trace
 from digits.runs import CHECKPOINT, list_runs
-from testkit.served import DRAWINGS, SHOTS, open_page, stroke, wait_idle
+from testkit.served import SHOTS, draw, open_page, wait_idle
 
 pytestmark = pytest.mark.slow
 BUILT = "conv 8 3, relu, maxpool 2, flatten, linear 32, relu, linear 10"  # conv, linear, linear: each with a ReLU
@@ -185,13 +185,7 @@ def test_a_network_built_in_the_browser_trains_draws_opens_inside_and_exports_as
         page.get_by_role("heading", name="Draw a digit").wait_for(timeout=60_000)
         wait_idle(page)
         assert "my 3-layer ReLU net" in page.get_by_role("combobox", name="Checkpoint").input_value()
-        time.sleep(1.0)  # the canvas's script sets up its mouse handlers
-        canvas = page.locator("canvas.upper-canvas").first
-        for points in DRAWINGS["7"]:
-            stroke(page, canvas, points)
-        page.locator(".digit").first.wait_for(timeout=30_000)
-        wait_idle(page)
-        assert page.locator(".digit").first.inner_text().strip() == "7"
+        assert draw(page, "7") == "7"
         page.screenshot(path=str(SHOTS / "builder-draw.png"))
 
         page.get_by_role("link", name="Inside").click()

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from testkit.served import DRAWINGS, ROOT, stroke, wait_idle
+from testkit.served import ROOT, draw, wait_idle
 
 pytestmark = pytest.mark.slow
 SHOTS = ROOT / "artifacts" / "inside"
@@ -46,12 +46,7 @@ def test_a_drawing_seen_inside_both_models_at_desktop_and_phone_size(server, bro
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{url}/draw")
     page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
-    time.sleep(1.0)
-    canvas = page.locator("canvas.upper-canvas").first
-    for points in DRAWINGS["7"]:
-        stroke(page, canvas, points)
-    page.locator(".digit").first.wait_for(timeout=30_000)
-    wait_idle(page)
+    draw(page, "7")
     page.get_by_role("link", name="Inside").click()
     page_shows_everything(page, LENET5)
     assert page.locator(".inside-digit").inner_text().strip() == "7"

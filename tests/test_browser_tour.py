@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from testkit.served import DRAWINGS, SHOTS, start_training, stroke, wait_idle
+from testkit.served import SHOTS, draw, start_training, wait_idle
 
 pytestmark = pytest.mark.slow
 DESKTOP = (1400, 900)
@@ -67,12 +67,7 @@ def test_a_finished_run_says_so_everywhere_and_keeps_its_name_and_its_climb(serv
     page.get_by_role("heading", name="Draw a digit").wait_for(timeout=60_000)
     wait_idle(page)
     assert "run A one epoch" in page.get_by_role("combobox", name="Checkpoint").input_value()  # the sidebar
-    canvas = page.locator("canvas.upper-canvas").first
-    time.sleep(1.0)
-    for points in DRAWINGS["1"]:
-        stroke(page, canvas, points)
-    page.locator(".digit").first.wait_for(timeout=30_000)
-    wait_idle(page)
+    draw(page, "1")
     body = (page.locator("section.main").inner_text() if page.locator("section.main").count()
             else page.inner_text("body"))
     assert "run A one epoch" in body  # the Draw page names the model by the run's name
