@@ -93,7 +93,7 @@ def seed_pipeline(model_name, device, batch_size, iterations):
 
 def epoch_seconds(device, batch_size):
     """Wall time of one whole LeNet-5 epoch through digits.fit (50,000 images, one validation)."""
-    config = TrainConfig(model="lenet5", epochs=1, batch_size=batch_size, eval_every=10**9, device=device.type)
+    config = TrainConfig(model="lenet5", epochs=1, batch_size=batch_size, eval_every=10**6, device=device.type)
     splits = load_splits()
     events = list(fit(config, splits))
     epoch = next(e for e in events if e.kind == "epoch")

@@ -3,6 +3,7 @@ checkpoint. Prints a Markdown table.
 
     python benchmarks/detector.py                # 300 calls of each, alternated
     python benchmarks/detector.py --runs 1000 --threads 2
+    python benchmarks/detector.py --device cuda  # as the Draw page reads on a GPU (resources.device())
 
 The drawing is one 280×280 canvas "7" of digits.handdrawn. "Without detector" is the same checkpoint with its
 detector taken off (model.detector = None: the softmax rule only, as a checkpoint without one); "one view" reads
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from digits import catalog, classify, load_checkpoint, reading
+from digits import catalog, classify, load_checkpoint, reading, resolve_device
+from digits.device import device_name
 from digits.handdrawn import draw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,15 +53,18 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=300)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
     image = draw(7, np.random.default_rng(0)).image
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.threads} thread(s), "
-          f"{args.runs} calls each, alternated\n")
+    print(f"{device_name(device)}, {platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{args.threads} thread(s), {args.runs} calls each, alternated\n")
     print("| checkpoint | classify p50 / p99, " + " | ".join(VARIANTS) + " |")
     print("|---|" + "---|" * len(VARIANTS))
     for name in catalog.SHIPPED:
         model, _ = load_checkpoint(ROOT / "checkpoints" / name)
+        model = model.to(device).eval()
         t = latencies(model, image, args.runs)
         def cell(ms):
             return f"{statistics.median(ms):.2f} ms / {np.percentile(ms, 99):.2f} ms"
