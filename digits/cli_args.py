@@ -99,10 +99,14 @@ def _measuring(sub) -> None:
 
     n = sub.add_parser("detector", help="fit the not-a-digit detector on the classifier's features: MNIST training "
                        "digits (as they are and as read off a canvas) and worn drawn digits against random drawn "
-                       "non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on")
+                       "non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on, and "
+                       "its trade-off as the threshold moves (digits.detector_curve)")
     n.add_argument("checkpoints", type=Path, nargs="+")
     n.add_argument("--write", action="store_true",
                    help="store the detector, its threshold and figures in each checkpoint")
+    n.add_argument("--curve", action="store_true",
+                   help="fit nothing: print the checkpoint's detector's trade-off (digits flagged against non-digits "
+                   "flagged at each threshold, and where its own threshold sits)")
 
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")

@@ -7,7 +7,7 @@ import shlex
 
 import numpy as np
 
-from . import calibration, detector_fit
+from . import calibration, detector_curve, detector_fit
 from .checkpoint import MAX_DETECTOR_NUMBERS, TEXT_FIELDS, amend_checkpoint, load_checkpoint
 from .data import load_splits
 from .detector import feature_size
@@ -65,6 +65,15 @@ def calibrate(args) -> int:
 
 def detector(args) -> int:
     for path in args.checkpoints:
+        if args.curve:  # the checkpoint's own detector, as it is: its trade-off only
+            model, meta = load_checkpoint(path)
+            digits_only(meta, path, "the not-a-digit detector")
+            if model.detector is None:
+                raise ValueError(f"{path} has no not-a-digit detector: `python -m digits detector {path} --write` "
+                                 "fits one")
+            print(f"{path}: {meta['model']}, the not-a-digit detector's trade-off")
+            print_curve(model, splits_of(meta).test.images)
+            continue
         model, meta = load_checkpoint(path, detector=False)  # a stale detector (another shape) is replaced
         digits_only(meta, path, "the not-a-digit detector")
         numbers = (detector_fit.HIDDEN + 2) * feature_size(model) + detector_fit.HIDDEN + 1
@@ -81,6 +90,7 @@ def detector(args) -> int:
               + f"; MNIST test {alone.double().mean():.2%}, "
               f"with the unsure ones {(alone | unsure).double().mean():.2%} "
               f"(unsure alone {unsure.double().mean():.2%})")
+        print_curve(model, splits.test.images)
         if args.write:
             command = f"python -m digits detector {shlex.quote(str(path))} --write"  # what remakes this file's detector
             amend_checkpoint(path, {"detector_threshold": det.threshold,
@@ -90,6 +100,12 @@ def detector(args) -> int:
                              detector=det.tensors())
             print(f"  written to {path}")
     return 0
+
+
+def print_curve(model, test_images) -> None:
+    """The detector's trade-off (digits.detector_curve) as a Markdown table, indented under its checkpoint."""
+    curve = detector_curve.measure(model, detector_curve.standard_sets(test_images))
+    print("\n".join(f"  {line}" if line else "" for line in detector_curve.table(curve)))
 
 
 def digits_only(meta: dict, path, what: str) -> None:

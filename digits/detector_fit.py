@@ -48,7 +48,7 @@ def _features_of(model: nn.Module, images: torch.Tensor, batch: int = 4000) -> t
                           for i in range(0, len(images), batch)])
 
 
-def _on_canvas(images: torch.Tensor, seed: int, worn_share: float = 0.5, canvas: int = 280) -> torch.Tensor:
+def on_canvas(images: torch.Tensor, seed: int, worn_share: float = 0.5, canvas: int = 280) -> torch.Tensor:
     """The 28×28 inputs digits.classify makes of uint8 (N, 28, 28) images put on a canvas: each enlarged so that
     its 20-px box spans 30–90% of the canvas, placed anywhere, in the canvas styles in turn, `worn_share` of them
     worn as a poor copy (digits.negatives.worn). One at a time: a canvas is 300 KB."""
@@ -73,7 +73,7 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
     g = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(train_images), generator=g)
     mnist = train_images[order[:MNIST_DIGITS]].float() / 255
-    drawn = _on_canvas(train_images[order[MNIST_DIGITS:MNIST_DIGITS + ON_CANVAS]], seed + 31)
+    drawn = on_canvas(train_images[order[MNIST_DIGITS:MNIST_DIGITS + ON_CANVAS]], seed + 31)
     digits = _features_of(model, torch.cat([mnist, drawn, inputs_of(digits_drawn(DRAWN, seed + 21, worn_share=1.0))]))
     others = _features_of(model, inputs_of(negatives(NEGATIVES, seed + 100)))
     mean, std = digits.mean(0), digits.std(0) + 1e-6
@@ -96,7 +96,7 @@ def fit(model: nn.Module, train_images: torch.Tensor, val_images: torch.Tensor, 
             "worn drawn digits": _features_of(model, inputs_of(digits_drawn(50, seed + 22)))}
     threshold = max(float(torch.quantile(det.score(f), 1 - FALSE_ALARMS)) for f in held.values())
     det = Detector(*(getattr(det, n) for n in DETECTOR_FIELDS), threshold)
-    shown = _on_canvas(val_images[:ON_CANVAS_SHOWN], seed + 41)
+    shown = on_canvas(val_images[:ON_CANVAS_SHOWN], seed + 41)
     held["validation digits on a canvas, half worn"] = _features_of(model, shown)
     held["drawn non-digits"] = _features_of(model, inputs_of(negatives(100, seed + 101)))
     return Fitted(det, {name: float((det.score(f) > threshold).double().mean()) for name, f in held.items()})

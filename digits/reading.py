@@ -9,6 +9,7 @@ forward pass. One reader serves the Draw page, the Room page, the robustness gri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,8 @@ class Answers:
     """classify's answers for many inputs at once (read_inputs): Prediction's fields, batched."""
     probs: torch.Tensor      # (N, 10) float64 on the CPU: the probabilities, as Prediction.probs
     not_digit: torch.Tensor  # (N,) boolean: the not-a-digit detector's verdict (all False without one)
+    score: torch.Tensor      # (N,) float64: the detector's score, its verdict being score > threshold (-inf without
+                             # one): what digits.detector_curve moves the threshold over
 
     @property
     def digit(self) -> torch.Tensor:
@@ -97,15 +100,16 @@ def read_inputs(model: nn.Module, inputs: torch.Tensor) -> Answers:
     divided by the model's temperature, softmax; not_digit from the detector on the unmoved view, VIEWS[0]."""
     detector = getattr(model, "detector", None)
     # no inputs: no answers
-    probs, not_digit = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.bool)]
+    probs, score = [torch.zeros(0, 10, dtype=torch.float64)], [torch.zeros(0, dtype=torch.float64)]
     with torch.inference_mode(), eval_mode(model):
         for chunk in inputs.split(max(1, inference_batch(model, READ_BATCH * len(VIEWS)) // len(VIEWS))):
             n = len(chunk)
             logits, f = features(model, views(chunk))  # logits float64 on the CPU: (len(VIEWS) × n, 10)
             probs.append(probabilities(model, logits.view(len(VIEWS), n, logits.shape[-1]).mean(0), dim=1))
-            not_digit.append(detector.score(f[:n]) > detector.threshold if detector is not None  # the unmoved view
-                             else torch.zeros(n, dtype=torch.bool))
-    return Answers(torch.cat(probs), torch.cat(not_digit))
+            score.append(detector.score(f[:n]) if detector is not None  # the unmoved view
+                         else torch.full((n,), -math.inf, dtype=torch.float64))
+    score = torch.cat(score)
+    return Answers(torch.cat(probs), score > (detector.threshold if detector is not None else math.inf), score)
 
 
 def answers_of(model: nn.Module, images: torch.Tensor) -> Answers:

@@ -97,14 +97,15 @@ test = resources.mnist_or_stop(resources.dataset_of(meta))
 
 
 @st.cache_data(show_spinner="Measuring on the 10,000 test images how often the model is right at each confidence, "
-                            "once with one pass and once as the Draw page reads a drawing (nine views): about 10 s, "
-                            "once per checkpoint…", max_entries=8)
-def figures(path: str, mtime: float):
-    """(Calibration, ECE as the Draw page reads), kept on disk per checkpoint file (webapp/model.py)."""
-    return sections.figures(Path(path), test)
+                            "once with one pass and once as the Draw page reads a drawing (nine views), and what its "
+                            "not-a-digit detector flags: about 15 s, once per checkpoint…", max_entries=8)
+def figures(path: str, mtime: float, digits: bool):
+    """(Calibration, ECE as the Draw page reads, the detector's curve or None), kept on disk per checkpoint file
+    (webapp/model.py)."""
+    return sections.figures(Path(path), test, digits)
 
 
-c, read_ece = figures(str(path), path.stat().st_mtime)
+c, read_ece, curve = figures(str(path), path.stat().st_mtime, resources.dataset_of(meta) == "mnist")
 st.plotly_chart(pictures.reliability_chart(c), key="reliability",
                 config={"displaylogo": False, "displayModeBar": False})
 st.caption("Each point is a group of test images by how sure the model was (bigger: more images): on the dashed line "
@@ -132,3 +133,6 @@ if max(c.ece_before, c.ece_after) < 0.01 and resources.dataset_of(meta) == "mnis
 elif max(c.ece_before, c.ece_after) < 0.01:
     st.markdown("Under one percentage point either way: on its own test images this model's confidence already means "
                 "what it says.")
+
+if curve is not None:
+    sections.detector_section(curve)

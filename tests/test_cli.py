@@ -86,6 +86,13 @@ def test_predict_names_a_clothes_checkpoints_classes(tmp_path):
     assert done.returncode == 2 and "the not-a-digit detector is for digit models" in done.stderr
 
 
+def test_the_curve_of_a_checkpoint_without_a_detector_is_refused_in_one_line(tmp_path):
+    path = save_checkpoint(tmp_path / "plain.pt", "cnn", build_model("cnn"))
+    done = cli("detector", path, "--curve")
+    assert done.returncode == 2 and "has no not-a-digit detector" in done.stderr and "--write" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_detector_of_a_network_too_wide_for_a_checkpoint_is_refused_in_one_line(tmp_path):
     from digits import TrainConfig
 

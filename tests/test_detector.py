@@ -103,15 +103,15 @@ def test_the_negatives_are_the_same_for_a_seed_and_every_one_has_ink():
 
 def test_digits_on_a_canvas_are_read_back_as_classify_reads_them():
     """The detector's digit side: 28×28 images put on a canvas and read back through to_mnist."""
-    from digits.detector_fit import _on_canvas
+    from digits.detector_fit import on_canvas
 
     images = torch.zeros(6, 28, 28, dtype=torch.uint8)
     images[:5, 6:22, 12:16] = 255          # five strokes: a 1
     images[2, 6:10, 8:20] = 200            # one with a flag
-    a, b, c = _on_canvas(images, seed=3), _on_canvas(images, seed=3), _on_canvas(images, seed=4)
+    a, b, c = on_canvas(images, seed=3), on_canvas(images, seed=3), on_canvas(images, seed=4)
     assert a.shape == (5, 28, 28) and a.dtype == torch.float32  # the empty image gives no input, as classify
     assert float(a.min()) >= 0 and float(a.max()) <= 1 and torch.equal(a, b) and not torch.equal(a, c)
-    clean, worn = _on_canvas(images, seed=3, worn_share=0.0), _on_canvas(images, seed=3, worn_share=1.0)
+    clean, worn = on_canvas(images, seed=3, worn_share=0.0), on_canvas(images, seed=3, worn_share=1.0)
     assert not torch.equal(clean, worn)
     tall, wide = (clean.sum(2) > 0.5).sum(1), (clean.sum(1) > 0.5).sum(1)  # rows and columns with ink
     assert (tall == 20).all()             # scaled as MNIST scales: the longer side 20 px
@@ -124,11 +124,11 @@ def test_mnist_digits_read_off_a_canvas_are_still_read_right():
     from pathlib import Path
 
     from digits.data import load_splits, standardize
-    from digits.detector_fit import _on_canvas
+    from digits.detector_fit import on_canvas
 
     model, _ = load_checkpoint(Path(__file__).resolve().parents[1] / "checkpoints" / "cnn.pt")
     val = load_splits().val
-    x = _on_canvas(val.images[:300], seed=9, worn_share=0.0)
+    x = on_canvas(val.images[:300], seed=9, worn_share=0.0)
     with torch.inference_mode():
         got = model(standardize(x.unsqueeze(1))).argmax(1)
     assert len(x) == 300 and (got == val.labels[:300]).double().mean() >= 0.97

@@ -82,3 +82,22 @@ def test_shipped_checkpoint_flags_non_digits_and_few_real_digits(path):
     answers = answers_of(model, test.images)  # already what to_mnist makes
     assert answers.flagged.double().mean() <= 0.02
     assert (answers.digit == test.labels).sum() >= 9_920  # MNIST test read as classify reads a drawing: ≥ 99.2% too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_checkpoint_reports_its_detectors_trade_off_as_its_model_page_shows_it(path):
+    """`python -m digits detector --curve` on real MNIST prints the curve the Model page keeps for the file."""
+    import json
+
+    from digits import detector_curve
+    from digits.catalog import file_sha256
+    from tests.helpers import cli
+
+    kept = json.loads((ROOT / "checkpoints" / ".figures" / f"{file_sha256(path)}.json").read_text())
+    curve = detector_curve.from_json(kept["curve"])
+    done = cli("detector", path, "--curve")
+    assert done.returncode == 0, done.stderr
+    assert f"| {curve.threshold:.3f} (this checkpoint's) | {curve.at[0]:.2%} | {curve.at[1]:.1%} |" in done.stdout
+    assert f"| off (the unsure rule alone) | {curve.off[0]:.2%} | {curve.off[1]:.1%} |" in done.stdout
+    assert curve.at[1] >= 0.8 and curve.at[0] <= 0.025  # measured 81.2% / 2.20% (LeNet-5), 85.2% / 1.65% (CNN)

@@ -94,8 +94,9 @@ def test_the_shipped_checkpoints_come_with_their_figures():
         path = resources.ROOT / "checkpoints" / name
         kept = json.loads(
             (resources.ROOT / "checkpoints" / ".figures" / f"{file_sha256(path)}.json").read_text())
-        calibration, ece = sections._from_json(kept)
+        calibration, ece, curve = sections._from_json(kept)
         assert kept["measured_on"] == 10_000 and calibration.measured_on == 10_000 and 0 < ece < 0.01
+        assert curve.n_digits == 2000 and curve.off[1] < curve.at[1]  # the detector's curve, on real MNIST
 
 
 def test_the_settings_listed_are_those_that_applied_to_the_run(app):
@@ -134,3 +135,33 @@ def test_the_checkpoint_can_be_taken_home_as_onnx_weights_and_their_description(
                             "What the weights are (JSON)"}
     assert not at.exception
     assert any("opset 17" in c.value and "temperature folded in" in c.value for c in at.caption)
+
+
+def test_a_checkpoint_with_a_detector_shows_where_its_threshold_sits_on_its_curve(app):
+    """The shipped CNN (with its detector) in the app's folder: the curve is measured on the test set the page
+    has (the fixture's) and drawn, with the checkpoint's threshold and "detector off" marked."""
+    import json
+    import shutil
+
+    from digits import detector_curve
+
+    shipped = resources.CHECKPOINTS / "shipped.pt"
+    shutil.copy(resources.ROOT / "checkpoints" / "cnn.pt", shipped)
+    at = open_page(app, "model")
+    at.sidebar.selectbox(key="checkpoint").set_value(shipped).run()
+    assert not at.exception
+    charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    (spec,) = [s for s in charts.values() if "Doubted digits" in json.dumps(s["layout"]["title"])]
+    names = [d["name"] for d in spec["data"]]
+    assert names == ["every threshold", "this checkpoint's threshold", "detector off: the unsure rule alone"]
+    model = resources.load_model(shipped)[0]
+    curve = detector_curve.measure(model, detector_curve.standard_sets(resources.test_split().images))
+    assert spec["data"][1]["x"] == [curve.at[0]] and spec["data"][1]["y"] == [curve.at[1]]
+    words = " ".join(m.value for m in at.markdown)
+    assert f"flags **{curve.at[0]:.1%}** of real digits" in words and f"catches **{curve.at[1]:.0%}**" in words
+
+
+def test_a_checkpoint_without_a_detector_shows_no_curve(app):
+    at = open_page(app, "model")
+    assert not any("Doubted digits" in c.proto.spec for c in at.get("plotly_chart"))
+    assert "where the line is drawn" not in " ".join(m.value for m in at.markdown)

@@ -1,7 +1,9 @@
-"""The Model page's reliability diagram (digits.calibration.Calibration)."""
+"""The Model page's reliability diagram (digits.calibration.Calibration) and the not-a-digit detector's trade-off
+(digits.detector_curve.Curve)."""
 
 from __future__ import annotations
 
+import math
 import shlex
 from pathlib import PurePath
 
@@ -44,6 +46,29 @@ def reliability_chart(c) -> go.Figure:
                       xaxis=dict(title="confidence: the top probability", range=[0, 1.02], tickformat=".0%", dtick=0.1),
                       yaxis=dict(title="accuracy: share read right", range=[0, 1.02], tickformat=".0%", dtick=0.1))
     legend_below(fig, len(series) + 1)
+    return fig
+
+
+def detector_chart(curve) -> go.Figure:
+    """The detector's curve: real digits flagged (across, the cost) against non-digits flagged (up, the catch) at
+    every threshold; the checkpoint's threshold and "detector off" (the unsure rule alone) marked. The digits' axis
+    stops at 10%: past it a reader doubts too many real digits to be of use."""
+    fig = go.Figure()
+    hover = "threshold %{customdata}: digits flagged %{x:.2%}, not-digits flagged %{y:.1%}<extra></extra>"
+    fig.add_scatter(x=curve.digits_flagged, y=curve.others_flagged, mode="lines", name="every threshold",
+                    line=dict(color="#1f77b4", width=2, shape="hv"), hovertemplate=hover,
+                    customdata=[f"{t:.2f}" if math.isfinite(t) else "off" for t in curve.thresholds])
+    fig.add_scatter(x=[curve.at[0]], y=[curve.at[1]], mode="markers+text", name="this checkpoint's threshold",
+                    marker=dict(color="#d62728", size=12, symbol="diamond"), text=[f"{curve.threshold:.2f}"],
+                    textposition="bottom right", hovertemplate=hover, customdata=[f"{curve.threshold:.2f}"])
+    fig.add_scatter(x=[curve.off[0]], y=[curve.off[1]], mode="markers", name="detector off: the unsure rule alone",
+                    marker=dict(color="#7f7f7f", size=10, symbol="circle-open"), hovertemplate=hover,
+                    customdata=["off"])
+    fig.update_layout(**{**LAYOUT, "hovermode": "closest"}, title="Doubted digits against caught non-digits",
+                      xaxis=dict(title="real digits flagged (lower is better)", range=[0, 0.1], tickformat=".0%"),
+                      yaxis=dict(title="non-digits flagged (higher is better)", range=[0, 1.02], tickformat=".0%",
+                                 dtick=0.1))
+    legend_below(fig, 3)
     return fig
 
 
