@@ -20,6 +20,11 @@ def trained_on_room(meta: dict) -> bool:
     return bool((meta.get("metrics") or {}).get("room_train")) or bool(meta.get("room_sha256"))
 
 
+# The checkpoints that read the room: digit models whose file loads (one that went bad since it was listed is left out).
+checkpoints = resources.valid_checkpoints()
+readers = {path: loaded for path in checkpoints if (loaded := resources.load_model(path, stop=False)) is not None
+           and resources.dataset_of(loaded[1]) == "mnist"}  # the room draws digits, not clothes
+read_by = sections.readings(list(readers))  # first: the counts below are then of the store as they leave it
 room = sections.read()
 if done := st.session_state.pop("room_done", None):  # said at the top, and in a toast where the presenter looks
     (st.success if done[0] == "success" else st.error)(plain(done[1]))
@@ -39,15 +44,11 @@ m.caption(f"{digits:,} digit{'s' if digits != 1 else ''}, {room.counts[drawings.
 chart.html(pictures.counts_html(room.counts))
 
 # ---------- how each checkpoint reads the room ----------
-checkpoints = resources.valid_checkpoints()
 if not checkpoints:
     st.info("No checkpoint yet to read the drawings with: train one on the Train page.")
 table, kept = [], {}  # kept: checkpoint path → (the fingerprint its readings are kept under, learned from the room)
-for path in checkpoints:
-    loaded = resources.load_model(path, stop=False)  # None: it went bad since it was listed
-    if loaded is None or resources.dataset_of(loaded[1]) != "mnist":  # the room draws digits, not clothes
-        continue
-    if (checkpoint := sections.readings(room, path)) is None:
+for path, loaded in readers.items():
+    if (checkpoint := read_by[path]) is None:
         continue
     learned = trained_on_room(loaded[1])
     kept[path] = checkpoint, learned

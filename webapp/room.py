@@ -58,14 +58,18 @@ def _read_missing(db, model, checkpoint: str, floor: int) -> bool:
     return True
 
 
-def readings(room: room_view.Room, path: Path) -> str | None:
-    """The fingerprint the checkpoint's readings of the room are kept under (digits.room_answers), once it has read
-    every drawing of the room; None when the store cannot keep them (the page then shows no answers)."""
-    model = resources.load_model(path)[0]
-    checkpoint = room_answers.fingerprint(path)
-    with st.spinner(f"Reading the room's new drawings with {plain(resources.checkpoint_label(path))}…"):
-        kept = counted(_read_missing, model, checkpoint, room.extent.floor)
-    return checkpoint if kept else None
+def readings(paths: list[Path]) -> dict[Path, str | None]:
+    """{path: the fingerprint its readings of the room are kept under (digits.room_answers), once it has read every
+    drawing of the room; None when the store cannot keep them (the page then shows no answers)}. Called before the
+    room is counted: keeping new readings is itself a change to the store, and counted after them, the room's
+    numbers are counted once for that state, which every viewer after this one then shares."""
+    floor = counted(drawings.floor)
+    out = {}
+    for path in paths:
+        model, checkpoint = resources.load_model(path)[0], room_answers.fingerprint(path)
+        with st.spinner(f"Reading the room's new drawings with {plain(resources.checkpoint_label(path))}…"):
+            out[path] = checkpoint if counted(_read_missing, model, checkpoint, floor) else None
+    return out
 
 
 def write(action, *args) -> None:

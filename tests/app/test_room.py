@@ -201,3 +201,37 @@ def test_the_room_page_reads_a_postgresql_store_as_it_reads_a_file(app, postgres
     assert any("Relabelled 1 drawing as 8" in shown(s.value) for s in at.success)
     with closing(drawings.connect(url)) as db:
         assert {d.id: d.label for d in drawings.drawings(db)}[ids[0]] == 8
+
+
+def test_after_a_change_the_room_is_counted_once_for_every_viewer_after_it(room, tmp_path, monkeypatch):
+    """The first view after a new drawing keeps its readings before it counts: the counts it leaves are of the store
+    as the next viewers find it, so they count nothing (before, keeping the readings made every count stale)."""
+    import functools
+
+    from digits import drawings, room_view
+    from streamlit.testing.v1 import AppTest
+
+    calls = []
+
+    def counting(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            calls.append(fn.__name__)
+            return fn(*args, **kwargs)
+        return wrapper
+
+    for name in ("look", "confusion", "page"):
+        monkeypatch.setattr(room_view, name, counting(getattr(room_view, name)))
+    at, _, _ = room
+    with closing(drawings.connect()) as db:  # someone draws
+        drawings.add(db, np.zeros((28, 28), np.uint8), 3, "another person", model="cnn.pt", predicted=3,
+                     confidence=0.9)
+    viewers = [AppTest.from_file(at._script_path, default_timeout=60) for _ in range(3)]
+    counted = []
+    for viewer in viewers:
+        calls.clear()
+        viewer.run()
+        open_page(viewer, "room")
+        counted.append(sorted(set(calls)))
+        assert viewer.metric[0].value == "7"
+    assert counted[0] == ["confusion", "look", "page"] and counted[1:] == [[], []], counted
