@@ -7,8 +7,9 @@ memory.
     python benchmarks/room_view.py --drawings 2000 --visits 10
 
 Prints a Markdown table: a Home page view for comparison, the first-ever Room view (every checkpoint reads every
-drawing once), the next one, a view after one new drawing, after one delete, three viewers at once after one more
-new drawing, and 5 and 50 visits from closed browsers; for each the seconds to an idle page, the server's CPU
+drawing once), the next one, a view after one new drawing, after one delete, Refresh on an open Room page and Room
+opened from the sidebar of an open app after a new drawing, three viewers at once after one more new drawing, and 5
+and 50 visits from closed browsers; for each the seconds to an idle page, the server's CPU
 seconds, its resident memory and its peak. Everything runs in a temporary folder."""
 
 from __future__ import annotations
@@ -162,6 +163,16 @@ def run(browser, url: str, store: Path, table: Table, visits: int) -> None:
         table.time(f"Refresh on an open Room page after one new drawing ({k + 1} of 3)",
                    lambda: refreshed(page, stored(store)))
     context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()  # someone in the room: on the Draw page, then Room from the sidebar, and back
+    for k in range(3):
+        page.goto(f"{url}/draw")
+        page.get_by_role("heading", name="Draw a digit").wait_for(timeout=600_000)
+        wait_idle(page, timeout=600_000)
+        change(store, lambda db: drawings.add(db, np.roll(np.eye(28, dtype=np.uint8) * 255, k, 0), 1, f"bench-n{k}"))
+        table.time(f"Room from the sidebar of an open app after one new drawing ({k + 1} of 3)",
+                   lambda: navigated(page, stored(store)))
+    context.close()
     change(store, lambda db: drawings.add(db, np.eye(28, dtype=np.uint8) * 255, 7, "bench-2"))
     table.time("three viewers at once, after one new drawing", lambda: together(browser, url, 3))
     times = []
@@ -176,6 +187,17 @@ def refreshed(page, drawings_now: int) -> float:
     start = time.perf_counter()
     page.get_by_role("button", name="Refresh").click()
     page.locator("[data-testid='stMetricValue']", has_text=f"{drawings_now:,}").wait_for(timeout=600_000)
+    wait_idle(page, timeout=600_000)
+    return time.perf_counter() - start
+
+
+def navigated(page, drawings_now: int) -> float:
+    """Seconds from clicking Room in the sidebar of an open page of the app (no page load: the same browser session)
+    to the Room page showing `drawings_now` drawings, idle."""
+    start = time.perf_counter()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Room").click()
+    page.locator("[data-testid='stMetricValue']", has_text=f"{drawings_now:,}").wait_for(timeout=600_000)
+    page.get_by_role("heading", name=HEADING).wait_for(timeout=600_000)
     wait_idle(page, timeout=600_000)
     return time.perf_counter() - start
 
