@@ -7,10 +7,10 @@ memory.
     python benchmarks/room_view.py --drawings 2000 --visits 10
 
 Prints a Markdown table: a Home page view for comparison, the first-ever Room view (every checkpoint reads every
-drawing once), the next one, a view after one new drawing, after one delete, Refresh on an open Room page and Room
-opened from the sidebar of an open app after a new drawing, three viewers at once after one more new drawing, and 5
-and 50 visits from closed browsers; for each the seconds to an idle page, the server's CPU
-seconds, its resident memory and its peak. Everything runs in a temporary folder."""
+drawing once), the next one, a view after one new drawing, after one delete; after a new drawing, Refresh on an open
+Room page, Room opened from the sidebar of an open app, and in a new tab of a browser that has the app open; three
+viewers at once after one more new drawing, and 5 and 50 visits from closed browsers; for each the seconds to an
+idle page, the server's CPU seconds, its resident memory and its peak. Everything runs in a temporary folder."""
 
 from __future__ import annotations
 
@@ -172,6 +172,10 @@ def run(browser, url: str, store: Path, table: Table, visits: int) -> None:
         change(store, lambda db: drawings.add(db, np.roll(np.eye(28, dtype=np.uint8) * 255, k, 0), 1, f"bench-n{k}"))
         table.time(f"Room from the sidebar of an open app after one new drawing ({k + 1} of 3)",
                    lambda: navigated(page, stored(store)))
+    for k in range(3):  # the same browser, its cache warm from the pages above: a new tab on the Room page
+        change(store, lambda db: drawings.add(db, np.roll(np.eye(28, dtype=np.uint8) * 255, k, 1), 4, f"bench-t{k}"))
+        table.time(f"a new tab of a browser that has the app open, after one new drawing ({k + 1} of 3)",
+                   lambda: new_tab(context, url))
     context.close()
     change(store, lambda db: drawings.add(db, np.eye(28, dtype=np.uint8) * 255, 7, "bench-2"))
     table.time("three viewers at once, after one new drawing", lambda: together(browser, url, 3))
@@ -189,6 +193,19 @@ def refreshed(page, drawings_now: int) -> float:
     page.locator("[data-testid='stMetricValue']", has_text=f"{drawings_now:,}").wait_for(timeout=600_000)
     wait_idle(page, timeout=600_000)
     return time.perf_counter() - start
+
+
+def new_tab(context, url: str) -> float:
+    """Seconds from opening /room in a new tab of a browser that already has the app open (its HTTP and script
+    caches warm, a new Streamlit session) to the page being idle."""
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(f"{url}/room")
+    page.get_by_role("heading", name=HEADING).wait_for(timeout=600_000)
+    wait_idle(page, timeout=600_000)
+    took = time.perf_counter() - start
+    page.close()
+    return took
 
 
 def navigated(page, drawings_now: int) -> float:
