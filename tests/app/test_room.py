@@ -208,8 +208,9 @@ def test_after_a_change_the_room_is_counted_once_for_every_viewer_after_it(room,
     as the next viewers find it, so they count nothing (before, keeping the readings made every count stale)."""
     import functools
 
-    from digits import drawings, room_view
     from streamlit.testing.v1 import AppTest
+
+    from digits import drawings, room_view
 
     calls = []
 
