@@ -11,7 +11,7 @@ from digits import classify, drawings
 from digits.models import title
 from digits.preprocess import ink_extent
 from digits.reading import VIEWS
-from webapp import navigation, resources, upload
+from webapp import canvas as canvas_fix, navigation, resources, upload
 from webapp.pictures import images, room as room_pictures
 from webapp.pictures.numbers import percent
 from webapp.text import plain
@@ -169,6 +169,7 @@ def board(path: Path) -> None:
                            return_image_data=True, key=f"canvas-{canvas_id}")
         # A new key gives a fresh canvas; set in the callback, so Clear costs one run, not two.
         st.button(":material/ink_eraser: Clear", width=280, on_click=_clear)
+        canvas_fix.toolbar_fix()  # on a phone, no invisible toolbar over the canvas's top right
     image = canvas.image_data
     if image is not None and image[..., :3].any():
         st.session_state["drawing"] = image  # the Inside page looks inside the network at this drawing
