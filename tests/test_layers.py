@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # negatives, heldout
 # → models, room
 # → config, config_link, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain,
-# robustness, calibration, measure, detector_fit, room_answers, room_view → runs, control, snapshots, summary
+# robustness, calibration, measure, detector_fit, detector_curve, room_answers, room_view → runs, control, snapshots, summary
 # → batch_source, keeper, step_log, train
 # → serve, export → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
@@ -25,7 +25,7 @@ LAYERS = [
     {"config", "config_link", "optim", "evaluate", "inside", "events"},  # a run's settings, measuring, events
     {"detector", "checkpoint", "catalog", "uploads"},          # checkpoints (with the detector's runtime head)
     # reading drawings, measuring them, the room's answers kept
-    {"reading", "explain", "robustness", "calibration", "measure", "detector_fit", "room_answers",
+    {"reading", "explain", "robustness", "calibration", "measure", "detector_fit", "detector_curve", "room_answers",
      "room_view"},
     {"runs", "control", "snapshots", "summary"},               # a run folder: its files, pause/stop, snapshots
     {"batch_source", "keeper", "step_log", "train"},           # the training loop and its helpers
