@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 # negatives, heldout
 # → models, room
 # → config, config_link, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain,
-# robustness, calibration, measure, detector_fit, detector_curve, room_answers, room_view → runs, control, snapshots, summary
+# robustness, calibration, measure, detector_fit, detector_curve, room_answers, room_view
+# → runs, control, snapshots, summary
 # → batch_source, keeper, step_log, train
 # → serve, export → cli_measure, cli_args, cli → spare → launch
 LAYERS = [
