@@ -102,11 +102,12 @@ def _measuring(sub) -> None:
                        "non-digits (digits.detector); what it flags of digits and non-digits it was not fitted on, and "
                        "its trade-off as the threshold moves (digits.detector_curve)")
     n.add_argument("checkpoints", type=Path, nargs="+")
-    n.add_argument("--write", action="store_true",
-                   help="store the detector, its threshold and figures in each checkpoint")
-    n.add_argument("--curve", action="store_true",
-                   help="fit nothing: print the checkpoint's detector's trade-off (digits flagged against non-digits "
-                   "flagged at each threshold, and where its own threshold sits)")
+    what = n.add_mutually_exclusive_group()  # --curve fits nothing: there would be nothing to write
+    what.add_argument("--write", action="store_true",
+                      help="store the detector, its threshold and figures in each checkpoint")
+    what.add_argument("--curve", action="store_true",
+                      help="fit nothing: print the checkpoint's detector's trade-off (digits flagged against "
+                      "non-digits flagged at each threshold, and where its own threshold sits)")
 
     h = sub.add_parser("drawn", help="accuracy on the project's synthetic canvas drawings (digits.handdrawn)")
     h.add_argument("checkpoints", type=Path, nargs="+")

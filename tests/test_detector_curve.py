@@ -34,15 +34,25 @@ def test_each_point_is_classifys_rule_unsure_or_over_the_threshold():
     assert curve.digits_flagged == sorted(curve.digits_flagged) and curve.others_flagged == sorted(curve.others_flagged)
     t, caught = curve.others_at(2 / 8)  # at most two digits flagged: the unsure one and the score-2 one
     assert 1 <= t < 2 and caught == 3 / 5  # scores 2, 3 (also unsure) and 4
-    assert curve.others_at(0.0) == (math.inf, 1 / 5)  # no threshold flags none: the detector off
+    t, caught = curve.others_at(1 / 8)  # no digit over it: the unsure one alone; non-digits 3 (unsure) and 4 over
+    assert 2 <= t < 3 and caught == 2 / 5
+    assert curve.others_at(0.0) is None  # the unsure rule alone already flags more: no threshold does
+    assert "| none: the unsure rule alone flags 12.50% | ≤ 0.5% | – |" in detector_curve.table(curve)
 
 
 def test_a_kept_curve_comes_back_the_same_and_a_damaged_one_is_refused():
     curve = detector_curve.trade_off(answers([0, 1, 2], [1, 1, 1]), answers([1, 3], [1, 1]), 0.5, ("d", "o"))
     kept = json.loads(json.dumps(detector_curve.to_json(curve)))  # as a file keeps it: no infinity in JSON
     assert detector_curve.from_json(kept) == curve
-    for field, value in (("digits_flagged", [2.0] * len(curve.thresholds)), ("others_flagged", [0.1]),
-                         ("at", [0.1]), ("threshold", float("nan")), ("thresholds", [None])):
+    n = len(curve.thresholds)
+    assert curve.threshold in curve.thresholds  # the checkpoint's own point is on the line drawn
+    for field, value in (("digits_flagged", [2.0] * n), ("others_flagged", [0.1]), ("at", [0.1]),
+                         ("threshold", float("nan")), ("threshold", float("inf")), ("thresholds", [None]),
+                         ("thresholds", [None, *reversed(kept["thresholds"][1:])]),      # out of order
+                         ("thresholds", [None, float("nan"), *kept["thresholds"][2:]]),
+                         ("thresholds", [1.0, *kept["thresholds"][1:]]),                  # no "detector off"
+                         ("digits_flagged", list(reversed(curve.digits_flagged))),        # flagging fewer as it goes
+                         ("n_digits", 1e999), ("n_digits", 0), ("n_others", 2.5)):
         with pytest.raises(ValueError):
             detector_curve.from_json({**kept, field: value})
     with pytest.raises((KeyError, TypeError, ValueError)):

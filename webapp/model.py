@@ -18,9 +18,11 @@ import streamlit as st
 from digits import detector_curve, export
 from digits.calibration import Bin, Calibration, measure_model, reading_ece
 from digits.catalog import file_sha256
+from digits.detector_fit import FALSE_ALARMS
 from digits.reading import LOW_CONFIDENCE
 from webapp import resources
 from webapp.pictures import model as pictures
+from webapp.text import plain
 
 MAX_BYTES = 64 * 1024  # a kept file is ~3 KB; anything far larger is not ours
 VERSION = 2  # of what is kept: a change to how the figures are measured bumps it, and old files are not read
@@ -62,7 +64,7 @@ def figures(path: Path, test, digits: bool) -> tuple[Calibration, float, detecto
         data = json.loads(kept.read_text())
         if data.get("version") == VERSION and data.get("sha256") == key and data.get("measured_on") == len(test):
             return _from_json(data)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError):
         pass  # not kept yet, or a file that is not ours: measure
     model = resources.load_model(path)[0]
     calibration, ece = measure_model(model, test), reading_ece(model, test)
@@ -105,14 +107,16 @@ def detector_section(curve) -> None:
     st.markdown("**Not a digit: where the line is drawn**")
     st.plotly_chart(pictures.detector_chart(curve), key="detector_curve",
                     config={"displaylogo": False, "displayModeBar": False})
-    tighter, looser = curve.others_at(curve.at[0] / 2), curve.others_at(curve.at[0] * 2)
-    st.caption(f"Measured on {curve.digits} and {curve.others}, none of which the detector was fitted on. Each "
-               "point is one threshold of the detector's score, with the unsure rule (top probability under "
+    st.caption(f"Measured on {plain(curve.digits)} and {plain(curve.others)}, none of which the detector was fitted "
+               "on. Each point is one threshold of the detector's score, with the unsure rule (top probability under "
                f"{LOW_CONFIDENCE:.0%}) always on, as the Draw page answers.")
-    st.markdown(
-        f"Here this checkpoint flags **{curve.at[0]:.1%}** of real digits (\"Not sure\" or \"That does not look like "
-        f"a digit\") and catches **{curve.at[1]:.0%}** of the non-digits. With the detector off, the unsure rule "
-        f"alone would flag {curve.off[0]:.1%} of digits and catch {curve.off[1]:.0%}. Allowing half as many doubted "
-        f"digits ({curve.at[0] / 2:.1%}) would catch {tighter[1]:.0%}; twice as many ({curve.at[0] * 2:.1%}), "
-        f"{looser[1]:.0%}. The threshold was chosen when the detector was fitted: the score that flags 1% of each of "
-        "three digit sets it was not fitted on. `python -m digits detector CHECKPOINT --curve` prints this table.")
+    words = [f"Here this checkpoint flags **{curve.at[0]:.1%}** of real digits (\"Not sure\" or \"That does not look "
+             f"like a digit\") and catches **{curve.at[1]:.0%}** of the non-digits. With the detector off, the unsure "
+             f"rule alone would flag {curve.off[0]:.1%} of digits and catch {curve.off[1]:.0%}."]
+    for share, how in ((curve.at[0] / 2, "half as many"), (curve.at[0] * 2, "twice as many")):
+        if (point := curve.others_at(share)) is not None:
+            words.append(f"A threshold that doubts at most {how} digits ({share:.1%}) would catch {point[1]:.0%}.")
+    words.append(f"The threshold was chosen when the detector was fitted: the score that flags at most "
+                 f"{FALSE_ALARMS:.0%} of each of three digit sets it was not fitted on. `python -m digits detector "
+                 "CHECKPOINT --curve` prints the curve as a table.")
+    st.markdown(" ".join(words))

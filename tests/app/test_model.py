@@ -165,3 +165,38 @@ def test_a_checkpoint_without_a_detector_shows_no_curve(app):
     at = open_page(app, "model")
     assert not any("Doubted digits" in c.proto.spec for c in at.get("plotly_chart"))
     assert "where the line is drawn" not in " ".join(m.value for m in at.markdown)
+
+
+def test_a_kept_curve_with_markup_or_huge_numbers_is_shown_as_text_or_measured_again(app):
+    """A kept figures file is outside input: its words are shown as text, never markdown, and a number too big for
+    an integer is measured over, not a traceback."""
+    import json
+    import shutil
+
+    import pytest as pt
+
+    from tests.app.apptest import _unescaped_links, shown
+    from webapp import model as sections
+
+    shipped = resources.CHECKPOINTS / "shipped.pt"
+    shutil.copy(resources.ROOT / "checkpoints" / "cnn.pt", shipped)
+    at = open_page(app, "model")
+    at.sidebar.selectbox(key="checkpoint").set_value(shipped).run()  # measured and kept for the file
+    kept = resources.CHECKPOINTS / ".figures" / f"{file_sha256(shipped)}.json"
+    data = json.loads(kept.read_text())
+    data["curve"]["digits"] = "![x](https://evil.example/p.png) [click](https://evil.example)"
+    kept.write_text(json.dumps(data))
+    import streamlit as st
+
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception and not _unescaped_links(at)
+    assert any("[click](https://evil.example)" in shown(c.value) for c in at.caption)  # there, as text
+    data["calibration"]["before"][0]["count"] = 1e999
+    kept.write_text(json.dumps(data).replace("Infinity", "1e999"))
+    with pt.raises(OverflowError):
+        sections._from_json(json.loads(kept.read_text()))
+    st.cache_data.clear()
+    at.run()
+    assert not at.exception  # measured again
+    assert json.loads(kept.read_text())["calibration"]["before"][0]["count"] < 10**9

@@ -52,7 +52,7 @@ def reliability_chart(c) -> go.Figure:
 def detector_chart(curve) -> go.Figure:
     """The detector's curve: real digits flagged (across, the cost) against non-digits flagged (up, the catch) at
     every threshold; the checkpoint's threshold and "detector off" (the unsure rule alone) marked. The digits' axis
-    stops at 10%: past it a reader doubts too many real digits to be of use."""
+    stops at 10% (past it a reader doubts too many real digits to be of use), or past the checkpoint's own point."""
     fig = go.Figure()
     hover = "threshold %{customdata}: digits flagged %{x:.2%}, not-digits flagged %{y:.1%}<extra></extra>"
     fig.add_scatter(x=curve.digits_flagged, y=curve.others_flagged, mode="lines", name="every threshold",
@@ -65,7 +65,8 @@ def detector_chart(curve) -> go.Figure:
                     marker=dict(color="#7f7f7f", size=10, symbol="circle-open"), hovertemplate=hover,
                     customdata=["off"])
     fig.update_layout(**{**LAYOUT, "hovermode": "closest"}, title="Doubted digits against caught non-digits",
-                      xaxis=dict(title="real digits flagged (lower is better)", range=[0, 0.1], tickformat=".0%"),
+                      xaxis=dict(title="real digits flagged (lower is better)", tickformat=".0%",
+                                 range=[0, max(0.1, 1.2 * curve.at[0], 1.2 * curve.off[0])]),
                       yaxis=dict(title="non-digits flagged (higher is better)", range=[0, 1.02], tickformat=".0%",
                                  dtick=0.1))
     legend_below(fig, 3)
