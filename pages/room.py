@@ -24,7 +24,8 @@ def trained_on_room(meta: dict) -> bool:
 checkpoints = resources.valid_checkpoints()
 readers = {path: loaded for path in checkpoints if (loaded := resources.load_model(path, stop=False)) is not None
            and resources.dataset_of(loaded[1]) == "mnist"}  # the room draws digits, not clothes
-read_by = sections.readings(list(readers))  # first: the counts below are then of the store as they leave it
+read_by = sections.readings({path: loaded[0] for path, loaded in readers.items()})  # first: the counts below
+# are then of the store as these readings leave it
 room = sections.read()
 if done := st.session_state.pop("room_done", None):  # said at the top, and in a toast where the presenter looks
     (st.success if done[0] == "success" else st.error)(plain(done[1]))
@@ -80,7 +81,7 @@ if table:
         if confusion.sum():
             right.html(pictures.confusion_html(confusion, "The room's digits" + (", held out" if learned else "")
                                                + ": label → the checkpoint's answer"))
-elif checkpoints:
+elif readers:  # digit checkpoints, none of whose answers could be kept
     st.info("The checkpoints' answers cannot be kept in this drawings store (a read-only file?): the table of how "
             "each reads the room is left out.")
 

@@ -51,24 +51,31 @@ def read() -> room_view.Room:
     return room
 
 
-def _read_missing(db, model, checkpoint: str, floor: int) -> bool:
+def _read_missing(db, model, checkpoint: str, floor: int) -> int | None:
+    """How many drawings the checkpoint read now (0: none was new); None when the store cannot keep readings."""
     if not room_answers.ready(db):
-        return False
-    room_answers.read_missing(db, model, checkpoint, floor)
-    return True
+        return None
+    return room_answers.read_missing(db, model, checkpoint, floor)
 
 
-def readings(paths: list[Path]) -> dict[Path, str | None]:
+def readings(models: dict[Path, object]) -> dict[Path, str | None]:
     """{path: the fingerprint its readings of the room are kept under (digits.room_answers), once it has read every
-    drawing of the room; None when the store cannot keep them (the page then shows no answers)}. Called before the
-    room is counted: keeping new readings is itself a change to the store, and counted after them, the room's
-    numbers are counted once for that state, which every viewer after this one then shares."""
-    floor = counted(drawings.floor)
-    out = {}
-    for path in paths:
-        model, checkpoint = resources.load_model(path)[0], room_answers.fingerprint(path)
+    drawing of the room; None when the store cannot keep them, or the file is gone (the page then shows no answers)}
+    for {path: its loaded model}. Called before the room is counted: keeping new readings is itself a change to the
+    store, and counted after them, the room's numbers are counted once for that state, which every viewer after this
+    one then shares. When this view kept any, it asks once more, writing nothing: that answer is kept for them too."""
+    try:
+        fingerprints = {path: room_answers.fingerprint(path) for path in models}
+    except OSError:  # a file that went away since it was listed: the next run lists what is there
+        return dict.fromkeys(models)
+    out, wrote = {}, False
+    for path, model in models.items():
         with st.spinner(f"Reading the room's new drawings with {plain(resources.checkpoint_label(path))}…"):
-            out[path] = checkpoint if counted(_read_missing, model, checkpoint, floor) else None
+            read = counted(_read_missing, model, fingerprints[path], counted(drawings.floor))
+        out[path], wrote = fingerprints[path] if read is not None else None, wrote or bool(read)
+    if wrote:
+        for path, model in models.items():
+            counted(_read_missing, model, fingerprints[path], counted(drawings.floor))
     return out
 
 

@@ -210,7 +210,7 @@ def test_after_a_change_the_room_is_counted_once_for_every_viewer_after_it(room,
 
     from streamlit.testing.v1 import AppTest
 
-    from digits import drawings, room_view
+    from digits import drawings, room_answers, room_view
 
     calls = []
 
@@ -223,6 +223,8 @@ def test_after_a_change_the_room_is_counted_once_for_every_viewer_after_it(room,
 
     for name in ("look", "confusion", "page"):
         monkeypatch.setattr(room_view, name, counting(getattr(room_view, name)))
+    monkeypatch.setattr(drawings, "floor", counting(drawings.floor))
+    monkeypatch.setattr(room_answers, "read_missing", counting(room_answers.read_missing))
     at, _, _ = room
     with closing(drawings.connect()) as db:  # someone draws
         drawings.add(db, np.zeros((28, 28), np.uint8), 3, "another person", model="cnn.pt", predicted=3,
@@ -235,4 +237,4 @@ def test_after_a_change_the_room_is_counted_once_for_every_viewer_after_it(room,
         open_page(viewer, "room")
         counted.append(sorted(set(calls)))
         assert viewer.metric[0].value == "7"
-    assert counted[0] == ["confusion", "look", "page"] and counted[1:] == [[], []], counted
+    assert counted[0] == ["confusion", "floor", "look", "page", "read_missing"] and counted[1:] == [[], []], counted
