@@ -19,7 +19,9 @@ protocol) in a 390×844 phone window. What is kept is exactly what the page rece
 to the server over Streamlit's websocket (the component's `toDataURL`, the `image_data` that pages/draw.py passes
 to digits.classify), checked against the canvas's pixels in the browser. The app's Clear button clears it. A mouse
 hovers a moment before it presses, as a hand does; a finger cannot start a stroke under the canvas's invisible
-toolbar (its top right: `lands`), so a touch drawing that would is drawn anew from the same letterform.
+toolbar (its top right: `lands`), so a touch drawing that would is drawn anew from the same letterform. (The Draw
+page has hidden that toolbar on devices without hover since, webapp/canvas.py; the recorded set was made before,
+so a re-recording keeps the check, to stay the same set.)
 Recorded 2026-12-04: 515 drawings in 23 min, none lost on the way; classify with LeNet-5, the page's checkpoint, on
 each stored canvas says the digit the page showed for it, 515 of 515.
 

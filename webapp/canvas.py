@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-RULE = "@media (hover: none) { .dc-toolbar { display: none !important; } }"
+RULE = "@media (hover: none), (any-pointer: coarse) { .dc-toolbar { display: none !important; } }"  # touch laptops too
 SCRIPT = f"""<script>
 (() => {{
   if (window.digitsCanvasFix) return;  // once a page: every run of the Draw page renders this element again
@@ -22,16 +22,22 @@ SCRIPT = f"""<script>
     }}
   }};
   // A page's observer does not see into a shadow root: each canvas's root gets one of its own, once.
-  const watch = () => document.querySelectorAll("[data-testid=stBidiComponentIsolated]").forEach((host) => {{
-    const root = host.shadowRoot;
-    if (!root || root.digitsWatched) return;
-    root.digitsWatched = true;
-    fix(root);
-    new MutationObserver(() => fix(root)).observe(root, {{childList: true, subtree: true}});
-  }});
+  let retries = 0;
+  const watch = () => {{
+    let waiting = false;
+    document.querySelectorAll("[data-testid=stBidiComponentIsolated]").forEach((host) => {{
+      const root = host.shadowRoot;
+      if (!root) {{ waiting = true; return; }}  // its host is there, its root not yet attached
+      if (root.digitsWatched) return;
+      root.digitsWatched = true;
+      fix(root);
+      new MutationObserver(() => fix(root)).observe(root, {{childList: true, subtree: true}});
+    }});
+    retries = waiting ? retries + 1 : 0;
+    if (waiting && retries < 50) setTimeout(watch, 100);  // a few seconds at most, then the page's next change
+  }};
   watch();
   new MutationObserver(watch).observe(document.body, {{childList: true, subtree: true}});
-  setInterval(watch, 1000);  // a root attached after its host was added, with nothing on the page moving since
 }})();
 </script>"""
 
