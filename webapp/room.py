@@ -69,10 +69,12 @@ def readings(models: dict[Path, object]) -> dict[Path, str | None]:
         fingerprints = {path: room_answers.fingerprint(path) for path in models}
     except OSError:  # a file that went away since it was listed: the next run lists what is there
         return dict.fromkeys(models)
-    out = {}
+    if not models:
+        return {}
+    out, floor = {}, counted(drawings.floor)  # readings change no drawing: one floor for every checkpoint
     for path, model in models.items():
         with st.spinner(f"Reading the room's new drawings with {plain(resources.checkpoint_label(path))}…"):
-            read = counted(_read_missing, model, fingerprints[path], counted(drawings.floor))
+            read = counted(_read_missing, model, fingerprints[path], floor)
         out[path] = fingerprints[path] if read is not None else None
     return out
 
