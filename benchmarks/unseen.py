@@ -23,16 +23,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digits import classify, load_checkpoint
+from digits.handdrawn import as_canvas  # (g, g, g, 255): the canvas as the page sent it
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "unseen_hands.npz"
 CHECKPOINTS = ("lenet5", "cnn")
 TILE, CAPTION, COLUMNS, MOST = 120, 30, 8, 48  # px, px, tiles a row, tiles a checkpoint on the sheet
-
-
-def page_image(grey: np.ndarray) -> np.ndarray:
-    """The canvas as the Draw page passes it to classify: white ink on opaque black, RGBA."""
-    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class Reading:
 
 
 def read(model, images: np.ndarray) -> Reading:
-    answers = [classify(model, page_image(g)) for g in images]
+    answers = [classify(model, as_canvas(g)) for g in images]
     return Reading(np.array([-1 if p.digit is None else p.digit for p in answers]),
                    np.array([p.confidence for p in answers]), np.array([p.unsure for p in answers]),
                    np.array([p.not_digit for p in answers]))

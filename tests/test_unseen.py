@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from digits import build_model, classify
+from digits.handdrawn import as_canvas  # (g, g, g, 255): the canvas as the page sent it
 
 DATA = Path(__file__).parent / "data" / "unseen_hands.npz"
 # Today's level, set a little below what was measured when the set was recorded (python benchmarks/unseen.py,
@@ -27,14 +28,9 @@ def hands() -> dict:
         return {k: z[k] for k in z.files}
 
 
-def page_image(grey: np.ndarray) -> np.ndarray:
-    """A stored canvas as the Draw page passes it to classify: white ink on opaque black, RGBA."""
-    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-
-
 def read(model, hands) -> tuple[float, float]:
     """(share of the digits read right, share of the not-digits flagged), each drawing read by classify."""
-    answers = [classify(model, page_image(g)) for g in hands["images"]]
+    answers = [classify(model, as_canvas(g)) for g in hands["images"]]
     labels = hands["labels"]
     right = [p.digit == label for p, label in zip(answers, labels) if label >= 0]
     flagged = [p.flagged for p, label in zip(answers, labels) if label < 0]
