@@ -84,15 +84,19 @@ def build(folder: Path, n: int) -> Path:
     return store
 
 
-def view(browser, url: str, name: str = "room", heading: str = HEADING) -> float:
-    """Seconds from opening a page (the Room page: with its checkpoint table) in a new browser to it being idle."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
+def opened(page, url: str, name: str = "room", heading: str = HEADING) -> float:
+    """Seconds from `page` going to a page of the app (the Room page: with its checkpoint table) to it being idle."""
     start = time.perf_counter()
     page.goto(f"{url}/{name}")
     page.get_by_role("heading", name=heading).wait_for(timeout=600_000)
     wait_idle(page, timeout=600_000)
-    took = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def view(browser, url: str, name: str = "room", heading: str = HEADING) -> float:
+    """Seconds from opening a page in a new browser to it being idle."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    took = opened(context.new_page(), url, name, heading)
     context.close()
     return took
 
@@ -199,11 +203,7 @@ def new_tab(context, url: str) -> float:
     """Seconds from opening /room in a new tab of a browser that already has the app open (its HTTP and script
     caches warm, a new Streamlit session) to the page being idle."""
     page = context.new_page()
-    start = time.perf_counter()
-    page.goto(f"{url}/room")
-    page.get_by_role("heading", name=HEADING).wait_for(timeout=600_000)
-    wait_idle(page, timeout=600_000)
-    took = time.perf_counter() - start
+    took = opened(page, url)
     page.close()
     return took
 

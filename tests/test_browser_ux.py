@@ -105,17 +105,24 @@ def touch_stroke(context, page, canvas, points, steps=10):
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+def finger_draw(context, page, url: str, points) -> object:
+    """Open the Draw page on a phone and draw one stroke through `points` (canvas px) with a finger; the answer."""
+    open_page(page, url, "draw", "Draw a digit")
+    page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
+    time.sleep(1)  # the canvas's script sets up its touch handlers
+    assert page.evaluate("matchMedia('(hover: none)').matches")  # the phone: no hover
+    touch_stroke(context, page, page.locator("canvas.upper-canvas").first, points)
+    shown = page.locator(".digit").first
+    shown.wait_for(timeout=30_000)
+    wait_idle(page)
+    return shown
+
+
 def test_on_a_phone_the_answer_to_a_finger_drawing_is_in_view_without_scrolling(server, browser):
     url, _ = server
     context, page = new_page(browser, PHONE, phone=True)
     try:
-        open_page(page, url, "draw", "Draw a digit")
-        page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
-        time.sleep(1)  # the canvas's script sets up its touch handlers
-        touch_stroke(context, page, page.locator("canvas.upper-canvas").first, [(80, 60), (200, 60), (120, 235)])
-        shown = page.locator(".digit").first
-        shown.wait_for(timeout=30_000)
-        wait_idle(page)
+        shown = finger_draw(context, page, url, [(80, 60), (200, 60), (120, 235)])
         page.screenshot(path=str(SHOTS / "ux-draw-phone.png"))
         assert shown.inner_text().strip() == "7"
         assert page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0  # nothing scrolled
@@ -131,14 +138,7 @@ def test_on_a_phone_a_stroke_that_starts_in_the_canvass_top_right_corner_is_draw
     url, _ = server
     context, page = new_page(browser, PHONE, phone=True)
     try:
-        open_page(page, url, "draw", "Draw a digit")
-        page.get_by_text("Draw a digit on the canvas.").first.wait_for(timeout=60_000)
-        time.sleep(1)  # the canvas's script sets up its touch handlers
-        assert page.evaluate("matchMedia('(hover: none)').matches")  # the phone: no hover
-        touch_stroke(context, page, page.locator("canvas.upper-canvas").first, [(250, 10), (244, 140), (240, 268)])
-        shown = page.locator(".digit").first
-        shown.wait_for(timeout=30_000)
-        wait_idle(page)
+        shown = finger_draw(context, page, url, [(250, 10), (244, 140), (240, 268)])  # from under the toolbar
         assert shown.inner_text().strip() == "1"
         toolbar = page.locator(".dc-toolbar")
         assert toolbar.count() == 1 and not toolbar.is_visible()
