@@ -1,4 +1,5 @@
-"""`TrainConfig`: every training setting, its default, its help text and its valid values, in one place.
+"""`TrainConfig`: every training setting, its default, its help text and its valid values, in one place. (About
+250 lines: one home for every setting is the point, so it is not split.)
 
 The CLI's flags, the Train page's form and the checks on a config read from a file (a checkpoint, a
 run folder, a form) are all built from the field metadata here: a new setting is one line.

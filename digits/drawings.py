@@ -1,4 +1,5 @@
-"""The room's drawings: each one people label (a digit, or "not a digit") kept in one SQLite file.
+"""The room's drawings: each one people label (a digit, or "not a digit") kept in one SQLite file. (About 250
+lines: the store's writes and the reads that decide which rows are the room, kept beside the rules they share.)
 
 A workshop is fifty people pressing at the same moment, so the store is built for concurrent writers:
 WAL mode (readers never block the writer), a busy timeout instead of "database is locked", and each
