@@ -23,7 +23,7 @@ MAX_BATCH = 8192          # larger batches only risk exhausting memory on a smal
 MAX_TEXT = 500            # characters of a text setting (a checkpoint's path)
 MIN_EVALUATIONS = 10      # validations in a run with eval_every 0: enough points for an accuracy curve
 # settings that are about digits: pens and scans, drawings that are not digits, the room's drawn digits
-DIGITS_ONLY = ("roughen", "not_digits", "drawings", "room_share")
+DIGITS_ONLY = ("roughen", "not_digits", "drawn_digits", "drawings", "room_share")
 
 
 # Named sets of settings. A recipe fills the Train page's form or the CLI's flags (`--recipe NAME`); a
@@ -126,6 +126,10 @@ class TrainConfig:
                                 "as a share of it, and trained towards equal probabilities for all ten digits (outlier "
                                 "exposure, Hendrycks et al. 2019): a scribble gets no confident digit; 0: none",
                                 label="Not-digit share", low=0.0, high=0.5, step=0.05)
+    drawn_digits: float = setting(0.0, "digits drawn by the program in the forms people write and MNIST's writers "
+                                  "seldom did (digits.letterforms: a 1 with a long flag, a crossed 7, an open 4...) "
+                                  "added to each batch, as a share of it; 0: none", label="Drawn-digit share",
+                                  low=0.0, high=0.5, step=0.05)
     drawings: bool = setting(False, "also learn from the room's drawings (digits.room): a fixed quarter is held out "
                              "and measured at each evaluation, 15% help choose the best model, the rest are repeated "
                              "to make room_share of the training images", label="Room's drawings")

@@ -39,10 +39,11 @@ class Started(Event):
 
 @dataclass(frozen=True)
 class Preparing(Event):
-    """Made-up non-digits being drawn for a run with config.not_digits (digits.batch_source.not_digit_pool), before
-    its first step: tens of seconds on a CPU that would otherwise pass without a word."""
+    """Made-up non-digits (config.not_digits) or digits (config.drawn_digits) being drawn for a run
+    (digits.batch_source), before its first step: tens of seconds on a CPU that would otherwise pass without a word."""
     kind: ClassVar[str] = "preparing"
     not_digits: int         # drawings being made (those that come out blank are left out)
+    drawn_digits: int = 0   # the same, of digits (runs written before it have none)
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,9 @@ def describe(e: Event) -> str | None:
                 + (f" of {dataset_spec(e.config['dataset']).title}" if e.config.get("dataset", "mnist") != "mnist"
                    else ""))
     if isinstance(e, Preparing):
-        return (f"Drawing {e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit; "
-                "the first steps follow")
+        made = [f"{e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit"] * bool(
+            e.not_digits) + [f"{e.drawn_digits:,} digits in the forms people write them"] * bool(e.drawn_digits)
+        return f"Drawing {' and '.join(made) or 'nothing'}; the first steps follow"
     if isinstance(e, Baseline):
         return (f"Before training: val acc {e.val_acc:.2%}"
                 + (f", test accuracy {e.test_acc:.2%}" if e.test_acc is not None else "")

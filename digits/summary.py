@@ -196,6 +196,8 @@ def run_title(run_dir: Path | str) -> str:
         words.append("roughened")
     if config.not_digits:
         words.append("not-digits")
+    if config.drawn_digits:
+        words.append("drawn digits")
     last = last_event(run_dir)
     if last is not None and getattr(last, "test_acc", None) is not None:
         words.append(f"test {last.test_acc:.2%}")

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "digits"
 
 # Lowest first. The one-line form (docs/architecture.md):
 # mnist, arch, device, process, preprocess, augment, losses, handdrawn → data, drawings, drawings_pg, drawing_files,
-# negatives, heldout
+# negatives, letterforms, heldout
 # → models, room
 # → config, config_link, optim, evaluate, inside, events → detector, checkpoint, catalog, uploads → reading, explain,
 # robustness, calibration, measure, detector_fit, detector_curve, room_answers, room_view
@@ -21,7 +21,8 @@ LAYERS = [
     # foundations: MNIST's files, a network as data, devices, processes and locks, a drawing → 28×28,
     # augmentations, losses, drawn digits
     {"mnist", "arch", "device", "process", "preprocess", "augment", "losses", "handdrawn", "drawing_formats"},
-    {"data", "drawings", "drawings_pg", "drawing_files", "negatives", "heldout"},  # MNIST, the store, drawings
+    # MNIST, the store, drawings
+    {"data", "drawings", "drawings_pg", "drawing_files", "negatives", "letterforms", "heldout"},
     {"models", "room"},                                        # the networks; the room's drawings as splits
     {"config", "config_link", "optim", "evaluate", "inside", "events"},  # a run's settings, measuring, events
     {"detector", "checkpoint", "catalog", "uploads"},          # checkpoints (with the detector's runtime head)

@@ -11,6 +11,7 @@ from digits.calibration import fit_temperature, logits_of, measure
 from digits.evaluate import accuracy
 from digits.events import describe, from_dict
 from digits.models import Registered, SmallCNN
+from digits.negatives import KINDS
 
 
 def run(config, splits, **kw):
@@ -241,5 +242,6 @@ def test_a_run_with_non_digits_learns_and_records_the_setting(tiny_splits, tmp_p
     assert events[-1].kind == "finished" and events[-1].best_val_acc >= 0.9
     assert load_checkpoint(tmp_path / "best.pt")[1]["config"]["not_digits"] == 0.25
     assert [e.kind for e in events[:3]] == ["started", "preparing", "step"]  # the wait for the pool is said
-    assert events[1].not_digits == 35 and "35 made-up non-digits" in describe(events[1])
+    made = 5 * len(KINDS)
+    assert events[1].not_digits == made and f"{made} made-up non-digits" in describe(events[1])
     assert "preparing" not in {e.kind for e in run(dataclasses.replace(config, not_digits=0.0, epochs=1), tiny_splits)}
