@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -17,6 +17,7 @@ import argparse
 import statistics
 import time
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -20,6 +20,7 @@ import statistics
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import numpy as np
 import torch
 

@@ -15,6 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
+
 from testkit.served import CHROMIUM, launch, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]

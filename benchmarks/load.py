@@ -40,6 +40,7 @@ import urllib.request
 from functools import partial
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import load_browser
 import load_protocol  # the two kinds of clients: a real browser, Streamlit's protocol
 from load_cpu import CpuMeter

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import numpy as np
 
 from digits import classify, load_checkpoint

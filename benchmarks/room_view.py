@@ -24,6 +24,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
 import numpy as np
 from PIL import Image
 from playwright.sync_api import sync_playwright

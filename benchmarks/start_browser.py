@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _root  # noqa: F401  (first: the repository on the path for python benchmarks/NAME.py)
+
 from digits.control import stop_run
 from digits.launch import ACTIVE
 from digits.process import lock_held
