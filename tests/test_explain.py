@@ -36,20 +36,21 @@ def test_integrated_gradients_add_up_to_the_rise_from_a_blank_image(shipped, ima
     if name == "lenet5":  # untrained, all tanh: smooth along the path, 16 Gauss–Legendre steps integrate it exactly
         assert abs(a.gap) < 1e-5 * abs(rise)
     # A trained one rises steeply near the blank end (tanh saturates in LeNet-5, ReLUs switch on in
-    # the small CNN): 16 steps leave a gap of up to ~20 % of the rise for LeNet-5 (~2 % for the small
-    # CNN) on drawings like this one, which more steps close.
+    # the small CNN): 16 steps leave a gap of up to ~20 % of the rise on drawings like this one, which more steps
+    # close. The ReLUs' kinks close it unevenly: the CNN retrained for issue #31 left 8.8%, 1.1%, 3.8%, 1.2%, 0.09%
+    # of the rise at 16, 32, 64, 128, 256 steps (LeNet-5: 2.9%, 0.9%, 0.03%, 0, 0).
     model = shipped[name]
     logits = logits_of(model, [image, blank])
     digit = int(logits[0].argmax())
     rise = float(logits[0, digit] - logits[1, digit])
     gaps = {}
-    for steps in (16, 128):
+    for steps in (16, 256):
         a = integrated_gradients(model, image, steps=steps)
         assert a.target == digit and a.values.shape == (28, 28)
         assert a.gap == pytest.approx(float(a.values.astype(np.float64).sum()) - rise, abs=1e-4)
         gaps[steps] = abs(a.gap)
     assert rise > 5 and gaps[16] < 0.2 * rise
-    assert gaps[128] < 0.01 * rise and gaps[128] < gaps[16]
+    assert gaps[256] < 0.01 * rise and gaps[256] < gaps[16]
 
 
 def test_attribution_refuses_a_target_that_is_not_a_digit(shipped, image):

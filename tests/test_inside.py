@@ -244,11 +244,13 @@ def test_the_receptive_field_is_the_pixels_that_matter(shipped, image, name, tra
             top, left, bottom, right = field
             inside = np.zeros((28, 28), bool)
             inside[max(top, 0):bottom, max(left, 0):right] = True
-            changed = (linear(after, layer)[(slice(None), *position)] - linear(before, layer)[(0, *position)]).abs()
-            changed = changed.view(28, 28).numpy() > 1e-12
+            change = (linear(after, layer)[(slice(None), *position)] - linear(before, layer)[(0, *position)]).abs()
+            change = change.view(28, 28).numpy()
+            changed = change > 1e-12
             assert not (changed & ~inside).any(), (layer, position)
-            if name == "lenet5":  # tanh and average pooling: every pixel of the field has its say
-                assert (changed == inside).all(), (layer, position)
+            if name == "lenet5":  # tanh and average pooling: every pixel of the field has its say, however small
+                # (a saturated tanh of the trained net passes some pixels' nudge on as ~1e-13: still a say)
+                assert ((change > 0) == inside).all(), (layer, position)
             else:                 # max pooling listens to one pixel of each window
                 assert changed.any(), (layer, position)
     for layer in ("F6", "out") if name == "lenet5" else ("Linear-1", "Linear-4"):

@@ -58,10 +58,11 @@ def test_shipped_checkpoint_carries_its_not_a_digit_detector(path):
 # `python -m digits heldout checkpoints/lenet5.pt checkpoints/cnn.pt` (README, "Harder held-out sets") for the
 # checkpoints retrained with roughened images: the goals are asserted (≤ 2% of real digits flagged: MNIST test,
 # the unseen hands, the drawn digits); the blotchy scans, flagged 4–6%, are guarded near their measured level.
-NOT_DIGITS_FLAGGED = 0.80                                  # the goal: measured 81.2% and 85.2%
-SCANS_FLAGGED = 0.09                                       # measured 5.8% and 4.8% of the low-resolution scans
-UNSEEN_ACCURACY = 0.99                                     # the goal: measured 100.00% and 99.78%
-SCANS_ACCURACY = 0.97                                      # the goal: measured 97.75% and 99.08%
+# Retrained and refitted for issue #31 (2026-12-04; letters now among the detector's negatives, heldout's too):
+NOT_DIGITS_FLAGGED = 0.85                                  # measured 88.5% and 92.8% (81.2% and 85.2% before)
+SCANS_FLAGGED = 0.09                                       # measured 6.1% and 3.0% of the low-resolution scans
+UNSEEN_ACCURACY = 0.99                                     # the goal: measured 100.00% and 100.00%
+SCANS_ACCURACY = 0.97                                      # the goal: measured 98.17% and 99.08%
 
 
 @pytest.mark.slow
@@ -100,4 +101,4 @@ def test_shipped_checkpoint_reports_its_detectors_trade_off_as_its_model_page_sh
     assert done.returncode == 0, done.stderr
     assert f"| {curve.threshold:.3f} (this checkpoint's) | {curve.at[0]:.2%} | {curve.at[1]:.1%} |" in done.stdout
     assert f"| off (the unsure rule alone) | {curve.off[0]:.2%} | {curve.off[1]:.1%} |" in done.stdout
-    assert curve.at[1] >= 0.8 and curve.at[0] <= 0.025  # measured 81.2% / 2.20% (LeNet-5), 85.2% / 1.65% (CNN)
+    assert curve.at[1] >= 0.85 and curve.at[0] <= 0.025  # measured 88.5% / 2.30% (LeNet-5), 92.8% / 1.55% (CNN)
