@@ -68,3 +68,9 @@ def test_the_batches_carry_the_drawn_digits_with_their_labels(tiny_splits, monke
 def test_a_drawn_digit_share_out_of_bounds_is_refused(share):
     with pytest.raises(ValueError):
         TrainConfig(drawn_digits=share)
+
+
+def test_drawn_digits_are_refused_for_a_dataset_that_is_not_digits():
+    with pytest.raises(ValueError, match="drawn-digit"):
+        TrainConfig(dataset="fashion", drawn_digits=0.1)
+    assert TrainConfig(dataset="fashion").drawn_digits == 0.0
