@@ -19,8 +19,8 @@ from .preprocess import inputs_of
 from .room import Room, with_room
 
 # Outlier exposure (Hendrycks, Mazeika & Dietterich, ICLR 2019): the made-up drawings the not-digit pool is made of.
-NOT_DIGITS_PER_KIND = 2000   # digits.negatives drawings of each kind (14,000; ~45 s to draw and read on a 2-core CPU)
-DRAWN_PER_FORM = 800         # digits.letterforms drawings of each form (20,800; ~35 s on a 2-core CPU)
+NOT_DIGITS_PER_KIND = 2000   # digits.negatives drawings of each kind (16,000; ~50 s to draw and read on a 2-core CPU)
+DRAWN_PER_FORM = 800         # digits.letterforms drawings of each form (20,000; ~35 s on a 2-core CPU)
 
 
 def room_of(config: TrainConfig, room: Room | None) -> Room | None:

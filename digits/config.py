@@ -148,9 +148,10 @@ class TrainConfig:
                 problems["batch_size"] = (f"batch size must be from 1 to {most} "
                                           f"(at most the {MNIST_TRAIN_IMAGES - self.val_size} "
                                           f"training images, and {MAX_BATCH}), got {self.batch_size!r}")
-        if self.dataset != "mnist" and (self.roughen or self.not_digits or self.drawn_digits or self.drawings):
-            problems["dataset"] = ("roughen, not-digit and drawn-digit shares and the room's drawings are about "
-                                   f"digits: not for {self.dataset}")
+        about_digits = [label(f) for f in dataclasses.fields(self)  # the room's share only counts with its drawings
+                        if f.name in DIGITS_ONLY and f.name != "room_share" and getattr(self, f.name)]
+        if self.dataset != "mnist" and about_digits:
+            problems["dataset"] = f"{', '.join(about_digits)}: about digits, not for {self.dataset}"
         if "layers" not in problems and "model" not in problems:
             if (problem := _layers_problem(self.model, self.layers, self.batch_size)):
                 problems["layers"] = problem

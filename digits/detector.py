@@ -12,7 +12,7 @@ It is fitted (digits.detector_fit, the CLI's `detector`) on digits — MNIST tra
 images put on a 280×280 canvas (any size and place, every canvas style, half of them worn as a poor copy
 shows them: digits.negatives.worn) and read back through digits.preprocess.to_mnist exactly as classify reads
 a drawing, and digits drawn with digits.handdrawn's skeletons, worn — against digits.negatives' random
-strokes, shapes, scribbles and letter-like combinations, clean and worn. Without the worn digits it learnt
+strokes, shapes, scribbles, letter-like combinations and letters, clean and worn. Without the worn digits it learnt
 that wear itself means "not a digit"; without the canvas round trip, that the small changes centring and
 resizing make to a digit do (the detector alone flagged 2–6% of MNIST validation digits put on a canvas).
 The threshold is the score that flags 1% of the digits of each of three sets it was not fitted on — the

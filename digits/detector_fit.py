@@ -28,7 +28,7 @@ MNIST_DIGITS = 20_000       # MNIST training images it is fitted on (a seeded sa
 ON_CANVAS = 30_000          # the rest of the training split, fitted on as classify sees them on a canvas, half worn
 ON_CANVAS_SHOWN = 3_000     # validation images put on a canvas for the figures fit reports (not for the threshold)
 DRAWN = 600                 # digits.negatives' worn drawn digits of each digit it is fitted on
-NEGATIVES = 3000            # digits.negatives drawings of each kind it is fitted on (21,000)
+NEGATIVES = 3000            # digits.negatives drawings of each kind it is fitted on (24,000 with the letters)
 # The three sizes were 10,000, 300 and 1,000 until 2026-12-03: tripled, the detectors flag fewer digits put on a
 # canvas (3,000 validation digits, half worn: 3.1% → 1.8% LeNet-5, 1.9% → 1.0% CNN) and about as many non-digits.
 

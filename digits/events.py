@@ -188,7 +188,7 @@ def describe(e: Event) -> str | None:
                 + (f" of {dataset_spec(e.config['dataset']).title}" if e.config.get("dataset", "mnist") != "mnist"
                    else ""))
     if isinstance(e, Preparing):
-        made = [f"{e.not_digits:,} made-up non-digits (scribbles, shapes, strokes) to train towards no digit"] * bool(
+        made = [f"{e.not_digits:,} made-up non-digits (scribbles, shapes, letters) to train towards no digit"] * bool(
             e.not_digits) + [f"{e.drawn_digits:,} digits in the forms people write them"] * bool(e.drawn_digits)
         return f"Drawing {' and '.join(made) or 'nothing'}; the first steps follow"
     if isinstance(e, Baseline):

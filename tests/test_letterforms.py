@@ -71,6 +71,26 @@ def test_a_drawn_digit_share_out_of_bounds_is_refused(share):
 
 
 def test_drawn_digits_are_refused_for_a_dataset_that_is_not_digits():
-    with pytest.raises(ValueError, match="drawn-digit"):
+    with pytest.raises(ValueError, match="Drawn-digit share: about digits"):
         TrainConfig(dataset="fashion", drawn_digits=0.1)
     assert TrainConfig(dataset="fashion").drawn_digits == 0.0
+
+
+def test_a_preparing_event_written_before_drawn_digits_still_loads():
+    from digits.events import Preparing, from_dict
+
+    old = from_dict({"kind": "preparing", "elapsed": 0.1, "not_digits": 14000})
+    assert old == Preparing(0.1, 14000, 0) and "non-digits" in describe(old) and "forms people" not in describe(old)
+    with pytest.raises(ValueError):
+        from_dict({"kind": "preparing", "elapsed": 0.1, "not_digits": 0, "drawn_digits": "many"})
+
+
+def test_each_form_is_drawn_as_its_digit_as_the_shipped_checkpoint_reads_it(shipped):
+    """A form under the wrong digit or a skeleton that draws another digit would be read as that other one."""
+    from digits.reading import answers_of
+
+    images, labels = pool(4, 12345)  # other seeds than any run's pool (7000 + seed)
+    read = answers_of(shipped["lenet5"], images).digit  # uint8, as MNIST test is given to it
+    assert (read == labels).double().mean() >= 0.95
+    for digit in range(10):
+        assert (read[labels == digit] == digit).double().mean() >= 0.75, digit

@@ -141,7 +141,7 @@ def test_a_live_run_before_its_first_step_says_what_it_is_doing(app):
         assert not any("made-up non-digits" in c.value for c in at.caption)  # only Started: nothing to add
         writer.write(ev.Preparing(0.2, 14_000))
         at.run()
-        assert any(shown(c.value).endswith("Drawing 14,000 made-up non-digits (scribbles, shapes, strokes) to train "
+        assert any(shown(c.value).endswith("Drawing 14,000 made-up non-digits (scribbles, shapes, letters) to train "
                                            "towards no digit; the first steps follow") for c in at.caption)
     finally:
         writer.close()
