@@ -73,7 +73,7 @@ class BatchSource:
         """Preparing, in a run with non-digits or drawn digits: drawing them takes a while (`prepare` draws them)."""
         if self.extra or self.extra_drawn:
             yield ev.Preparing(elapsed, NOT_DIGITS_PER_KIND * len(KINDS) * bool(self.extra),
-                               DRAWN_PER_FORM * sum(map(len, letterforms.FORMS.values())) * bool(self.extra_drawn))
+                               DRAWN_PER_FORM * letterforms.COUNT * bool(self.extra_drawn))
 
     def prepare(self) -> None:
         """Draw the non-digits' pool (digits.negatives) and the drawn digits' (digits.letterforms), in a run that has

@@ -49,6 +49,8 @@ FORMS: dict[int, dict[str, Skeleton]] = {
         "q-like": [arc(0.42, 0.3, 0.28, 0.26, -10, 355), [(0.7, 0.08), (0.72, 0.97)]]},
 }
 
+COUNT = sum(map(len, FORMS.values()))  # forms of all ten digits: a pool of per_form each holds per_form × COUNT
+
 
 def drawings(per_form: int, seed: int, canvas: int = 280) -> list[Drawing]:
     """`per_form` drawings of each form of each digit, in random hands and brushes, the canvas styles in turn."""

@@ -8,7 +8,7 @@ import torch
 
 from digits import TrainConfig, fit, load_checkpoint
 from digits.events import describe
-from digits.letterforms import FORMS, pool
+from digits.letterforms import COUNT, FORMS, pool
 from digits.negatives import KINDS, LETTERS, negatives
 
 
@@ -19,7 +19,7 @@ def test_every_digit_has_more_than_one_form_and_the_long_flag_one_is_among_them(
 
 def test_the_pool_is_each_form_as_classify_reads_it_with_its_digit_and_repeats_for_a_seed():
     images, labels = pool(3, 0)
-    forms = sum(map(len, FORMS.values()))
+    forms = COUNT
     assert images.dtype == torch.uint8 and images.shape == (3 * forms, 28, 28)  # none came out blank
     assert labels.tolist() == [d for d, f in FORMS.items() for _ in range(3 * len(f))]
     assert (images.flatten(1).amax(1) >= 240).all()  # ink, near full as to_mnist makes it
@@ -42,7 +42,7 @@ def test_a_run_with_drawn_digits_adds_them_to_each_batch_and_says_so(tiny_splits
     events = list(fit(config, tiny_splits, checkpoint=tmp_path / "best.pt"))
     assert events[-1].kind == "finished"
     assert load_checkpoint(tmp_path / "best.pt")[1]["config"]["drawn_digits"] == 0.25
-    made = 2 * sum(map(len, FORMS.values()))
+    made = 2 * COUNT
     assert events[1].kind == "preparing" and (events[1].not_digits, events[1].drawn_digits) == (0, made)
     assert f"{made} digits in the forms people write them" in describe(events[1])
     assert "non-digits" not in describe(events[1])
